@@ -1,0 +1,29 @@
+# The two commands: `make run` (install and start on the example scenarios), `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+
+run: install
+	$(BIN)/supportsim run scenarios/helpdesk_baseline.yaml --replications 5
+
+test: install-dev
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: install-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src/supportsim
+
+clean:
+	rm -rf $(VENV) .pytest_cache

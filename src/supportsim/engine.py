@@ -1,0 +1,701 @@
+"""One replication of a scenario as a SimPy discrete-event simulation.
+
+The ``simpy.Environment`` is created inside :func:`run_replication` and never leaves it.
+Tickets and agents are plain objects; every timed step (arrival, bot conversation,
+service, hand-off, patience running out, overflow to another group, shift change) is a
+SimPy ``Timeout`` whose callback moves the ticket on. A :class:`Dispatcher`-style matching
+(``_offer`` for a new waiting ticket, ``_agent_free`` for an agent with room) replaces
+per-group resources so that one ticket can be served by several groups and one group
+can serve several skills.
+
+All random numbers are drawn up front per channel and per source (see
+:mod:`supportsim.streams`), ticket by ticket in arrival order, so that common random
+numbers survive changes of staffing or routing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+from numpy.typing import NDArray
+from simpy.events import Timeout
+
+from supportsim.levels import Level
+from supportsim.profiles import arrival_rates, first_interval, staffing_steps
+from supportsim.scenario import Category, Channel, Scenario
+from supportsim.streams import Streams
+
+# Ticket states
+IN_BOT, WAITING, SERVING, HANDOFF, DONE = range(5)
+# Final outcomes (OPEN: still in the system when the horizon ends)
+OPEN, RESOLVED, DEFLECTED, ABANDONED, BOT_ABANDONED = range(5)
+OUTCOME_NAMES = ("open", "resolved", "deflected", "abandoned", "bot_abandoned")
+
+_EPS = 1e-9
+
+
+class Ticket:
+    """A customer contact moving through bot, queues and tiers."""
+
+    __slots__ = (
+        "agent", "arrival", "base_handle", "bot", "category", "channel", "depth", "escalations",
+        "extra_handle", "first_group", "first_wait", "follow_up_delay", "handled", "handoffs",
+        "id", "joined", "klass", "outcome", "parent", "patience", "priority", "queued_at", "resolved_at",
+        "responded_at", "skill", "stage", "state", "total_wait", "visit", "vip", "will_follow_up",
+    )
+
+    def __init__(self) -> None:
+        self.agent: Agent | None = None
+        self.bot = False
+        self.first_group = -1
+        self.first_wait = math.nan
+        self.handled = 0.0
+        self.extra_handle = 0.0
+        self.outcome = OPEN
+        self.parent = -1
+        self.queued_at = math.nan
+        self.resolved_at = math.nan
+        self.responded_at = math.nan
+        self.stage = 0
+        self.total_wait = 0.0
+        self.visit = 0
+
+
+class Agent:
+    """One agent of a group; holds up to the channel's concurrency of contacts at once."""
+
+    __slots__ = ("channel", "count", "group", "in_partial", "leaving")
+
+    def __init__(self, group: int):
+        self.group = group
+        self.count = 0
+        self.channel = -1
+        self.leaving = False
+        self.in_partial = False
+
+
+@dataclass
+class _GroupState:
+    """Run-time state of an agent group."""
+
+    index: int
+    proficiency: dict[int, float]
+    idle: deque[Agent] = field(default_factory=deque)
+    partial: list[Agent] = field(default_factory=list)
+    on_duty: dict[Agent, None] = field(default_factory=dict)  # ordered, for reproducibility
+    sources: list[tuple[int, deque[tuple[Ticket, int]], float, int]] = field(default_factory=list)
+
+
+@dataclass
+class _TicketDraws:
+    """Random attributes of ``n`` tickets of one channel, in arrival order."""
+
+    category: NDArray[np.int64]
+    vip: NDArray[np.bool_]
+    patience: NDArray[np.float64]
+    handle: NDArray[np.float64]  # seconds, shape (n, stages)
+    handoff: NDArray[np.float64]  # seconds before joining stage j + 1, shape (n, stages)
+    depth: NDArray[np.int64]
+    bot_seconds: NDArray[np.float64]
+    bot_resolves: NDArray[np.bool_]
+    bot_abandons: NDArray[np.bool_]
+    follows_up: NDArray[np.bool_]
+    follow_up_delay: NDArray[np.float64]  # seconds
+
+
+@dataclass
+class ReplicationOutput:
+    """Everything one replication observed, before any metric is computed."""
+
+    tickets: dict[str, NDArray[Any]]
+    waiting_by_channel: list[Level]
+    waiting_by_skill: list[Level]
+    staffed: list[Level]
+    busy: list[Level]
+    occupied: list[Level]
+    rostered_seconds: NDArray[np.float64]  # per group and interval: paid agent-seconds
+    served: NDArray[np.int64]  # per group and interval: services started
+    bot_conversations: NDArray[np.int64]  # per automation, measured window
+    end_seconds: float
+    in_system_at_end: int
+    skills: list[str]
+
+
+def _ppf_stages(category: Category, u: NDArray[np.float64], stages: int) -> NDArray[np.float64]:
+    out = np.zeros((len(u), stages))
+    dists = [category.handle_minutes] + [t.handle_minutes for t in category.escalation]
+    for j, dist in enumerate(dists):
+        out[:, j] = dist.ppf(u[:, j]) * 60.0
+    return out
+
+
+def draw_tickets(
+    scenario: Scenario,
+    channel: Channel,
+    n: int,
+    streams: Streams,
+    *,
+    source_prefix: str = "",
+    categories: NDArray[np.int64] | None = None,
+) -> _TicketDraws:
+    """Draw the random attributes of ``n`` tickets arriving on ``channel``.
+
+    Each source draws a fixed block per ticket from its own stream, so ticket ``i`` gets
+    the same uniforms in any scenario that shares the seed and the channel name.
+    With ``source_prefix="follow_up"`` every draw comes from the follow-up stream, and
+    ``categories`` fixes the tickets' categories instead of drawing them.
+    """
+    name = channel.name
+
+    def rng(source: str) -> np.random.Generator:
+        return streams.get(source_prefix or source, name)
+
+    stages = 1 + max(len(c.escalation) for c in scenario.categories)
+    if categories is None:
+        carried = [i for i, c in enumerate(scenario.categories) if name in c.channels]
+        shares = np.array([scenario.categories[i].channels[name] for i in carried])
+        cumulative = np.cumsum(shares / shares.sum())
+        local = np.searchsorted(cumulative, rng("category").random(n), side="right")
+        category_index = np.array(carried)[np.minimum(local, len(carried) - 1)]
+    else:
+        category_index = categories
+
+    handle_u = rng("handle").random((n, stages))
+    patience_u = rng("patience").random(n)
+    routing_u = rng("routing").random((n, 2 * stages + 2))
+    bot_u = rng("automation").random((n, 3))
+
+    handle = np.zeros((n, stages))
+    handoff = np.zeros((n, stages))
+    depth = np.ones(n, dtype=np.int64)
+    follows_up = np.zeros(n, dtype=bool)
+    follow_up_delay = np.zeros(n)
+    bot_resolves = np.zeros(n, dtype=bool)
+    bot_abandons = np.zeros(n, dtype=bool)
+    bot_seconds = np.zeros(n)
+    bot = next((a for a in scenario.automation if name in a.channels), None)
+    for c_index, category in enumerate(scenario.categories):
+        mask = category_index == c_index
+        if not mask.any():
+            continue
+        handle[mask] = _ppf_stages(category, handle_u[mask], stages)
+        going = np.ones(int(mask.sum()), dtype=bool)
+        for j, tier in enumerate(category.escalation):
+            going &= routing_u[mask, j] < tier.probability
+            depth[np.flatnonzero(mask)[going]] += 1
+            if tier.handoff_minutes is not None:
+                handoff[mask, j] = tier.handoff_minutes.ppf(routing_u[mask, stages + j]) * 60.0
+        if category.follow_up is not None:
+            follows_up[mask] = routing_u[mask, 2 * stages] < category.follow_up.probability
+            follow_up_delay[mask] = category.follow_up.delay_hours.ppf(routing_u[mask, 2 * stages + 1]) * 3600.0
+        if bot is not None:
+            resolve_share = bot.resolves.get(category.name, 0.0)
+            bot_resolves[mask] = bot_u[mask, 0] < resolve_share
+            bot_abandons[mask] = ~bot_resolves[mask] & (bot_u[mask, 1] < bot.abandon)
+    if bot is not None:
+        bot_seconds = bot.bot_minutes.ppf(bot_u[:, 2]) * 60.0
+    vip = routing_u[:, 2 * stages + 1] < channel.vip_share if channel.vip_share > 0 else np.zeros(n, dtype=bool)
+    if channel.patience_seconds is None:
+        patience = np.full(n, math.inf)
+    else:
+        patience = channel.patience_seconds.ppf(patience_u)
+    return _TicketDraws(
+        category_index.astype(np.int64), vip, patience, handle, handoff, depth,
+        bot_seconds, bot_resolves, bot_abandons, follows_up, follow_up_delay,
+    )
+
+
+def arrival_times(scenario: Scenario, channel: Channel, streams: Streams) -> NDArray[np.float64]:
+    """Arrival times (seconds) of new contacts on ``channel``: a Poisson process, piecewise
+    constant per interval, scaled per day by a gamma multiplier when ``daily_cv`` > 0."""
+    horizon = scenario.horizon
+    rng = streams.get("arrivals", channel.name)
+    rates = arrival_rates(channel.arrivals, horizon)
+    interval_s = horizon.interval_minutes * 60.0
+    k0 = first_interval(horizon)
+    ks = np.arange(k0, horizon.intervals)
+    cv = channel.arrivals.daily_cv
+    if cv > 0:
+        days = ks // horizon.intervals_per_day
+        day_values = np.unique(days)
+        shape = 1.0 / cv**2
+        multiplier = rng.gamma(shape, 1.0 / shape, size=len(day_values))
+        rates = rates * multiplier[np.searchsorted(day_values, days)]
+    counts = rng.poisson(rates * interval_s / 3600.0)
+    starts = np.repeat(ks * interval_s, counts)
+    times = starts + rng.random(counts.sum()) * interval_s
+    times.sort()
+    return times
+
+
+class _Simulation:
+    """The state and event handlers of one replication."""
+
+    def __init__(self, scenario: Scenario, seed: np.random.SeedSequence, *, keep_tickets: bool = True):
+        self.scenario = scenario
+        self.keep_tickets = keep_tickets
+        horizon = scenario.horizon
+        self.interval_s = horizon.interval_minutes * 60.0
+        self.start_s = first_interval(horizon) * self.interval_s
+        self.end_s = horizon.intervals * self.interval_s
+        self.env = simpy.Environment(initial_time=self.start_s)
+        self.streams = Streams(seed)
+        self.skills = scenario.skills_needed()
+        skill_index = {s: i for i, s in enumerate(self.skills)}
+        self.channels = scenario.channels
+        self.channel_index = {c.name: i for i, c in enumerate(self.channels)}
+        self.categories = scenario.categories
+        self.realtime = [c.mode == "realtime" for c in self.channels]
+        self.concurrency = [c.concurrency.max for c in self.channels]
+        self.slowdown = [c.concurrency.slowdown for c in self.channels]
+        self.stage_skills = [
+            [skill_index[c.skill]] + [skill_index[t.skill] for t in c.escalation] for c in self.categories
+        ]
+        group_index = {g.name: i for i, g in enumerate(scenario.groups)}
+        self.groups = [
+            _GroupState(i, {skill_index[s]: g.proficiency.get(s, 1.0) for s in g.skills if s in skill_index})
+            for i, g in enumerate(scenario.groups)
+        ]
+        self.routes = [
+            [(group_index[r.group], r.after_seconds) for r in scenario.routes(skill)] for skill in self.skills
+        ]
+        self.queues: dict[tuple[int, int, int], deque[tuple[Ticket, int]]] = {}
+        self._build_sources()
+        intervals = horizon.intervals
+        self.waiting_by_channel = [Level(intervals, self.interval_s) for _ in self.channels]
+        self.waiting_by_skill = [Level(intervals, self.interval_s) for _ in self.skills]
+        self.staffed = [Level(intervals, self.interval_s) for _ in self.groups]
+        self.busy = [Level(intervals, self.interval_s) for _ in self.groups]
+        self.occupied = [Level(intervals, self.interval_s) for _ in self.groups]
+        self.bot_of_channel = [
+            next((i for i, a in enumerate(scenario.automation) if c.name in a.channels), -1) for c in self.channels
+        ]
+        self.bot_conversations = np.zeros(len(scenario.automation), dtype=np.int64)
+        self.served = np.zeros((len(self.groups), horizon.intervals), dtype=np.int64)
+        self.tickets: list[Ticket] = []
+        self.priorities = scenario.routing.priority
+
+    def _klass(self, channel: int, priority: int) -> int:
+        """Queue class of a waiting ticket: lower is served first."""
+        realtime_rank = 0 if (self.realtime[channel] or not self.scenario.routing.realtime_first) else 1
+        return realtime_rank * 100 + (99 - priority)
+
+    def _build_sources(self) -> None:
+        """Create one FIFO queue per (skill, channel, class) that can occur, and tell each
+        group which queues it serves, lowest class first."""
+        routing = self.scenario.routing
+        priorities = {0, routing.priority.escalated, routing.priority.vip}
+        priorities |= {a.handoff.priority for a in self.scenario.automation}
+        names = [c.name for c in self.channels]
+        pairs: dict[tuple[int, int], None] = {}
+        for category, skills in zip(self.categories, self.stage_skills, strict=True):
+            channels = [names.index(n) for n in category.channels]
+            if category.follow_up is not None:
+                channels.append(names.index(category.follow_up.channel))
+            for c in channels:
+                for s in skills:
+                    pairs[(s, c)] = None
+        for s, c in pairs:
+            for p in sorted(priorities):
+                klass = self._klass(c, p)
+                queue = self.queues.setdefault((s, c, klass), deque())
+                for g, delay in self.routes[s]:
+                    self.groups[g].sources.append((klass, queue, delay, c))
+        for group in self.groups:
+            group.sources.sort(key=lambda source: source[0])
+
+    # --- scheduling -----------------------------------------------------------------
+
+    def _after(self, delay: float, callback: Any, value: Any) -> None:
+        Timeout(self.env, delay, value).callbacks.append(callback)
+
+    # --- arrivals -------------------------------------------------------------------
+
+    def _arrival_process(self, times: NDArray[np.float64], channels: NDArray[np.int64], index: NDArray[np.int64]) -> Any:
+        env = self.env
+        draws = self.draws
+        for t, c, i in zip(times.tolist(), channels.tolist(), index.tolist(), strict=True):
+            delay = t - env.now
+            if delay > 0:
+                yield env.timeout(delay)
+            self._arrive(self._new_ticket(c, draws[c], i, env.now), draws[c], i)
+
+    def _new_ticket(self, channel: int, draws: _TicketDraws, i: int, now: float) -> Ticket:
+        ticket = Ticket()
+        ticket.id = len(self.tickets)
+        ticket.channel = channel
+        ticket.arrival = now
+        ticket.category = int(draws.category[i])
+        ticket.vip = bool(draws.vip[i])
+        ticket.priority = self.priorities.vip if ticket.vip else 0
+        ticket.patience = float(draws.patience[i])
+        ticket.base_handle = draws.handle[i].tolist()
+        ticket.handoffs = draws.handoff[i].tolist()
+        ticket.depth = int(draws.depth[i])
+        ticket.will_follow_up = bool(draws.follows_up[i])
+        ticket.follow_up_delay = float(draws.follow_up_delay[i])
+        ticket.escalations = 0
+        self.tickets.append(ticket)
+        return ticket
+
+    def _arrive(self, ticket: Ticket, draws: _TicketDraws, i: int) -> None:
+        """A new contact (not a follow-up) goes to the channel's bot, if any, or to the queue."""
+        bot = self.bot_of_channel[ticket.channel]
+        if bot >= 0:
+            ticket.bot = True
+            ticket.state = IN_BOT
+            if ticket.arrival >= 0:
+                self.bot_conversations[bot] += 1
+            outcome = DEFLECTED if draws.bot_resolves[i] else (BOT_ABANDONED if draws.bot_abandons[i] else -1)
+            self._after(float(draws.bot_seconds[i]), self._bot_done, (ticket, outcome, bot))
+        else:
+            self._enqueue(ticket)
+
+    def _bot_done(self, event: Timeout) -> None:
+        ticket, outcome, bot = event._value
+        if outcome >= 0:
+            self._finish(ticket, outcome)
+            return
+        handoff = self.scenario.automation[bot].handoff
+        ticket.priority = max(ticket.priority, handoff.priority)
+        ticket.extra_handle = handoff.extra_handle_minutes * 60.0
+        self._enqueue(ticket)
+
+    # --- queueing and matching ------------------------------------------------------
+
+    def _enqueue(self, ticket: Ticket) -> None:
+        """The ticket joins the human queue of its current stage, or is served at once."""
+        now = self.env.now
+        skill = self.stage_skills[ticket.category][ticket.stage]
+        ticket.skill = skill
+        ticket.state = WAITING
+        ticket.visit += 1
+        if ticket.stage == 0:
+            ticket.queued_at = now
+        ticket.klass = self._klass(ticket.channel, ticket.priority)
+        ticket.joined = now
+        routes = self.routes[skill]
+        for g, delay in routes:
+            if delay <= 0:
+                agent = self._take_agent(self.groups[g], ticket.channel)
+                if agent is not None:
+                    self._start(ticket, agent)
+                    return
+        self.queues[(skill, ticket.channel, ticket.klass)].append((ticket, ticket.visit))
+        self.waiting_by_channel[ticket.channel].add(now, 1)
+        self.waiting_by_skill[skill].add(now, 1)
+        if ticket.stage == 0 and ticket.patience < math.inf:
+            self._after(ticket.patience, self._patience_out, (ticket, ticket.visit))
+        for g, delay in routes:
+            if delay > 0:
+                self._after(delay, self._overflow, (ticket, ticket.visit, g))
+
+    def _take_agent(self, group: _GroupState, channel: int) -> Agent | None:
+        """A free agent of ``group`` for a contact on ``channel``: longest idle first, then
+        the agent holding the fewest conversations of that channel, if it allows concurrency."""
+        if group.idle:
+            return group.idle.popleft()
+        limit = self.concurrency[channel]
+        if limit > 1 and group.partial:
+            best = None
+            for agent in group.partial:
+                if agent.channel == channel and agent.count < limit and (best is None or agent.count < best.count):
+                    best = agent
+            return best
+        return None
+
+    def _leave_queue(self, ticket: Ticket, now: float) -> None:
+        self.waiting_by_channel[ticket.channel].add(now, -1)
+        self.waiting_by_skill[ticket.skill].add(now, -1)
+
+    def _patience_out(self, event: Timeout) -> None:
+        ticket, visit = event._value
+        if ticket.state == WAITING and ticket.visit == visit:
+            now = self.env.now
+            self._leave_queue(ticket, now)
+            ticket.first_wait = now - ticket.queued_at
+            ticket.total_wait += ticket.first_wait
+            self._finish(ticket, ABANDONED)
+
+    def _overflow(self, event: Timeout) -> None:
+        ticket, visit, g = event._value
+        if ticket.state == WAITING and ticket.visit == visit:
+            agent = self._take_agent(self.groups[g], ticket.channel)
+            if agent is not None:
+                self._leave_queue(ticket, self.env.now)
+                self._start(ticket, agent)
+
+    def _start(self, ticket: Ticket, agent: Agent) -> None:
+        """Agent ``agent`` starts work on ``ticket`` now."""
+        now = self.env.now
+        channel = ticket.channel
+        wait = now - ticket.joined
+        ticket.total_wait += wait
+        ticket.state = SERVING
+        ticket.agent = agent
+        if ticket.stage == 0 and math.isnan(ticket.responded_at):
+            ticket.responded_at = now
+            ticket.first_wait = wait
+            ticket.first_group = agent.group
+        group = self.groups[agent.group]
+        factor = group.proficiency[ticket.skill] * (1.0 + self.slowdown[channel] * agent.count)
+        handle = ticket.base_handle[ticket.stage] * factor + (ticket.extra_handle if ticket.stage == 0 else 0.0)
+        ticket.handled += handle
+        if now >= 0:
+            self.served[agent.group, int(now // self.interval_s)] += 1
+        limit = self.concurrency[channel]
+        if agent.count == 0:
+            self.occupied[agent.group].add(now, 1)
+        agent.count += 1
+        agent.channel = channel
+        self.busy[agent.group].add(now, 1.0 / limit)
+        if agent.count < limit and not agent.leaving:
+            if not agent.in_partial:
+                agent.in_partial = True
+                group.partial.append(agent)
+        elif agent.in_partial:
+            agent.in_partial = False
+            group.partial.remove(agent)
+        self._after(handle, self._service_done, ticket)
+
+    def _service_done(self, event: Timeout) -> None:
+        ticket: Ticket = event._value
+        agent = ticket.agent
+        assert agent is not None
+        ticket.agent = None
+        now = self.env.now
+        group = self.groups[agent.group]
+        agent.count -= 1
+        self.busy[agent.group].add(now, -1.0 / self.concurrency[ticket.channel])
+        if agent.count == 0:
+            self.occupied[agent.group].add(now, -1)
+            if agent.in_partial:
+                agent.in_partial = False
+                group.partial.remove(agent)
+        if ticket.stage + 1 < ticket.depth:
+            ticket.stage += 1
+            ticket.escalations += 1
+            ticket.priority = max(ticket.priority, self.priorities.escalated)
+            delay = ticket.handoffs[ticket.stage - 1]
+            if delay > 0:
+                ticket.state = HANDOFF
+                self._after(delay, self._handoff_done, ticket)
+            else:
+                self._enqueue(ticket)
+        else:
+            self._finish(ticket, RESOLVED)
+        self._agent_free(agent)
+
+    def _handoff_done(self, event: Timeout) -> None:
+        self._enqueue(event._value)
+
+    def _agent_free(self, agent: Agent) -> None:
+        """``agent`` has room for work: serve waiting tickets, or go idle or off duty."""
+        group = self.groups[agent.group]
+        now = self.env.now
+        if agent.leaving:
+            if agent.count == 0:
+                agent.leaving = False
+                del group.on_duty[agent]
+                self.staffed[agent.group].add(now, -1)
+            return
+        while agent.count == 0 or agent.count < self.concurrency[agent.channel]:
+            best = None
+            best_klass = 0
+            best_queue: deque[tuple[Ticket, int]] | None = None
+            for klass, queue, delay, channel in group.sources:
+                if best is not None and klass > best_klass:
+                    break
+                if agent.count and channel != agent.channel:
+                    continue
+                while queue:
+                    head, visit = queue[0]
+                    if head.state == WAITING and head.visit == visit:
+                        break
+                    queue.popleft()
+                if not queue:
+                    continue
+                head = queue[0][0]
+                if delay > 0 and now - head.joined < delay - _EPS:
+                    continue
+                if best is None or head.joined < best.joined:
+                    best, best_klass, best_queue = head, klass, queue
+            if best is None or best_queue is None:
+                break
+            best_queue.popleft()
+            self._leave_queue(best, now)
+            self._start(best, agent)
+        if agent.count == 0:
+            group.idle.append(agent)
+        elif not agent.in_partial and agent.count < self.concurrency[agent.channel]:
+            agent.in_partial = True
+            group.partial.append(agent)
+
+    def _finish(self, ticket: Ticket, outcome: int) -> None:
+        now = self.env.now
+        ticket.state = DONE
+        ticket.outcome = outcome
+        ticket.resolved_at = now
+        if outcome == RESOLVED and ticket.will_follow_up:
+            self._after(ticket.follow_up_delay, self._follow_up, ticket)
+
+    def _follow_up(self, event: Timeout) -> None:
+        """A resolved ticket comes back as a new contact on the follow-up channel (no bot)."""
+        parent: Ticket = event._value
+        follow_up = self.categories[parent.category].follow_up
+        assert follow_up is not None
+        c = self.channel_index[follow_up.channel]
+        one = draw_tickets(
+            self.scenario, self.channels[c], 1, self.streams,
+            source_prefix="follow_up", categories=np.array([parent.category]),
+        )
+        ticket = self._new_ticket(c, one, 0, self.env.now)
+        ticket.parent = parent.id
+        ticket.vip = parent.vip
+        ticket.priority = self.priorities.vip if parent.vip else 0
+        self._enqueue(ticket)
+
+    # --- staffing -------------------------------------------------------------------
+
+    def _staffing_process(self, changes: list[tuple[float, int, int]]) -> Any:
+        env = self.env
+        for t, g, count in changes:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._set_available(g, count)
+
+    def _set_available(self, g: int, count: int) -> None:
+        """Bring the number of agents of group ``g`` taking contacts to ``count``."""
+        group = self.groups[g]
+        now = self.env.now
+        working = [a for a in group.on_duty if not a.leaving]
+        change = count - len(working)
+        if change > 0:
+            for agent in [a for a in group.on_duty if a.leaving][:change]:
+                agent.leaving = False
+                change -= 1
+                self._agent_free(agent)
+            for _ in range(change):
+                agent = Agent(g)
+                group.on_duty[agent] = None
+                self.staffed[g].add(now, 1)
+                self._agent_free(agent)
+        elif change < 0:
+            remove = -change
+            while remove and group.idle:
+                agent = group.idle.pop()
+                del group.on_duty[agent]
+                self.staffed[g].add(now, -1)
+                remove -= 1
+            for agent in working:
+                if remove == 0:
+                    break
+                if agent.count > 0:
+                    agent.leaving = True
+                    if agent.in_partial:
+                        agent.in_partial = False
+                        group.partial.remove(agent)
+                    remove -= 1
+
+    # --- running --------------------------------------------------------------------
+
+    def run(self) -> ReplicationOutput:
+        scenario = self.scenario
+        all_times, all_channels, all_index = [], [], []
+        self.draws: list[_TicketDraws] = []
+        for c, channel in enumerate(self.channels):
+            times = arrival_times(scenario, channel, self.streams)
+            self.draws.append(draw_tickets(scenario, channel, len(times), self.streams))
+            all_times.append(times)
+            all_channels.append(np.full(len(times), c, dtype=np.int64))
+            all_index.append(np.arange(len(times), dtype=np.int64))
+        times = np.concatenate(all_times)
+        order = np.argsort(times, kind="stable")
+        channels = np.concatenate(all_channels)[order]
+        index = np.concatenate(all_index)[order]
+        # ticket id -> its row in its channel's draws (new arrivals get ids in arrival order)
+        self.env.process(self._arrival_process(times[order], channels, index))
+
+        changes: list[tuple[float, int, int]] = []
+        self.rostered_seconds = np.zeros((len(self.groups), scenario.horizon.intervals))
+        for g, group in enumerate(scenario.groups):
+            step_times, rostered, available = staffing_steps(group, scenario.horizon)
+            changes += [(float(t), g, int(n)) for t, n in zip(step_times, available, strict=True)]
+            self.rostered_seconds[g] = _integrate_per_interval(
+                step_times, rostered.astype(float), scenario.horizon.intervals, self.interval_s
+            )
+        changes.sort(key=lambda change: change[0])
+        self.env.process(self._staffing_process(changes))
+        self.env.run(until=self.end_s)
+
+        for level in (*self.waiting_by_channel, *self.waiting_by_skill, *self.staffed, *self.busy, *self.occupied):
+            level.close(self.end_s)
+        in_system = sum(1 for t in self.tickets if t.state != DONE)
+        return ReplicationOutput(
+            tickets=self._ticket_columns() if self.keep_tickets else {},
+            waiting_by_channel=self.waiting_by_channel,
+            waiting_by_skill=self.waiting_by_skill,
+            staffed=self.staffed,
+            busy=self.busy,
+            occupied=self.occupied,
+            rostered_seconds=self.rostered_seconds,
+            served=self.served,
+            bot_conversations=self.bot_conversations,
+            end_seconds=self.end_s,
+            in_system_at_end=in_system,
+            skills=self.skills,
+        )
+
+    def _ticket_columns(self) -> dict[str, NDArray[Any]]:
+        """Per-ticket records as columns (all tickets, warm-up included)."""
+        tickets = self.tickets
+        end = self.end_s
+
+        def column(getter: Any, dtype: Any) -> NDArray[Any]:
+            return np.fromiter((getter(t) for t in tickets), dtype=dtype, count=len(tickets))
+
+        waiting_at_end = column(lambda t: t.state == WAITING and t.stage == 0, bool)
+        first_wait = column(lambda t: t.first_wait, float)
+        queued_at = column(lambda t: t.queued_at, float)
+        first_wait = np.where(waiting_at_end, end - queued_at, first_wait)
+        return {
+            "ticket_id": column(lambda t: t.id, np.int64),
+            "parent_id": column(lambda t: t.parent, np.int64),
+            "channel": column(lambda t: t.channel, np.int64),
+            "category": column(lambda t: t.category, np.int64),
+            "vip": column(lambda t: t.vip, bool),
+            "bot": column(lambda t: t.bot, bool),
+            "outcome": column(lambda t: t.outcome, np.int64),
+            "arrival_s": column(lambda t: t.arrival, float),
+            "queued_s": queued_at,
+            "waiting_at_end": waiting_at_end,
+            "first_wait_s": first_wait,
+            "responded_s": column(lambda t: t.responded_at, float),
+            "resolved_s": column(lambda t: t.resolved_at if t.state == DONE else math.nan, float),
+            "escalations": column(lambda t: t.escalations, np.int64),
+            "total_wait_s": column(lambda t: t.total_wait, float),
+            "handle_s": column(lambda t: t.handled, float),
+            "first_group": column(lambda t: t.first_group, np.int64),
+            "reopened": column(lambda t: t.outcome == RESOLVED and t.will_follow_up, bool),
+        }
+
+
+def _integrate_per_interval(
+    times: NDArray[np.float64], values: NDArray[np.float64], intervals: int, interval_s: float
+) -> NDArray[np.float64]:
+    """Integral of a step function over each measured interval."""
+    level = Level(intervals, interval_s, float(values[0]) if times[0] <= 0 else 0.0)
+    for t, v in zip(times.tolist(), values.tolist(), strict=True):
+        level.set(max(t, 0.0), v)
+    level.close(intervals * interval_s)
+    return level.interval_areas
+
+
+def run_replication(scenario: Scenario, seed: np.random.SeedSequence, *, keep_tickets: bool = True) -> ReplicationOutput:
+    """Simulate ``scenario`` once with the replication seed ``seed``."""
+    return _Simulation(scenario, seed, keep_tickets=keep_tickets).run()

@@ -1,0 +1,80 @@
+"""Time-weighted statistics of step functions (queue length, busy agents, staffed agents).
+
+A :class:`Level` follows a quantity that changes at event times and keeps, per interval,
+the integral of the quantity over time and its maximum. Means are integrals divided by
+time, never averages of samples. Time before 0 (the warm-up) is not measured.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+class Level:
+    """A piecewise-constant quantity observed on ``[0, intervals * interval_seconds)``."""
+
+    __slots__ = ("_area", "_k", "_last", "_max", "_next", "interval_seconds", "value")
+
+    def __init__(self, intervals: int, interval_seconds: float, value: float = 0.0):
+        self.interval_seconds = interval_seconds
+        self.value = value
+        self._area = np.zeros(intervals)
+        self._max = np.zeros(intervals)
+        self._k = 0
+        self._last = 0.0
+        self._next = interval_seconds
+        if intervals:
+            self._max[0] = value
+
+    def add(self, now: float, delta: float) -> None:
+        """Change the quantity by ``delta`` at time ``now`` (seconds, non-decreasing)."""
+        self.set(now, self.value + delta)
+
+    def set(self, now: float, value: float) -> None:
+        """Set the quantity to ``value`` at time ``now`` (seconds, non-decreasing)."""
+        if now < 0.0:  # warm-up: not measured
+            self.value = value
+            if self._max.size:
+                self._max[0] = value
+            return
+        if now > self._last:
+            self._advance(now)
+        self.value = value
+        k = self._k
+        if k < len(self._max) and value > self._max[k]:
+            self._max[k] = value
+
+    def _advance(self, now: float) -> None:
+        area, maxima, value = self._area, self._max, self.value
+        intervals = len(area)
+        while now >= self._next and self._k < intervals:
+            area[self._k] += value * (self._next - self._last)
+            self._last = self._next
+            self._k += 1
+            self._next += self.interval_seconds
+            if self._k < intervals:
+                maxima[self._k] = value
+        if self._k < intervals:
+            area[self._k] += value * (now - self._last)
+        self._last = now
+
+    def close(self, end: float) -> None:
+        """Account for the time up to ``end``, the end of the horizon."""
+        if end > self._last:
+            self._advance(end)
+
+    @property
+    def interval_means(self) -> NDArray[np.float64]:
+        """Time-average of the quantity in each interval."""
+        return self._area / self.interval_seconds
+
+    @property
+    def interval_maxima(self) -> NDArray[np.float64]:
+        """Largest value the quantity took in each interval."""
+        return self._max.copy()
+
+    @property
+    def interval_areas(self) -> NDArray[np.float64]:
+        """Integral of the quantity over each interval (quantity x seconds)."""
+        return self._area.copy()

@@ -1,0 +1,122 @@
+"""Time profiles of a scenario: arrival rates per interval and agents on duty over time.
+
+Simulated time is in seconds; 0 is 00:00 of day 1, the warm-up runs at negative times.
+Interval ``k`` covers ``[k * L, (k + 1) * L)``; warm-up intervals have negative ``k`` and
+repeat the profile of the same time of day on the day before day 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from supportsim.scenario import WEEKDAYS, Arrivals, Group, Horizon
+
+FloatArray = NDArray[np.float64]
+
+
+def first_interval(horizon: Horizon) -> int:
+    """Index of the first (warm-up) interval simulated; 0 without warm-up."""
+    return -math.ceil(horizon.warmup_hours * 60 / horizon.interval_minutes)
+
+
+def weekday_of_day(horizon: Horizon, day: int) -> str:
+    """Weekday name (``mon`` .. ``sun``) of day index ``day`` (0 is day 1)."""
+    return WEEKDAYS[(WEEKDAYS.index(horizon.start_weekday) + day) % 7]
+
+
+def _table_value(table: list[float] | list[int], k: int, per_day: int) -> float:
+    return float(table[k] if 0 <= k < len(table) else table[k % per_day])
+
+
+def arrival_rates(arrivals: Arrivals, horizon: Horizon) -> FloatArray:
+    """Arrivals per hour in every simulated interval, from the first warm-up one to the last."""
+    per_day = horizon.intervals_per_day
+    ks = range(first_interval(horizon), horizon.intervals)
+    if arrivals.per_hour is not None:
+        return np.full(len(ks), arrivals.per_hour)
+    if arrivals.rates_per_hour is not None:
+        return np.array([_table_value(arrivals.rates_per_hour, k, per_day) for k in ks])
+    assert arrivals.per_day is not None
+    if arrivals.intraday is None:
+        weights = np.full(per_day, 1.0 / per_day)
+    else:
+        raw = np.asarray(arrivals.intraday, dtype=float)
+        if len(raw) == 24 and per_day != 24:
+            raw = np.repeat(raw, per_day // 24)
+        weights = raw / raw.sum()
+    weekday = arrivals.weekday or {}
+    hours = horizon.interval_minutes / 60
+    return np.array(
+        [
+            arrivals.per_day * weekday.get(weekday_of_day(horizon, k // per_day), 1.0) * weights[k % per_day] / hours
+            for k in ks
+        ]
+    )
+
+
+def staffing_steps(group: Group, horizon: Horizon) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64]]:
+    """Rostered and available agents of ``group`` as step functions.
+
+    Returns ``(times_seconds, rostered, available)``: from ``times_seconds[i]`` on (until the
+    next time), ``rostered[i]`` people are paid (breaks included) and ``available[i]`` take
+    contacts (breaks excluded, net of shrinkage: ``round(on_duty * (1 - shrinkage))``).
+    The first time is the start of the warm-up.
+    """
+    interval_s = horizon.interval_minutes * 60
+    start_s = first_interval(horizon) * interval_s
+    end_s = horizon.intervals * interval_s
+    if group.shifts is None:
+        if group.headcount is not None:
+            times = np.array([float(start_s)])
+            counts = np.array([group.headcount])
+        else:
+            assert group.headcount_per_interval is not None
+            ks = np.arange(first_interval(horizon), horizon.intervals)
+            times = ks * float(interval_s)
+            counts = np.array(
+                [_table_value(group.headcount_per_interval, int(k), horizon.intervals_per_day) for k in ks]
+            ).astype(np.int64)
+        on_duty = counts
+    else:
+        times, counts, on_duty = _shift_steps(group, horizon, start_s, end_s)
+    available = np.floor(on_duty * (1 - group.shrinkage) + 0.5).astype(np.int64)
+    return times.astype(float), np.asarray(counts, dtype=np.int64), available
+
+
+def _shift_steps(
+    group: Group, horizon: Horizon, start_s: float, end_s: float
+) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64]]:
+    """Step functions of rostered and on-duty agents from a group's shifts."""
+    assert group.shifts is not None
+    paid: list[tuple[float, int]] = []
+    duty: list[tuple[float, int]] = []
+    first_day = math.floor(start_s / 86400) - 1
+    last_day = math.ceil(end_s / 86400)
+    for day in range(first_day, last_day + 1):
+        weekday = weekday_of_day(horizon, day)
+        for shift in group.shifts:
+            if weekday not in shift.weekdays or shift.count == 0:
+                continue
+            begin = day * 86400 + shift.start_minutes * 60
+            end = begin + shift.hours * 3600
+            paid += [(begin, shift.count), (end, -shift.count)]
+            duty += [(begin, shift.count), (end, -shift.count)]
+            if shift.break_ is not None:
+                pause = begin + shift.break_.after_hours * 3600
+                duty += [(pause, -shift.count), (pause + shift.break_.minutes * 60, shift.count)]
+    times = np.unique([start_s] + [t for t, _ in paid + duty if start_s < t < end_s])
+
+    def level(changes: list[tuple[float, int]]) -> NDArray[np.int64]:
+        if not changes:
+            return np.zeros(len(times), dtype=np.int64)
+        at = np.array([t for t, _ in changes])
+        delta = np.array([d for _, d in changes])
+        order = np.argsort(at, kind="stable")
+        at, cumulative = at[order], np.cumsum(delta[order])
+        index = np.searchsorted(at, times, side="right") - 1
+        return np.where(index >= 0, cumulative[np.maximum(index, 0)], 0).astype(np.int64)
+
+    return times, level(paid), level(duty)

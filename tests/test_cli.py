@@ -1,0 +1,64 @@
+"""The command line: run, validate, schema; errors exit 2 with no output written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from supportsim.cli import app, scenario_json_schema
+from tests.conftest import SCENARIOS
+
+runner = CliRunner()
+
+
+def test_schema_file_is_up_to_date() -> None:
+    on_disk = json.loads((SCENARIOS / "scenario.schema.json").read_text())
+    assert on_disk == scenario_json_schema(), "run: supportsim schema > scenarios/scenario.schema.json"
+
+
+def test_schema_command_prints_the_schema() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["title"] == "Scenario"
+
+
+def test_run_writes_summary_intervals_and_tickets(tmp_path: Path) -> None:
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text((SCENARIOS / "single_queue.yaml").read_text().replace("days: 30", "days: 1"))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(scenario), "--seed", "4", "--replications", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Service level" in result.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary) >= {"channels", "categories", "groups", "overall"}
+    assert summary["seed"] == 4
+    asa = summary["channels"]["phone"]["asa_seconds"]
+    assert set(asa) == {"mean", "ci95"} and asa["ci95"] is not None
+    assert (out / "intervals.csv").stat().st_size > 0
+    assert (out / "tickets.csv").read_text().startswith("ticket_id,")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out-")], "staging folder left behind"
+
+
+def test_validate_accepts_a_good_file() -> None:
+    result = runner.invoke(app, ["validate", str(SCENARIOS / "single_queue.yaml")])
+    assert result.exit_code == 0
+    assert "valid scenario" in result.stdout
+
+
+def test_bad_file_exits_2_with_one_clear_message_and_no_output(tmp_path: Path) -> None:
+    bad = tmp_path / "x.yaml"
+    bad.write_text((SCENARIOS / "single_queue.yaml").read_text().replace("headcount: 5", "headcount: -5"))
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(bad), "--out", str(out)])
+    assert result.exit_code == 2
+    assert f"{bad}: groups[1].headcount: must be >= 0" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "nope.yaml: no such file" in result.output
