@@ -53,6 +53,13 @@ def mmc(
     return scenario_from_dict(data)
 
 
+def with_channel(scenario: Scenario, **changes: Any) -> Scenario:
+    """``scenario`` with its first channel's fields replaced (validated again)."""
+    data = scenario.model_dump(by_alias=True, exclude_none=True)
+    data["channels"][0] |= changes
+    return scenario_from_dict(data)
+
+
 @pytest.fixture
 def single_queue() -> Scenario:
     from supportsim import load_scenario

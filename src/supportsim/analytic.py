@@ -55,6 +55,9 @@ _TAIL_TOL = 1e-15
 _MAX_TAIL_STATES = 5_000_000
 """Refuse Erlang A chains whose queue part would need more states than this."""
 
+_WINDOW_LOG_DROP = 45.0
+"""Initial Erlang A window: half-width where the log-probability has dropped by about this."""
+
 _TARGET_TOL = 1e-12
 """Slack when comparing a metric with a target, so float noise cannot add an agent."""
 
@@ -271,14 +274,13 @@ class ErlangAResult:
 
 
 def _erlang_a_core(
-    n: int, lam: float, mu: float, theta: float, t: float, b: float
+    n: int, lam: float, mu: float, theta: float, t: float, a: float, b: float
 ) -> ErlangAResult:
-    """Erlang A metrics; rates per second, ``t`` in seconds, ``b = B(n, λ/μ)``.
+    """Erlang A metrics; rates per second, ``t`` in seconds, load ``a = λ/μ``, ``b = B(n, a)``.
 
-    Handles ``lam == 0``, ``theta == 0`` (Erlang C, needs ``λ < nμ``) and ``theta == inf``
+    Handles ``lam == 0``, ``theta == 0`` (Erlang C, needs ``a < n``) and ``theta == inf``
     (pure loss system).
     """
-    a = lam / mu
     if lam == 0.0 or b == 0.0:
         # No traffic, or waiting is so rare that it underflows: nobody waits.
         return ErlangAResult(0.0, 0.0, 1.0, 1.0, 0.0, 0.0, min(a / n, 1.0), 0.0)
@@ -293,36 +295,58 @@ def _erlang_a_core(
         return ErlangAResult(b, b, 1.0 - b, 1.0, 0.0, 0.0, a * (1.0 - b) / n, 0.0)
 
     nmu = n * mu
+    r = nmu / theta
     # log of sum_{k<n} p_k / p_n = 1/B - 1.
     log_below = math.log1p(-b) - math.log(b) if b < 1.0 else -math.inf
-    j_star = max(0.0, (lam - nmu) / theta)  # mode of the queue part
-    size = max(64, 2 * math.ceil(j_star) + 64)
+    # The queue-length distribution (j waiting) is unimodal with mode near j_star. Keep a
+    # window [j_lo, j_hi] around it, widened until the dropped mass is provably negligible.
+    j_star = max(0.0, (lam - nmu) / theta)
+    half = math.sqrt(2.0 * _WINDOW_LOG_DROP * lam / theta)
+    rho0 = lam / (nmu + theta)
+    if rho0 < 1.0:  # geometric decay from j = 0 on
+        half = min(half, _WINDOW_LOG_DROP / -math.log(rho0))
+    half_width = math.ceil(half) + 64
     while True:
-        if size > _MAX_TAIL_STATES:
+        j_lo = max(0, math.floor(j_star) - half_width)
+        j_hi = math.ceil(j_star) + half_width
+        if j_hi - j_lo + 1 > _MAX_TAIL_STATES:
             raise ValueError(
-                "Erlang A chain too long to solve exactly (patience too long for this "
-                f"overload: more than {_MAX_TAIL_STATES} queue states needed)"
+                "Erlang A chain too long to solve exactly (patience too long for this load: "
+                f"more than {_MAX_TAIL_STATES} queue states needed)"
             )
-        m = np.arange(1, size + 1, dtype=float)
-        death = nmu + theta * m  # total death rate of state n + m
-        logt = np.concatenate(([0.0], np.cumsum(np.log(lam / death))))  # log p_{n+j}/p_n
-        peak = float(logt.max())
-        rho = lam / (nmu + theta * (size + 1))  # < 1 since size + 1 > j_star
-        # Rigorous bounds on the dropped mass and dropped sum j·p_j, relative to the kept part.
-        tail_factor = size * rho / (1.0 - rho) + rho / (1.0 - rho) ** 2
-        dropped = math.exp(float(logt[-1]) - peak) * max(1.0, tail_factor)
-        kept = float(np.exp(logt - peak).sum())
+        j = np.arange(j_lo, j_hi + 1, dtype=float)
+        # log(p_{n+j} / p_n) = sum_{i<=j} log(λ / (nμ + iθ)); the offset at j_lo only matters
+        # relative to states that are dropped anyway.
+        if j_lo == 0:
+            offset = 0.0
+        else:
+            offset = j_lo * math.log(lam / theta) - float(
+                special.gammaln(r + j_lo + 1.0) - special.gammaln(r + 1.0)
+            )
+        steps = np.log(lam / (nmu + theta * j[1:]))
+        logt = offset + np.concatenate(([0.0], np.cumsum(steps)))
+        top = max(float(logt.max()), log_below if j_lo == 0 else -math.inf)
+        kept = float(np.exp(logt - top).sum()) + (
+            math.exp(log_below - top) if j_lo == 0 else 0.0
+        )
+        # Rigorous bounds on the dropped mass (and dropped sum of j·p_j) relative to the kept:
+        # right of j_hi the terms fall at least geometrically with ratio rho < 1; left of j_lo
+        # (states below n included) every term is at most the one at j_lo.
+        rho = lam / (nmu + theta * (j_hi + 1))
+        right_factor = max(1.0, j_hi * rho / (1.0 - rho) + rho / (1.0 - rho) ** 2)
+        dropped = math.exp(float(logt[-1]) - top) * right_factor
+        if j_lo > 0:
+            left_log = float(np.logaddexp(math.log(j_lo), log_below))
+            dropped += math.exp(float(logt[0]) - top + left_log)
         if dropped <= _TAIL_TOL * kept:
             break
-        size *= 2
+        half_width *= 2
 
-    top = max(peak, log_below)
     w = np.exp(logt - top)
-    w_below = math.exp(log_below - top)
+    w_below = math.exp(log_below - top) if j_lo == 0 else 0.0
     z = w_below + float(w.sum())
-    p = w / z  # p_{n+j}, j = 0..size
+    p = w / z  # p_{n+j}, j = j_lo..j_hi
     p_below = w_below / z
-    j = np.arange(size + 1, dtype=float)
 
     p_wait = float(p.sum())
     mean_queue = float((j * p).sum())
@@ -334,11 +358,18 @@ def _erlang_a_core(
     weight = p * p_serve
     p_answered = p_below + float(weight.sum())
     if t > 0.0:
-        within = special.betainc(j + 1.0, nmu / theta + 1.0, -math.expm1(-theta * t))
+        within = special.betainc(j + 1.0, r + 1.0, -math.expm1(-theta * t))
         sl = p_below + float((weight * within).sum())
     else:
         sl = p_below
-    mean_wait_served = np.cumsum(1.0 / stage_rate)  # E[wait | served, j ahead]
+    # E[wait | served, j ahead] = sum_{m=1}^{j+1} 1/(nμ + mθ); the part for m <= j_lo is
+    # (ψ(r + j_lo + 1) - ψ(r + 1)) / θ.
+    head = (
+        0.0
+        if j_lo == 0
+        else float(special.digamma(r + j_lo + 1.0) - special.digamma(r + 1.0)) / theta
+    )
+    mean_wait_served = head + np.cumsum(1.0 / stage_rate)
     asa = float((weight * mean_wait_served).sum()) / p_answered
     return ErlangAResult(
         p_wait=min(1.0, p_wait),
@@ -354,13 +385,13 @@ def _erlang_a_core(
 
 def _rates(
     per_hour: float, aht_seconds: float, patience_seconds: float
-) -> tuple[float, float, float]:
-    """Validate and convert to per-second rates ``(λ, μ, θ)``."""
+) -> tuple[float, float, float, float]:
+    """Validate and convert to per-second rates ``(λ, μ, θ)`` plus the load in erlangs."""
     ph = _finite_nonneg("per_hour", per_hour)
     aht = _finite_positive("aht_seconds", aht_seconds)
     patience = _nonneg_or_inf("patience_seconds", patience_seconds)
     theta = 0.0 if math.isinf(patience) else (math.inf if patience == 0.0 else 1.0 / patience)
-    return ph / SECONDS_PER_HOUR, 1.0 / aht, theta
+    return ph / SECONDS_PER_HOUR, 1.0 / aht, theta, _load(ph, aht)
 
 
 def erlang_a(
@@ -387,15 +418,14 @@ def erlang_a(
         ValueError: On invalid inputs, or infinite patience with load ``>= n``.
     """
     n = _as_agents(agents, minimum=1)
-    lam, mu, theta = _rates(per_hour, aht_seconds, patience_seconds)
+    lam, mu, theta, a = _rates(per_hour, aht_seconds, patience_seconds)
     t = _nonneg_or_inf("answer_within_seconds", answer_within_seconds)
-    a = lam / mu
     if theta == 0.0 and a >= n:
         raise ValueError(
             f"infinite patience needs load < agents for a steady state (load {a:g} erlangs, "
             f"{n} agents)"
         )
-    return _erlang_a_core(n, lam, mu, theta, t, erlang_b(n, a))
+    return _erlang_a_core(n, lam, mu, theta, t, a, erlang_b(n, a))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -526,9 +556,8 @@ def required_agents(
     Raises:
         ValueError: On invalid inputs or unreachable targets.
     """
-    lam, mu, theta = _rates(per_hour, aht_seconds, patience_seconds)
-    aht = 1.0 / mu
-    a = lam * aht
+    lam, mu, theta, a = _rates(per_hour, aht_seconds, patience_seconds)
+    aht = float(aht_seconds)
     s = float(shrinkage)
     if not 0.0 <= s < 1.0:
         raise ValueError(f"shrinkage must be in [0, 1), got {shrinkage!r}")
@@ -562,7 +591,7 @@ def required_agents(
             abandon = 0.0
             occ = a / n
         else:
-            r = _erlang_a_core(n, lam, mu, theta, t, bseq(n))
+            r = _erlang_a_core(n, lam, mu, theta, t, a, bseq(n))
             sl, asa, abandon, occ = r.service_level, r.asa_seconds, r.abandon_rate, r.occupancy
         return (
             (service_level is None or sl >= service_level - _TARGET_TOL)
@@ -609,10 +638,9 @@ def erlang_table(
         arrivals answered within target), ``asa_seconds`` (mean wait of answered calls),
         ``p_wait``, ``abandon_rate`` and ``occupancy``.
     """
-    lam, mu, theta = _rates(per_hour, aht_seconds, patience_seconds)
+    lam, mu, theta, a = _rates(per_hour, aht_seconds, patience_seconds)
     t = _nonneg_or_inf("answer_within_seconds", answer_within_seconds)
-    aht = 1.0 / mu
-    a = lam * aht
+    aht = float(aht_seconds)
     bseq = _ErlangBSequence(a)
     rows: list[dict[str, float]] = []
     for raw_n in agents:
@@ -629,7 +657,7 @@ def erlang_table(
                 "occupancy": min(a / n, 1.0),
             }
         else:
-            r = _erlang_a_core(n, lam, mu, theta, t, b)
+            r = _erlang_a_core(n, lam, mu, theta, t, a, b)
             row = {
                 "agents": n,
                 "service_level": r.service_level,
