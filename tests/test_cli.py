@@ -62,3 +62,21 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
     assert "nope.yaml: no such file" in result.output
+
+
+def test_every_metric_is_defined_in_the_readme(single_queue) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    import supportsim
+
+    readme = (SCENARIOS.parent / "README.md").read_text()
+    defined = set(re.findall(r"`([a-z_0-9{}]+)`", readme))
+    scenario = single_queue.model_copy(update={"horizon": single_queue.horizon.model_copy(update={"days": 1})})
+    summary = supportsim.simulate(scenario, seed=1).summary
+    metrics = set(summary["overall"])
+    for scope in ("channels", "categories", "groups"):
+        for values in summary[scope].values():
+            metrics |= set(values)
+    normalise = {m: re.sub(r"tier\d+$", "tier{j}", m) for m in metrics}
+    undefined = {m for m, n in normalise.items() if n not in defined and m.removesuffix("_p50").removesuffix("_p90") not in defined}
+    assert not undefined, f"metrics without a definition in README.md: {sorted(undefined)}"

@@ -11,8 +11,10 @@ Models:
 * Erlang B (M/M/n/n) and Erlang C (M/M/n), computed with the stable recursion
   ``B(k) = a·B(k-1) / (k + a·B(k-1))`` (never factorials or powers), so thousands of agents
   are fine.
-* Erlang A (M/M/n+M, exponential patience), solved exactly as a birth–death chain whose
-  queue part is truncated once the remaining probability is provably below 1e-15 (relative).
+* Erlang A (M/M/n+M, exponential patience), solved exactly as a birth–death chain. Only the
+  window of queue lengths that carries the probability is kept (from 0 unless the system is
+  so overloaded that short queues are negligible); it is widened until the dropped mass is
+  provably below 1e-15 of the kept mass.
   Service level and the mean wait of answered customers come from the tagged-customer chain:
   a customer with ``j`` customers ahead leaves each stage ``i = j, ..., 0`` at rate
   ``n·μ + (i+1)·θ``; it is served with probability ``n·μ / (n·μ + (j+1)·θ)`` and, since the
@@ -312,7 +314,8 @@ def _erlang_a_core(
         if j_hi - j_lo + 1 > _MAX_TAIL_STATES:
             raise ValueError(
                 "Erlang A chain too long to solve exactly (patience too long for this load: "
-                f"more than {_MAX_TAIL_STATES} queue states needed)"
+                f"more than {_MAX_TAIL_STATES} queue states needed); for customers who never "
+                "abandon use patience_seconds=math.inf (Erlang C)"
             )
         j = np.arange(j_lo, j_hi + 1, dtype=float)
         # log(p_{n+j} / p_n) = sum_{i<=j} log(λ / (nμ + iθ)); the offset at j_lo only matters
@@ -326,9 +329,7 @@ def _erlang_a_core(
         steps = np.log(lam / (nmu + theta * j[1:]))
         logt = offset + np.concatenate(([0.0], np.cumsum(steps)))
         top = max(float(logt.max()), log_below if j_lo == 0 else -math.inf)
-        kept = float(np.exp(logt - top).sum()) + (
-            math.exp(log_below - top) if j_lo == 0 else 0.0
-        )
+        kept = float(np.exp(logt - top).sum()) + (math.exp(log_below - top) if j_lo == 0 else 0.0)
         # Rigorous bounds on the dropped mass (and dropped sum of j·p_j) relative to the kept:
         # right of j_hi the terms fall at least geometrically with ratio rho < 1; left of j_lo
         # (states below n included) every term is at most the one at j_lo.
@@ -415,7 +416,9 @@ def erlang_a(
         An :class:`ErlangAResult`.
 
     Raises:
-        ValueError: On invalid inputs, or infinite patience with load ``>= n``.
+        ValueError: On invalid inputs, infinite patience with load ``>= n``, or a finite
+            patience so long (for an overloaded system) that the exact chain would need
+            millions of states.
     """
     n = _as_agents(agents, minimum=1)
     lam, mu, theta, a = _rates(per_hour, aht_seconds, patience_seconds)
