@@ -219,3 +219,22 @@ def test_same_seed_gives_same_arrivals_when_only_staffing_changes() -> None:
     done = (one["outcome"] == "resolved") & (two["outcome"] == "resolved")
     np.testing.assert_allclose(one.loc[done, "handle_minutes"], two.loc[done, "handle_minutes"])
     assert two["wait_seconds"].mean() <= one["wait_seconds"].mean()
+
+
+def test_a_trace_replays_observed_arrivals_and_categories() -> None:
+    from supportsim.engine import ArrivalTrace
+
+    data = base(categories=[
+        {"name": "a", "channels": {"phone": 0.5}, "skill": "general", "handle_minutes": fixed(2)},
+        {"name": "b", "channels": {"phone": 0.5}, "skill": "general", "handle_minutes": fixed(7)},
+    ])
+    minutes = np.array([10.0, 10.5, 600.0, 3000.0, 4000.0])
+    trace = ArrivalTrace(channel=np.array(["phone"] * 5), arrival_minute=minutes,
+                         category=np.array(["a", "b", "b", "a", "b"]))
+    result = supportsim.simulate(scenario_from_dict(data), seed=1, trace=trace, keep_tickets=False)
+    assert result.tickets.empty
+    assert result.metric("channels", "phone", "offered") == 5
+    tickets = supportsim.simulate(scenario_from_dict(data), seed=1, trace=trace).tickets
+    np.testing.assert_allclose(tickets["arrival_minute"], minutes)
+    assert list(tickets["category"]) == ["a", "b", "b", "a", "b"]
+    np.testing.assert_allclose(tickets["handle_minutes"], [2, 7, 7, 2, 7])

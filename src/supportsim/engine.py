@@ -108,6 +108,29 @@ class _TicketDraws:
     follow_up_delay: NDArray[np.float64]  # seconds
 
 
+@dataclass(frozen=True)
+class ArrivalTrace:
+    """Observed arrivals to replay: per ticket its channel, arrival minute (0 is 00:00 of day 1)
+    and, optionally, its category (else drawn from the channel's shares)."""
+
+    channel: NDArray[np.str_]
+    arrival_minute: NDArray[np.float64]
+    category: NDArray[np.str_] | None = None
+
+    def for_channel(
+        self, name: str, start_s: float, end_s: float, categories: list[str] | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64] | None]:
+        """Sorted arrival times (seconds) of channel ``name`` in ``[start_s, end_s)`` and their
+        category indices (None when the trace has no categories)."""
+        seconds = self.arrival_minute * 60.0
+        mask = (self.channel == name) & (seconds >= start_s) & (seconds < end_s)
+        order = np.argsort(seconds[mask], kind="stable")
+        if self.category is None or categories is None:
+            return seconds[mask][order], None
+        index = {c: i for i, c in enumerate(categories)}
+        return seconds[mask][order], np.array([index[c] for c in self.category[mask][order]], dtype=np.int64)
+
+
 @dataclass
 class ReplicationOutput:
     """Everything one replication observed, before any metric is computed."""
@@ -236,9 +259,9 @@ def arrival_times(scenario: Scenario, channel: Channel, streams: Streams) -> NDA
 class _Simulation:
     """The state and event handlers of one replication."""
 
-    def __init__(self, scenario: Scenario, seed: np.random.SeedSequence, *, keep_tickets: bool = True):
+    def __init__(self, scenario: Scenario, seed: np.random.SeedSequence, trace: ArrivalTrace | None = None):
         self.scenario = scenario
-        self.keep_tickets = keep_tickets
+        self.trace = trace
         horizon = scenario.horizon
         self.interval_s = horizon.interval_minutes * 60.0
         self.start_s = first_interval(horizon) * self.interval_s
@@ -609,8 +632,16 @@ class _Simulation:
         all_times, all_channels, all_index = [], [], []
         self.draws: list[_TicketDraws] = []
         for c, channel in enumerate(self.channels):
-            times = arrival_times(scenario, channel, self.streams)
-            self.draws.append(draw_tickets(scenario, channel, len(times), self.streams))
+            if self.trace is None:
+                times = arrival_times(scenario, channel, self.streams)
+                self.draws.append(draw_tickets(scenario, channel, len(times), self.streams))
+            else:
+                times, categories = self.trace.for_channel(
+                    channel.name, self.start_s, self.end_s, [k.name for k in scenario.categories]
+                )
+                self.draws.append(
+                    draw_tickets(scenario, channel, len(times), self.streams, categories=categories)
+                )
             all_times.append(times)
             all_channels.append(np.full(len(times), c, dtype=np.int64))
             all_index.append(np.arange(len(times), dtype=np.int64))
@@ -637,7 +668,7 @@ class _Simulation:
             level.close(self.end_s)
         in_system = sum(1 for t in self.tickets if t.state != DONE)
         return ReplicationOutput(
-            tickets=self._ticket_columns() if self.keep_tickets else {},
+            tickets=self._ticket_columns(),
             waiting_by_channel=self.waiting_by_channel,
             waiting_by_skill=self.waiting_by_skill,
             staffed=self.staffed,
@@ -696,6 +727,13 @@ def _integrate_per_interval(
     return level.interval_areas
 
 
-def run_replication(scenario: Scenario, seed: np.random.SeedSequence, *, keep_tickets: bool = True) -> ReplicationOutput:
-    """Simulate ``scenario`` once with the replication seed ``seed``."""
-    return _Simulation(scenario, seed, keep_tickets=keep_tickets).run()
+def run_replication(
+    scenario: Scenario, seed: np.random.SeedSequence, trace: ArrivalTrace | None = None
+) -> ReplicationOutput:
+    """Simulate ``scenario`` once with the replication seed ``seed``.
+
+    With a ``trace``, contacts arrive exactly when (and, if given, in the category) the trace
+    says instead of following the channels' arrival profiles; channels the trace does not
+    mention get no new contacts.
+    """
+    return _Simulation(scenario, seed, trace).run()

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from supportsim.engine import run_replication
+from supportsim.engine import ArrivalTrace, run_replication
 from supportsim.metrics import Metrics, interval_frame, replication_metrics, ticket_frame
 from supportsim.scenario import Scenario
 from supportsim.streams import replication_seeds
@@ -108,19 +108,24 @@ def _stability_warnings(scenario: Scenario, metrics: ReplicationMetrics) -> list
 
 
 def run_one(
-    scenario: Scenario, seed: np.random.SeedSequence, index: int, *, keep_tickets: bool = True
+    scenario: Scenario,
+    seed: np.random.SeedSequence,
+    index: int,
+    *,
+    keep_tickets: bool = True,
+    trace: ArrivalTrace | None = None,
 ) -> Replication:
     """Simulate one replication and compute its metrics (runs in a worker process)."""
-    output = run_replication(scenario, seed, keep_tickets=keep_tickets)
+    output = run_replication(scenario, seed, trace)
     metrics = replication_metrics(scenario, output)
     intervals = interval_frame(scenario, output).assign(replication=index)
     tickets = ticket_frame(scenario, output).assign(replication=index) if keep_tickets else None
     return Replication(index, metrics, intervals, tickets, _stability_warnings(scenario, metrics))
 
 
-def _run_star(args: tuple[Scenario, np.random.SeedSequence, int, bool]) -> Replication:
-    scenario, seed, index, keep = args
-    return run_one(scenario, seed, index, keep_tickets=keep)
+def _run_star(args: tuple[Scenario, np.random.SeedSequence, int, bool, ArrivalTrace | None]) -> Replication:
+    scenario, seed, index, keep, trace = args
+    return run_one(scenario, seed, index, keep_tickets=keep, trace=trace)
 
 
 def simulate(
@@ -130,19 +135,21 @@ def simulate(
     replications: int = 1,
     workers: int = 1,
     keep_tickets: bool = True,
+    trace: ArrivalTrace | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate ``scenario`` ``replications`` times under the root ``seed``.
 
     Replication ``i`` uses the ``i``-th child of ``SeedSequence(seed)``, so results do not
     depend on ``workers`` (processes used; 1 runs in this process). ``keep_tickets=False``
-    drops the per-ticket table to save memory. ``progress(done, total)`` is called as
-    replications finish.
+    drops the per-ticket table to save memory. A ``trace`` replays observed arrivals instead
+    of the scenario's arrival profiles (see :class:`supportsim.engine.ArrivalTrace`).
+    ``progress(done, total)`` is called as replications finish.
     """
     if replications < 1:
         raise ValueError("replications must be >= 1")
     seeds = replication_seeds(seed, replications)
-    tasks = [(scenario, s, i, keep_tickets) for i, s in enumerate(seeds)]
+    tasks = [(scenario, s, i, keep_tickets, trace) for i, s in enumerate(seeds)]
     done: list[Replication] = []
     if workers <= 1 or replications == 1:
         for task in tasks:
