@@ -25,5 +25,8 @@ lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy src/supportsim
 
+bench: install-dev
+	$(BIN)/python benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache
