@@ -5,14 +5,33 @@ from __future__ import annotations
 import csv
 import difflib
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from supportsim.scenario import Scenario, ScenarioInvalid
 
-_DIST_TAGS = {"exponential", "lognormal", "gamma", "weibull", "deterministic", "uniform", "empirical"}
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key '{key}' is given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 class ScenarioError(ValueError):
@@ -44,14 +63,20 @@ def load_scenario(path: str | Path) -> Scenario:
 def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
     """Validate scenario YAML ``text``; ``source`` names it in errors, ``base_dir`` anchors CSV paths."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "tag:yaml.org,2002:python/" in problem:
+            problem = "YAML tags such as !!python/... are not allowed in scenario files"
         raise ScenarioError(source, [(where, f"not valid YAML: {problem}")]) from None
+    if data is None:
+        raise ScenarioError(source, [("", "the file is empty")])
     if not isinstance(data, dict):
-        raise ScenarioError(source, [("", "a scenario is a YAML mapping with name, horizon, channels, ...")])
+        raise ScenarioError(
+            source, [("", f"a scenario is a YAML mapping with name, horizon, channels, ... (got a {type(data).__name__})")]
+        )
     data = _read_arrival_tables(data, source, base_dir or Path.cwd())
     return scenario_from_dict(data, source=source)
 
@@ -91,8 +116,10 @@ def _read_rates(path: Path, source: str, field: str) -> list[float]:
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
-    except OSError:
-        raise ScenarioError(source, [(field, f"cannot read '{path}'")]) from None
+    except FileNotFoundError:
+        raise ScenarioError(source, [(field, f"no such file '{path}'")]) from None
+    except OSError as exc:
+        raise ScenarioError(source, [(field, f"cannot read '{path}' ({exc.strerror})")]) from None
     if not rows or "per_hour" not in rows[0]:
         raise ScenarioError(source, [(field, f"'{path}' needs a per_hour column")])
     rates = []
@@ -113,32 +140,104 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
         if isinstance(inner, ScenarioInvalid):
             problems.extend(inner.problems)
             continue
-        location = [part for part in error["loc"] if part not in _DIST_TAGS]
-        problems.append((_path(location), _message(error, location)))
+        path, parent, annotation = _walk(error["loc"])
+        problems.append((path, _message(error, parent, annotation)))
     return problems
 
 
-def _path(location: list[int | str]) -> str:
+def _unwrap(annotation: Any) -> Any:
+    """Strip ``Annotated`` and ``Optional`` wrappers from a type."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _union_members(annotation: Any) -> list[type[BaseModel]]:
+    annotation = _unwrap(annotation)
+    if get_origin(annotation) in (Union, UnionType):
+        return [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return []
+
+
+def _tag_of(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("dist")
+    return get_args(field.annotation)[0] if field is not None and get_args(field.annotation) else None
+
+
+def _field(model: type[BaseModel], name: str) -> Any:
+    for field_name, field in model.model_fields.items():
+        if name in (field_name, field.alias):
+            return field.annotation
+    return None
+
+
+def _walk(location: tuple[int | str, ...]) -> tuple[str, Any, Any]:
+    """Follow an error location through the scenario's types.
+
+    Returns the readable path (``groups[1].headcount``), the type holding the last part
+    (to suggest known keys) and the type at the location (None where unknown). Union tags
+    such as a distribution's name and pydantic's ``[key]`` markers are left out of the path.
+    """
     text = ""
+    current: Any = Scenario
+    parent: Any = None
     for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+        if part == "[key]":
+            continue
+        members = _union_members(current)
+        if members and isinstance(part, str):
+            chosen = next((m for m in members if _tag_of(m) == part), None)
+            if chosen is not None:
+                current = chosen
+                continue
+        parent = current
+        kind = _unwrap(current)
+        origin = get_origin(kind)
+        if isinstance(part, int):
+            text += f"[{part}]"
+            current = get_args(kind)[0] if origin is list else None
+        else:
+            text += f".{part}" if text else str(part)
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                current = _field(kind, part)
+            elif origin is dict:
+                current = get_args(kind)[1]
+            else:
+                current = None
+    return text, parent, current
 
 
-def _message(error: Any, location: list[int | str]) -> str:
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _message(error: Any, parent: Any, annotation: Any) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
-    bounds = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}
+    bounds = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"),
+              "less_than_equal": ("<=", "le"), "less_than": ("<", "lt")}
     if kind in bounds:
-        key = {"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le", "less_than": "lt"}[kind]
-        return f"must be {bounds[kind]} {ctx[key]}"
+        sign, key = bounds[kind]
+        return f"must be {sign} {_number(ctx[key])}"
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
-        return f"unknown field{_suggestion(location)}"
+        return f"unknown field{_suggestion(parent, error['loc'])}"
     if kind == "union_tag_invalid":
         return f"unknown distribution '{ctx.get('tag')}' (expected one of {ctx.get('expected_tags')})"
     if kind == "union_tag_not_found":
         return "a distribution needs a 'dist' key (exponential, lognormal, gamma, weibull, deterministic, uniform, empirical)"
+    if kind in ("model_attributes_type", "model_type", "dict_type"):
+        if _union_members(annotation):
+            return "a distribution is a mapping like {dist: exponential, mean: 6}"
+        return f"must be a mapping (key: value pairs), got {error.get('input')!r}"
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')}, got {error.get('input')!r}"
     if kind in ("int_parsing", "int_from_float", "int_type"):
@@ -147,33 +246,22 @@ def _message(error: Any, location: list[int | str]) -> str:
         return f"must be a number, got {error.get('input')!r}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
-    if kind in ("too_short", "too_long"):
-        return str(error["msg"]).replace("List", "list").replace("Dictionary", "mapping")
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"takes at most {ctx.get('max_length')} item(s)"
+    if kind == "list_type":
+        return f"must be a list, got {error.get('input')!r}"
+    if kind == "string_type":
+        return f"must be text, got {error.get('input')!r}"
     return str(error["msg"])
 
 
-def _suggestion(location: list[int | str]) -> str:
+def _suggestion(parent: Any, location: tuple[int | str, ...]) -> str:
     """Say which known key a misspelt one probably meant."""
-    if not location or not isinstance(location[-1], str):
-        return ""
-    model: type[BaseModel] | None = Scenario
-    for part in location[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        field = model.model_fields.get(part)
-        model = _model_of(field.annotation) if field else None
-    if model is None:
+    model = _unwrap(parent)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)) or not isinstance(location[-1], str):
         return ""
     names = [f.alias or n for n, f in model.model_fields.items()]
-    close = difflib.get_close_matches(str(location[-1]), names, n=1)
+    close = difflib.get_close_matches(location[-1], names, n=1)
     return f" (did you mean '{close[0]}'?)" if close else f" (expected one of: {', '.join(names)})"
-
-
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None

@@ -12,10 +12,11 @@ Units are in the key names: ``handle_minutes``, ``patience_seconds``,
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections import Counter
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -252,9 +253,11 @@ class Shift(_Frozen):
     weekdays: list[Weekday] = list(WEEKDAYS)
     break_: Break | None = Field(None, alias="break")
 
-    @field_validator("start")
+    @field_validator("start", mode="before")
     @classmethod
-    def _clock(cls, text: str) -> str:
+    def _clock(cls, text: object) -> str:
+        if not isinstance(text, str):
+            raise ValueError('clock times must be quoted, e.g. start: "09:00"')
         _clock_minutes(text)
         return text
 
@@ -379,6 +382,12 @@ class Scenario(_Frozen):
         return [Route(group=g.name) for g in self.groups if skill in g.skills]
 
 
+def _unknown(kind: str, name: str, known: set[str] | dict[str, Any]) -> str:
+    """'unknown channel 'phnoe' (did you mean 'phone'?)'."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"unknown {kind} '{name}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+
+
 def _duplicates(path: str, names: list[str]) -> list[tuple[str, str]]:
     return [(path, f"name '{n}' is used more than once") for n, k in Counter(names).items() if k > 1]
 
@@ -420,12 +429,12 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
     for i, category in enumerate(s.categories):
         for name, share in category.channels.items():
             if name not in channels:
-                problems.append((f"categories[{i}].channels.{name}", f"unknown channel '{name}'"))
+                problems.append((f"categories[{i}].channels.{name}", _unknown("channel", name, channels)))
             else:
                 share_sum[name] += share
         if category.follow_up is not None and category.follow_up.channel not in channels:
             problems.append(
-                (f"categories[{i}].follow_up.channel", f"unknown channel '{category.follow_up.channel}'")
+                (f"categories[{i}].follow_up.channel", _unknown("channel", category.follow_up.channel, channels))
             )
     for name, total in share_sum.items():
         if abs(total - 1.0) > 1e-6:
@@ -438,7 +447,7 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
     for i, bot in enumerate(s.automation):
         for j, name in enumerate(bot.channels):
             if name not in channels:
-                problems.append((f"automation[{i}].channels[{j}]", f"unknown channel '{name}'"))
+                problems.append((f"automation[{i}].channels[{j}]", _unknown("channel", name, channels)))
             elif name in automated:
                 problems.append(
                     (f"automation[{i}].channels[{j}]", f"channel '{name}' already has automation '{s.automation[automated[name]].name}'")
@@ -447,7 +456,7 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
                 automated[name] = i
         for name in bot.resolves:
             if name not in categories:
-                problems.append((f"automation[{i}].resolves.{name}", f"unknown category '{name}'"))
+                problems.append((f"automation[{i}].resolves.{name}", _unknown("category", name, categories)))
 
     for i, group in enumerate(s.groups):
         for name in group.proficiency:
@@ -460,7 +469,7 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
             problems.append((f"routing.skills.{skill}", f"no ticket needs skill '{skill}'"))
         for j, route in enumerate(routes):
             if route.group not in groups:
-                problems.append((f"routing.skills.{skill}[{j}].group", f"unknown group '{route.group}'"))
+                problems.append((f"routing.skills.{skill}[{j}].group", _unknown("group", route.group, groups)))
             elif skill not in groups[route.group].skills:
                 problems.append(
                     (f"routing.skills.{skill}[{j}].group", f"group '{route.group}' does not have skill '{skill}'")
