@@ -6,16 +6,22 @@ import json
 import math
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from supportsim.comparison import Comparison, Kpi, compare
 from supportsim.loader import ScenarioError, load_scenario
+from supportsim.reports import json_ready, write_comparison
 from supportsim.scenario import Scenario
-from supportsim.simulation import SimulationResult, simulate
+from supportsim.simulation import SimulationResult, simulate, simulate_to_precision
 
 app = typer.Typer(
     name="supportsim",
@@ -98,32 +104,14 @@ def _print_report(result: SimulationResult) -> None:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
 
 
-def _nan_to_none(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_nan_to_none(v) for v in value]
-    return value
-
-
-def write_outputs(result: SimulationResult, out: Path, *, parquet: bool = False) -> None:
-    """Write ``summary.json``, ``intervals`` and ``tickets`` tables into ``out`` all at once.
-
-    Files are written to a temporary folder beside ``out`` and moved in place at the end,
-    so a failure never leaves a half-written output folder.
-    """
+@contextmanager
+def staged_output(out: Path) -> Iterator[Path]:
+    """A temporary folder beside ``out`` whose files are moved into ``out`` only once all of
+    them are written, so a failure never leaves a half-written output folder."""
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        (staging / "summary.json").write_text(json.dumps(_nan_to_none(result.summary), indent=2) + "\n")
-        if parquet:
-            result.intervals.to_parquet(staging / "intervals.parquet", index=False)
-            result.tickets.to_parquet(staging / "tickets.parquet", index=False)
-        else:
-            result.intervals.to_csv(staging / "intervals.csv", index=False)
-            result.tickets.to_csv(staging / "tickets.csv", index=False)
+        yield staging
         out.mkdir(exist_ok=True)
         for item in staging.iterdir():
             item.replace(out / item.name)
@@ -131,23 +119,172 @@ def write_outputs(result: SimulationResult, out: Path, *, parquet: bool = False)
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def write_outputs(result: SimulationResult, out: Path, *, parquet: bool = False) -> None:
+    """Write ``summary.json`` and the ``intervals`` and ``tickets`` tables into ``out``."""
+    with staged_output(out) as staging:
+        (staging / "summary.json").write_text(json.dumps(json_ready(result.summary), indent=2) + "\n")
+        if parquet:
+            result.intervals.to_parquet(staging / "intervals.parquet", index=False)
+            result.tickets.to_parquet(staging / "tickets.parquet", index=False)
+        else:
+            result.intervals.to_csv(staging / "intervals.csv", index=False)
+            result.tickets.to_csv(staging / "tickets.csv", index=False)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback ``(done, total)`` that shows a bar only for runs over a second."""
+    bar = Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
+        TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=console, transient=True,
+    )
+    task = bar.add_task(label, total=None)
+    timer = threading.Timer(1.0, bar.start)
+    timer.daemon = True
+    timer.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        timer.cancel()
+        bar.stop()
+
+
+def _parse_kpis(texts: list[str] | None) -> list[Kpi] | None:
+    if not texts:
+        return None
+    try:
+        return [Kpi.parse(text) for text in texts]
+    except ValueError as exc:
+        typer.echo(f"--kpi: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+WorkersOption = Annotated[
+    int | None, typer.Option(min=1, help="Local worker processes (default: one per core).", show_default=False)
+]
+DaskOption = Annotated[
+    str | None,
+    typer.Option(help="Run on Dask: 'local' starts a LocalCluster, or a scheduler address tcp://host:8786."),
+]
+
+
 @app.command()
 def run(
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
     seed: Annotated[int, typer.Option(help="Root random seed.")] = 0,
     replications: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 1,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    precision: Annotated[
+        float | None,
+        typer.Option(min=0.0001, help="Add replications until the KPIs' relative 95% half-widths are below this."),
+    ] = None,
+    max_replications: Annotated[int, typer.Option(min=2, help="Upper limit with --precision.")] = 200,
+    kpi: Annotated[
+        list[str] | None,
+        typer.Option(help="KPI for --precision, e.g. overall:resolution_minutes or channels:phone:service_level."),
+    ] = None,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
     out: Annotated[Path | None, typer.Option(help="Write summary.json, intervals and tickets here.")] = None,
     parquet: Annotated[bool, typer.Option(help="Write Parquet instead of CSV (needs pyarrow).")] = False,
 ) -> None:
     """Simulate a scenario and print its KPIs (mean ± 95% confidence half-width)."""
     scenario = _load(scenario_file)
-    with console.status(f"Simulating {scenario.name} ..."):
-        result = simulate(scenario, seed=seed, replications=replications, workers=workers)
+    kpis = _parse_kpis(kpi)
+    with progress_bar(f"Simulating {scenario.name}") as update:
+        if precision is None:
+            result = simulate(scenario, seed=seed, replications=replications, workers=workers, dask=dask,
+                              progress=update)
+        else:
+            watched = [(k.scope, k.name, k.metric) for k in kpis] if kpis else None
+            result = simulate_to_precision(
+                scenario, precision=precision, kpis=watched, seed=seed, min_replications=replications,
+                max_replications=max_replications, workers=workers, dask=dask, progress=update,
+            )
     _print_report(result)
     if out is not None:
+        if parquet:
+            _require_pyarrow()
         write_outputs(result, out, parquet=parquet)
         console.print(f"Wrote {out}/summary.json, intervals and tickets.")
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        typer.echo("--parquet needs pyarrow: pip install 'supportsim[parquet]'", err=True)
+        raise typer.Exit(2) from None
+
+
+_VERDICT_STYLE = {"better": "green", "worse": "red", "no significant difference": "dim"}
+
+
+def _print_comparison(comparison: Comparison) -> None:
+    table = Table(
+        title=f"{comparison.replications} paired replications, seed {comparison.seed}: "
+        "difference from the base with its 95% confidence interval",
+        title_justify="left",
+    )
+    table.add_column("KPI")
+    names = [r.scenario.name for r in comparison.results]
+    table.add_column(f"{names[0]} (base)", justify="right")
+    for name in names[1:]:
+        table.add_column(name, justify="right")
+    for kpi in comparison.kpis:
+        rows = comparison.table[comparison.table["kpi"] == kpi.label].set_index("scenario")
+        fmt = "{:.1%}" if kpi.metric.endswith(("_rate", "service_level", "_realtime", "_async", "utilization")) else "{:,.2f}"
+        cells = [_format(rows.loc[names[0], "mean"], fmt)]
+        for name in names[1:]:
+            row = rows.loc[name]
+            style = _VERDICT_STYLE.get(row["verdict"], "")
+            delta = f"{_format(row['difference'], fmt, signed=True)} ± {_format(row['difference_ci95'], fmt)}"
+            cells.append(f"{_format(row['mean'], fmt)}  [{style}]{delta}[/]" if style else f"{_format(row['mean'], fmt)}  {delta}")
+        table.add_row(kpi.label, *cells)
+    console.print(table)
+    console.print("[green]green[/]: significantly better, [red]red[/]: significantly worse, "
+                  "[dim]grey[/]: no significant difference.")
+    for result in comparison.results:
+        for warning in result.warnings:
+            console.print(f"[yellow]warning:[/yellow] {result.scenario.name}: {warning}", highlight=False)
+
+
+def _format(value: float, fmt: str, *, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = fmt.format(value)
+    return f"+{text}" if signed and value > 0 else text
+
+
+@app.command("compare")
+def compare_command(
+    scenario_files: Annotated[
+        list[Path], typer.Argument(help="The base scenario, then one or more variants.", show_default=False)
+    ],
+    seed: Annotated[int, typer.Option(help="Root random seed shared by all scenarios.")] = 0,
+    replications: Annotated[int, typer.Option(min=2, help="Paired replications per scenario.")] = 10,
+    kpi: Annotated[list[str] | None, typer.Option(help="KPIs to compare (default: a manager's set).")] = None,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
+    out: Annotated[Path | None, typer.Option(help="Write comparison.csv/.json and PNG charts here.")] = None,
+) -> None:
+    """Compare variants with a base scenario on common random numbers (paired differences)."""
+    if len(scenario_files) < 2:
+        typer.echo("compare needs a base scenario and at least one variant", err=True)
+        raise typer.Exit(2)
+    scenarios = [_load(path) for path in scenario_files]
+    kpis = _parse_kpis(kpi)
+    with progress_bar(f"Comparing {len(scenarios)} scenarios") as update:
+        comparison = compare(scenarios, seed=seed, replications=replications, workers=workers, dask=dask,
+                             kpis=kpis, progress=update)
+    _print_comparison(comparison)
+    if out is not None:
+        with staged_output(out) as staging:
+            write_comparison(comparison, staging)
+        console.print(f"Wrote {out}/comparison.csv, comparison.json, kpi_deltas.png and queue_over_day.png.")
 
 
 @app.command()

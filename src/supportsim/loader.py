@@ -43,13 +43,28 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(f"{source}: {path}: {msg}" if path else f"{source}: {msg}" for path, msg in problems))
 
 
+NAMED_LISTS = ("channels", "categories", "automation", "groups")
+"""Lists whose items a variant overrides by ``name`` when it ``extends`` a base scenario."""
+
+
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate the scenario file at ``path``.
+    """Read and validate the scenario file at ``path`` (following ``extends:``).
 
     Raises:
         ScenarioError: the file is missing, is not safe YAML, or describes an invalid scenario.
     """
     path = Path(path)
+    return scenario_from_dict(_read_file(path, ()), source=str(path))
+
+
+def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
+    """Validate scenario YAML ``text``; ``source`` names it in errors, ``base_dir`` anchors the
+    paths of CSV files and of an ``extends:`` base."""
+    data = _read_mapping(text, source, base_dir or Path.cwd(), ())
+    return scenario_from_dict(data, source=source)
+
+
+def _read_file(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -57,11 +72,60 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(source, [("", "no such file")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(source, [("", f"cannot read the file ({exc})")]) from None
-    return parse_scenario(text, source=source, base_dir=path.parent)
+    return _read_mapping(text, source, path.parent, (*chain, path.resolve()))
 
 
-def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
-    """Validate scenario YAML ``text``; ``source`` names it in errors, ``base_dir`` anchors CSV paths."""
+def _read_mapping(text: str, source: str, base_dir: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    """Parse one file's YAML, resolve its CSV tables, and merge it onto its ``extends`` base."""
+    data = _safe_yaml(text, source)
+    data = _read_arrival_tables(data, source, base_dir)
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str):
+        raise ScenarioError(source, [("extends", "must be the path of the base scenario file")])
+    base_path = base_dir / base_name
+    if base_path.resolve() in chain:
+        raise ScenarioError(source, [("extends", f"'{base_name}' extends itself (a cycle)")])
+    if not base_path.exists():
+        raise ScenarioError(source, [("extends", f"no such file '{base_path}'")])
+    return merge_variant(_read_file(base_path, chain), data)
+
+
+def merge_variant(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``change`` applied: mappings merge key by key; channels, categories,
+    automation and groups merge item by item by ``name`` (an item with ``remove: true`` is
+    dropped, a new name is appended); any other value is replaced."""
+    merged = dict(base)
+    for key, value in change.items():
+        old = merged.get(key)
+        if key in NAMED_LISTS and isinstance(old, list) and isinstance(value, list):
+            merged[key] = _merge_named(old, value)
+        elif isinstance(old, dict) and isinstance(value, dict):
+            merged[key] = merge_variant(old, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _merge_named(base: list[Any], change: list[Any]) -> list[Any]:
+    items = {item.get("name"): item for item in base if isinstance(item, dict)}
+    order = [item.get("name") if isinstance(item, dict) else None for item in base]
+    extra: list[Any] = []
+    for item in change:
+        name = item.get("name") if isinstance(item, dict) else None
+        if name in items:
+            if item.get("remove") is True:
+                order.remove(name)
+                del items[name]
+            else:
+                items[name] = merge_variant(items[name], item)
+        else:
+            extra.append(item)
+    return [items[name] for name in order if name in items] + extra
+
+
+def _safe_yaml(text: str, source: str) -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -77,8 +141,7 @@ def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | No
         raise ScenarioError(
             source, [("", f"a scenario is a YAML mapping with name, horizon, channels, ... (got a {type(data).__name__})")]
         )
-    data = _read_arrival_tables(data, source, base_dir or Path.cwd())
-    return scenario_from_dict(data, source=source)
+    return data
 
 
 def scenario_from_dict(data: dict[str, Any], *, source: str = "<scenario>") -> Scenario:

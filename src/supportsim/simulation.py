@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from supportsim.engine import ArrivalTrace, run_replication
+from supportsim.executors import InProcess, make_executor
 from supportsim.metrics import Metrics, interval_frame, replication_metrics, ticket_frame
 from supportsim.scenario import Scenario
 from supportsim.streams import replication_seeds
@@ -123,9 +123,45 @@ def run_one(
     return Replication(index, metrics, intervals, tickets, _stability_warnings(scenario, metrics))
 
 
-def _run_star(args: tuple[Scenario, np.random.SeedSequence, int, bool, ArrivalTrace | None]) -> Replication:
-    scenario, seed, index, keep, trace = args
-    return run_one(scenario, seed, index, keep_tickets=keep, trace=trace)
+@dataclass(frozen=True)
+class Task:
+    """One replication to run: plain data, so it can go to another process or machine."""
+
+    scenario: Scenario
+    seed: np.random.SeedSequence
+    index: int
+    keep_tickets: bool = True
+    trace: ArrivalTrace | None = None
+    key: int = 0  # which of several scenarios (``compare``) this task belongs to
+
+
+def run_task(task: Task) -> tuple[int, Replication]:
+    """Run one task (in whichever process the executor chose)."""
+    replication = run_one(task.scenario, task.seed, task.index, keep_tickets=task.keep_tickets, trace=task.trace)
+    return task.key, replication
+
+
+def run_tasks(
+    tasks: list[Task],
+    *,
+    workers: int | None = 1,
+    dask: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[tuple[int, Replication]], bool]:
+    """Run ``tasks`` on the chosen executor; returns the finished ones and whether the run was
+    interrupted (Ctrl-C), in which case the replications finished so far are kept."""
+    executor = InProcess() if len(tasks) == 1 else make_executor(workers, dask)
+    done: list[tuple[int, Replication]] = []
+    try:
+        for finished in executor.run(run_task, tasks):
+            done.append(finished)
+            if progress:
+                progress(len(done), len(tasks))
+    except KeyboardInterrupt:
+        if not done:
+            raise
+        return done, True
+    return done, False
 
 
 def simulate(
@@ -133,7 +169,8 @@ def simulate(
     *,
     seed: int = 0,
     replications: int = 1,
-    workers: int = 1,
+    workers: int | None = 1,
+    dask: str | None = None,
     keep_tickets: bool = True,
     trace: ArrivalTrace | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -141,28 +178,24 @@ def simulate(
     """Simulate ``scenario`` ``replications`` times under the root ``seed``.
 
     Replication ``i`` uses the ``i``-th child of ``SeedSequence(seed)``, so results do not
-    depend on ``workers`` (processes used; 1 runs in this process). ``keep_tickets=False``
+    depend on where they run: ``workers`` local processes (1: this process; None: one per
+    core) or a Dask cluster (``dask="local"`` or a scheduler address). ``keep_tickets=False``
     drops the per-ticket table to save memory. A ``trace`` replays observed arrivals instead
     of the scenario's arrival profiles (see :class:`supportsim.engine.ArrivalTrace`).
-    ``progress(done, total)`` is called as replications finish.
+    ``progress(done, total)`` is called as replications finish. Ctrl-C returns the
+    replications finished so far, with a warning.
     """
     if replications < 1:
         raise ValueError("replications must be >= 1")
     seeds = replication_seeds(seed, replications)
-    tasks = [(scenario, s, i, keep_tickets, trace) for i, s in enumerate(seeds)]
-    done: list[Replication] = []
-    if workers <= 1 or replications == 1:
-        for task in tasks:
-            done.append(_run_star(task))
-            if progress:
-                progress(len(done), replications)
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
-            for replication in pool.map(_run_star, tasks):
-                done.append(replication)
-                if progress:
-                    progress(len(done), replications)
-    return collect(scenario, seed, done)
+    tasks = [Task(scenario, s, i, keep_tickets, trace) for i, s in enumerate(seeds)]
+    done, interrupted = run_tasks(tasks, workers=workers, dask=dask, progress=progress)
+    result = collect(scenario, seed, [replication for _, replication in done])
+    if interrupted:
+        note = f"interrupted: {result.replications} of {replications} replications finished"
+        result = replace(result, warnings=[note, *result.warnings])
+        result.summary["warnings"] = result.warnings
+    return result
 
 
 def collect(scenario: Scenario, seed: int, done: list[Replication]) -> SimulationResult:
@@ -191,3 +224,70 @@ def collect(scenario: Scenario, seed: int, done: list[Replication]) -> Simulatio
         per_replication=per_replication,
         warnings=warnings,
     )
+
+
+def relative_half_width(result: SimulationResult, scope: str, name: str, metric: str) -> float:
+    """95% half-width of a metric's mean divided by the mean (inf with fewer than 2 values)."""
+    values = result.values(scope, name, metric)
+    half = confidence_half_width(values)
+    mean = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+    if half is None or math.isnan(mean):
+        return math.inf
+    return half / abs(mean) if mean else (0.0 if half == 0 else math.inf)
+
+
+PRECISION_KPIS = (("overall", "", "resolution_minutes"), ("overall", "", "asa_seconds"),
+                  ("overall", "", "service_level_realtime"))
+"""KPIs whose precision ``simulate_to_precision`` watches unless told otherwise."""
+
+
+def simulate_to_precision(
+    scenario: Scenario,
+    *,
+    precision: float,
+    kpis: list[tuple[str, str, str]] | None = None,
+    seed: int = 0,
+    min_replications: int = 5,
+    max_replications: int = 200,
+    workers: int | None = 1,
+    dask: str | None = None,
+    keep_tickets: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationResult:
+    """Add replications until every KPI's relative 95% half-width is at most ``precision``
+    (e.g. 0.02) or ``max_replications`` is reached. Replication ``i`` always uses seed child
+    ``i``, so the result equals ``simulate(..., replications=n)`` for the ``n`` it stopped at.
+    ``summary["precision"]`` records the target, the KPIs' widths and whether it was met."""
+    watched = list(kpis or PRECISION_KPIS)
+    done: list[Replication] = []
+    wanted = max(2, min_replications)
+    interrupted = False
+    while True:
+        seeds = replication_seeds(seed, wanted)
+        tasks = [Task(scenario, seeds[i], i, keep_tickets) for i in range(len(done), wanted)]
+        finished, interrupted = run_tasks(
+            tasks, workers=workers, dask=dask,
+            progress=(lambda k, _n: progress(len(done) + k, wanted)) if progress else None,
+        )
+        done += [replication for _, replication in finished]
+        result = collect(scenario, seed, done)
+        # KPIs undefined in this scenario (e.g. no realtime channel) are not watched
+        widths = {
+            ":".join(part for part in kpi if part): relative_half_width(result, *kpi)
+            for kpi in watched
+            if np.isfinite(result.values(*kpi)).any()
+        }
+        worst = max(widths.values(), default=0.0)
+        if interrupted or worst <= precision or len(done) >= max_replications:
+            break
+        growth = (worst / precision) ** 2 if math.isfinite(worst) else 2.0
+        wanted = min(max_replications, max(len(done) + 1, math.ceil(len(done) * growth)))
+    met = worst <= precision
+    result.summary["precision"] = {"target": precision, "met": met, "relative_half_widths": widths}
+    notes = [] if met else [f"precision {precision:g} not reached after {len(done)} replications (widest: {worst:.3g})"]
+    if interrupted:
+        notes.append(f"interrupted: {len(done)} replications finished")
+    if notes:
+        result = replace(result, warnings=[*notes, *result.warnings])
+        result.summary["warnings"] = result.warnings
+    return result

@@ -1,0 +1,194 @@
+"""Paired comparison of scenarios on common random numbers.
+
+Every scenario runs on the same replication seeds, and every random source has its own
+stream per channel, so replication ``i`` of the base and of a variant see the same
+arrivals, handle times and patience wherever the two scenarios agree. The difference of a
+KPI is then taken replication by replication, and its confidence interval is the paired
+Student-t interval of those differences: much narrower than comparing two independent
+means when the change is small.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from supportsim.scenario import Scenario
+from supportsim.simulation import SimulationResult, Task, collect, run_tasks
+from supportsim.streams import replication_seeds
+
+LOWER_IS_BETTER = {
+    "resolution_minutes", "resolution_minutes_p50", "resolution_minutes_p90", "first_response_minutes",
+    "asa_seconds", "abandon_rate", "mean_waiting", "max_waiting", "cost_per_resolved", "total_cost",
+    "agent_cost", "bot_cost", "open_at_end",
+}
+HIGHER_IS_BETTER = {
+    "service_level", "service_level_answered", "service_level_realtime", "service_level_async",
+    "deflection_rate", "resolved",
+}
+OVERALL_KPIS = (
+    "resolution_minutes", "resolution_minutes_p90", "first_response_minutes", "asa_seconds",
+    "service_level_realtime", "service_level_async", "abandon_rate", "mean_waiting",
+    "deflection_rate", "cost_per_resolved", "total_cost",
+)
+CHANNEL_KPIS = ("service_level", "asa_seconds", "abandon_rate", "mean_waiting", "resolution_minutes")
+GROUP_KPIS = ("utilization",)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A metric in a scope: ``Kpi("channels", "phone", "asa_seconds")``; ``name`` is "" overall."""
+
+    scope: str
+    name: str
+    metric: str
+
+    @property
+    def label(self) -> str:
+        """Readable name, e.g. ``phone asa_seconds``."""
+        return self.metric if self.scope == "overall" else f"{self.name} {self.metric}"
+
+    @classmethod
+    def parse(cls, text: str) -> Kpi:
+        """``overall:resolution_minutes`` or ``channels:phone:service_level``."""
+        parts = text.split(":")
+        if len(parts) == 2 and parts[0] == "overall":
+            return cls("overall", "", parts[1])
+        if len(parts) == 3 and parts[0] in ("channels", "categories", "groups"):
+            return cls(parts[0], parts[1], parts[2])
+        raise ValueError(f"'{text}' is not a KPI: write overall:METRIC or channels|categories|groups:NAME:METRIC")
+
+
+def default_kpis(scenario: Scenario) -> list[Kpi]:
+    """The KPIs a manager looks at: overall ones, per channel, and group utilization."""
+    kpis = [Kpi("overall", "", m) for m in OVERALL_KPIS]
+    kpis += [Kpi("channels", c.name, m) for c in scenario.channels for m in CHANNEL_KPIS]
+    kpis += [Kpi("groups", g.name, m) for g in scenario.groups for m in GROUP_KPIS]
+    return kpis
+
+
+def paired_interval(differences: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Mean and half-width of the paired t-interval of per-replication differences."""
+    d = differences[~np.isnan(differences)]
+    if d.size == 0:
+        return math.nan, math.nan
+    if d.size < 2:
+        return float(d.mean()), math.nan
+    half = stats.t.ppf(0.5 + level / 2, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size)
+    return float(d.mean()), float(half)
+
+
+def unpaired_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> float:
+    """Half-width of Welch's interval for ``mean(b) - mean(a)`` as if the runs were independent."""
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    if va + vb == 0:
+        return 0.0
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    return float(stats.t.ppf(0.5 + level / 2, dof) * math.sqrt(va + vb))
+
+
+def verdict(metric: str, difference: float, half_width: float) -> str:
+    """``better``, ``worse``, ``higher``/``lower`` (no preferred direction) or ``no significant
+    difference`` when the interval contains 0."""
+    if math.isnan(difference):
+        return "not available"
+    if math.isnan(half_width) or abs(difference) <= half_width:
+        return "no significant difference"
+    if metric in LOWER_IS_BETTER:
+        return "better" if difference < 0 else "worse"
+    if metric in HIGHER_IS_BETTER:
+        return "better" if difference > 0 else "worse"
+    return "higher" if difference > 0 else "lower"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Results of comparing variants with a base on common random numbers.
+
+    ``table`` has one row per KPI and scenario: the scenario's mean and CI, the base's mean,
+    the paired difference from the base with its 95% half-width, and the verdict.
+    """
+
+    results: list[SimulationResult]
+    kpis: list[Kpi]
+    table: pd.DataFrame
+    seed: int
+    replications: int
+
+    @property
+    def base(self) -> SimulationResult:
+        """The base scenario's result."""
+        return self.results[0]
+
+
+def _values(result: SimulationResult, kpi: Kpi) -> np.ndarray:
+    key = "all" if kpi.scope == "overall" else kpi.name
+    return np.array([r[kpi.scope].get(key, {}).get(kpi.metric, math.nan) for r in result.per_replication])
+
+
+def comparison_table(results: list[SimulationResult], kpis: list[Kpi]) -> pd.DataFrame:
+    """The comparison table of ``results`` (the first is the base) on ``kpis``."""
+    rows = []
+    for kpi in kpis:
+        base_values = _values(results[0], kpi)
+        for result in results:
+            values = _values(result, kpi)
+            finite = values[~np.isnan(values)]
+            difference, half = paired_interval(values - base_values)
+            rows.append(
+                {
+                    "kpi": kpi.label, "scope": kpi.scope, "name": kpi.name, "metric": kpi.metric,
+                    "scenario": result.scenario.name,
+                    "mean": float(finite.mean()) if finite.size else math.nan,
+                    "ci95": float(stats.t.ppf(0.975, finite.size - 1) * finite.std(ddof=1) / math.sqrt(finite.size))
+                    if finite.size > 1 else math.nan,
+                    "base_mean": float(np.nanmean(base_values)) if np.isfinite(base_values).any() else math.nan,
+                    "difference": difference,
+                    "difference_ci95": half,
+                    "verdict": verdict(kpi.metric, difference, half),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def compare(
+    scenarios: list[Scenario],
+    *,
+    seed: int = 0,
+    replications: int = 10,
+    workers: int | None = 1,
+    dask: str | None = None,
+    kpis: list[Kpi] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Run every scenario on the same ``replications`` seeds and compare each with the first."""
+    if len(scenarios) < 2:
+        raise ValueError("compare needs a base and at least one variant")
+    if replications < 2:
+        raise ValueError("a paired comparison needs at least 2 replications")
+    seeds = replication_seeds(seed, replications)
+    tasks = [
+        Task(scenario, s, i, keep_tickets=False, key=k)
+        for k, scenario in enumerate(scenarios)
+        for i, s in enumerate(seeds)
+    ]
+    done, interrupted = run_tasks(tasks, workers=workers, dask=dask, progress=progress)
+    finished = {}
+    for key, replication in done:
+        finished.setdefault(key, []).append(replication)
+    common = set.intersection(*({r.index for r in finished.get(k, [])} for k in range(len(scenarios))))
+    if not common:
+        raise KeyboardInterrupt("interrupted before every scenario finished a replication")
+    results = [
+        collect(scenario, seed, [r for r in finished[k] if r.index in common])
+        for k, scenario in enumerate(scenarios)
+    ]
+    chosen = kpis or default_kpis(scenarios[0])
+    table = comparison_table(results, chosen)
+    return Comparison(results, chosen, table, seed, len(common) if interrupted else replications)
