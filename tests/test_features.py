@@ -238,3 +238,19 @@ def test_a_trace_replays_observed_arrivals_and_categories() -> None:
     np.testing.assert_allclose(tickets["arrival_minute"], minutes)
     assert list(tickets["category"]) == ["a", "b", "b", "a", "b"]
     np.testing.assert_allclose(tickets["handle_minutes"], [2, 7, 7, 2, 7])
+
+
+def test_vip_status_is_independent_of_the_follow_up_delay() -> None:
+    data = base(
+        channels=[{"name": "phone", "mode": "realtime", "arrivals": {"per_hour": 60}, "vip_share": 0.3}],
+        categories=[{"name": "general", "channels": {"phone": 1.0}, "skill": "general", "handle_minutes": exp(2),
+                     "follow_up": {"probability": 1.0, "delay_hours": {"dist": "uniform", "low": 0, "high": 10},
+                                   "channel": "phone"}}],
+        groups=[{"name": "agents", "skills": ["general"], "headcount": 10}],
+    )
+    t = supportsim.simulate(scenario_from_dict(data), seed=8).tickets.set_index("ticket_id")
+    follow_ups = t[t["origin"] == "follow_up"]
+    parents = t.loc[follow_ups["parent_id"]]
+    delay = follow_ups["arrival_minute"].to_numpy() - (parents["arrival_minute"] + parents["resolution_minutes"]).to_numpy()
+    vip = parents["vip"].to_numpy()
+    assert stats.ks_2samp(delay[vip], delay[~vip]).pvalue > ALPHA

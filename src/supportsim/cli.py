@@ -36,19 +36,21 @@ _CHANNEL_COLUMNS = [
     ("offered", "Offered", "{:,.0f}"),
     ("answered", "Answered", "{:,.0f}"),
     ("deflection_rate", "Deflection rate", "{:.1%}"),
+    ("bot_abandoned", "Left in the bot", "{:,.0f}"),
     ("service_level", "Service level", "{:.1%}"),
     ("asa_seconds", "ASA (s)", "{:.1f}"),
     ("abandon_rate", "Abandonment rate", "{:.1%}"),
-    ("mean_waiting", "Mean queue length", "{:.2f}"),
-    ("max_waiting", "Max queue length", "{:.0f}"),
+    ("mean_waiting", "Mean waiting", "{:.2f}"),
+    ("max_waiting", "Max waiting", "{:.0f}"),
     ("first_response_minutes", "First response (min)", "{:.1f}"),
     ("resolution_minutes", "Resolution (min)", "{:.1f}"),
     ("resolution_minutes_p90", "Resolution p90 (min)", "{:.1f}"),
     ("escalation_rate", "Escalation rate", "{:.1%}"),
 ]
 _GROUP_COLUMNS = [
-    ("headcount", "Headcount", "{:.1f}"),
-    ("staffed", "Staffed", "{:.1f}"),
+    ("headcount_peak", "Peak headcount", "{:.0f}"),
+    ("headcount", "Mean headcount", "{:.1f}"),
+    ("staffed", "Mean staffed", "{:.1f}"),
     ("utilization", "Utilization", "{:.1%}"),
     ("occupancy", "Occupancy", "{:.1%}"),
     ("served", "Contacts served", "{:,.0f}"),
@@ -96,9 +98,15 @@ def _print_report(result: SimulationResult) -> None:
     console.print(_kpi_table("Agent groups", summary["groups"], _GROUP_COLUMNS))
     overall = summary["overall"]
     console.print(
-        f"Resolved {_cell(overall['resolved'], '{:,.0f}')}, cost per resolved ticket "
-        f"{_cell(overall['cost_per_resolved'], '{:,.2f}')}, total cost {_cell(overall['total_cost'], '{:,.0f}')}",
+        f"Resolved by agents {_cell(overall['resolved'], '{:,.0f}')}, by automation "
+        f"{_cell(overall['deflected'], '{:,.0f}')}; cost per resolved ticket "
+        f"{_cell(overall['cost_per_resolved'], '{:,.2f}')}; total cost {_cell(overall['total_cost'], '{:,.0f}')}",
         highlight=False,
+    )
+    console.print(
+        "Waiting counts contacts not yet answered (overall: every queue, escalations included); "
+        "headcount and staffed are averages over the whole horizon, closed hours included.",
+        style="dim",
     )
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)

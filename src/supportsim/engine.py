@@ -142,6 +142,7 @@ class ReplicationOutput:
     busy: list[Level]
     occupied: list[Level]
     rostered_seconds: NDArray[np.float64]  # per group and interval: paid agent-seconds
+    rostered_peak: NDArray[np.float64]  # per group: most people rostered at once
     served: NDArray[np.int64]  # per group and interval: services started
     bot_conversations: NDArray[np.int64]  # per automation, measured window
     end_seconds: float
@@ -190,7 +191,7 @@ def draw_tickets(
 
     handle_u = rng("handle").random((n, stages))
     patience_u = rng("patience").random(n)
-    routing_u = rng("routing").random((n, 2 * stages + 2))
+    routing_u = rng("routing").random((n, 2 * stages + 3))
     bot_u = rng("automation").random((n, 3))
 
     handle = np.zeros((n, stages))
@@ -222,7 +223,7 @@ def draw_tickets(
             bot_abandons[mask] = ~bot_resolves[mask] & (bot_u[mask, 1] < bot.abandon)
     if bot is not None:
         bot_seconds = bot.bot_minutes.ppf(bot_u[:, 2]) * 60.0
-    vip = routing_u[:, 2 * stages + 1] < channel.vip_share if channel.vip_share > 0 else np.zeros(n, dtype=bool)
+    vip = routing_u[:, 2 * stages + 2] < channel.vip_share
     if channel.patience_seconds is None:
         patience = np.full(n, math.inf)
     else:
@@ -303,10 +304,11 @@ class _Simulation:
         self.tickets: list[Ticket] = []
         self.priorities = scenario.routing.priority
 
-    def _klass(self, channel: int, priority: int) -> int:
-        """Queue class of a waiting ticket: lower is served first."""
-        realtime_rank = 0 if (self.realtime[channel] or not self.scenario.routing.realtime_first) else 1
-        return realtime_rank * 100 + (99 - priority)
+    def _klass(self, live: bool, priority: int) -> int:
+        """Queue class of a waiting ticket (lower is served first). A ``live`` ticket is a
+        realtime contact waiting for its first answer; escalated work is back-office work."""
+        rank = 0 if (live or not self.scenario.routing.realtime_first) else 1
+        return rank * 100 + (99 - priority)
 
     def _build_sources(self) -> None:
         """Create one FIFO queue per (skill, channel, class) that can occur, and tell each
@@ -315,17 +317,17 @@ class _Simulation:
         priorities = {0, routing.priority.escalated, routing.priority.vip}
         priorities |= {a.handoff.priority for a in self.scenario.automation}
         names = [c.name for c in self.channels]
-        pairs: dict[tuple[int, int], None] = {}
+        kinds: dict[tuple[int, int, bool], None] = {}
         for category, skills in zip(self.categories, self.stage_skills, strict=True):
             channels = [names.index(n) for n in category.channels]
             if category.follow_up is not None:
                 channels.append(names.index(category.follow_up.channel))
             for c in channels:
-                for s in skills:
-                    pairs[(s, c)] = None
-        for s, c in pairs:
+                for stage, s in enumerate(skills):
+                    kinds[(s, c, stage == 0 and self.realtime[c])] = None
+        for s, c, live in kinds:
             for p in sorted(priorities):
-                klass = self._klass(c, p)
+                klass = self._klass(live, p)
                 queue = self.queues.setdefault((s, c, klass), deque())
                 for g, delay in self.routes[s]:
                     self.groups[g].sources.append((klass, queue, delay, c))
@@ -400,7 +402,7 @@ class _Simulation:
         ticket.visit += 1
         if ticket.stage == 0:
             ticket.queued_at = now
-        ticket.klass = self._klass(ticket.channel, ticket.priority)
+        ticket.klass = self._klass(ticket.stage == 0 and self.realtime[ticket.channel], ticket.priority)
         ticket.joined = now
         routes = self.routes[skill]
         for g, delay in routes:
@@ -410,7 +412,8 @@ class _Simulation:
                     self._start(ticket, agent)
                     return
         self.queues[(skill, ticket.channel, ticket.klass)].append((ticket, ticket.visit))
-        self.waiting_by_channel[ticket.channel].add(now, 1)
+        if ticket.stage == 0:
+            self.waiting_by_channel[ticket.channel].add(now, 1)
         self.waiting_by_skill[skill].add(now, 1)
         if ticket.stage == 0 and ticket.patience < math.inf:
             self._after(ticket.patience, self._patience_out, (ticket, ticket.visit))
@@ -433,7 +436,8 @@ class _Simulation:
         return None
 
     def _leave_queue(self, ticket: Ticket, now: float) -> None:
-        self.waiting_by_channel[ticket.channel].add(now, -1)
+        if ticket.stage == 0:
+            self.waiting_by_channel[ticket.channel].add(now, -1)
         self.waiting_by_skill[ticket.skill].add(now, -1)
 
     def _patience_out(self, event: Timeout) -> None:
@@ -649,13 +653,15 @@ class _Simulation:
         order = np.argsort(times, kind="stable")
         channels = np.concatenate(all_channels)[order]
         index = np.concatenate(all_index)[order]
-        # ticket id -> its row in its channel's draws (new arrivals get ids in arrival order)
         self.env.process(self._arrival_process(times[order], channels, index))
 
         changes: list[tuple[float, int, int]] = []
         self.rostered_seconds = np.zeros((len(self.groups), scenario.horizon.intervals))
+        self.rostered_peak = np.zeros(len(self.groups))
         for g, group in enumerate(scenario.groups):
             step_times, rostered, available = staffing_steps(group, scenario.horizon)
+            measured = (step_times >= 0) | (np.append(step_times[1:], np.inf) > 0)
+            self.rostered_peak[g] = float(rostered[measured].max())
             changes += [(float(t), g, int(n)) for t, n in zip(step_times, available, strict=True)]
             self.rostered_seconds[g] = _integrate_per_interval(
                 step_times, rostered.astype(float), scenario.horizon.intervals, self.interval_s
@@ -675,6 +681,7 @@ class _Simulation:
             busy=self.busy,
             occupied=self.occupied,
             rostered_seconds=self.rostered_seconds,
+            rostered_peak=self.rostered_peak,
             served=self.served,
             bot_conversations=self.bot_conversations,
             end_seconds=self.end_s,

@@ -18,9 +18,9 @@ Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshol
 - ``asa_seconds``: mean wait of answered contacts, from joining the human queue to the start
   of service.
 - ``abandon_rate``: abandoned ÷ (answered + abandoned).
-- ``mean_waiting`` / ``max_waiting``: time-average / maximum number of the channel's tickets
-  waiting in human queues (all tiers), from the step function. For async channels this is
-  the backlog.
+- ``mean_waiting`` / ``max_waiting``: time-average / maximum number of the channel's contacts
+  waiting for their first human response, from the step function (for async channels: the
+  backlog). Overall, ``mean_waiting`` counts every ticket waiting in any queue, all tiers.
 - ``first_response_minutes``: arrival (including bot time) to the start of the first human
   service, mean over answered contacts.
 - ``resolution_minutes`` (mean, p50, p90): arrival to final resolution, through bot, tiers
@@ -31,7 +31,8 @@ Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshol
   finished tier ``j - 1``.
 - ``deflection_rate``: deflected ÷ offered. ``reopen_rate``: resolved tickets that come back
   as a follow-up ÷ resolved.
-- Groups: ``headcount`` (mean rostered people, breaks included), ``staffed`` (mean agents
+- Groups: ``headcount`` (mean rostered people, breaks included), ``headcount_peak`` (most
+  people rostered at once), ``staffed`` (mean agents
   taking contacts: on duty, off break, net of shrinkage, plus any overtime to finish a
   contact), ``utilization`` (busy capacity ÷ staffed time, a chat counting ``1/max``
   concurrency), ``occupancy`` (time with at least one contact ÷ staffed time), ``served``
@@ -172,6 +173,7 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
         agent_cost += cost
         groups[group.name] = {
             "headcount": float(output.rostered_seconds[g].sum() / horizon_s),
+            "headcount_peak": float(output.rostered_peak[g]),
             "staffed": staffed / horizon_s,
             "utilization": _share_f(float(output.busy[g].interval_areas.sum()), staffed),
             "occupancy": _share_f(float(output.occupied[g].interval_areas.sum()), staffed),
@@ -189,7 +191,7 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
     overall["service_level_async"] = ticket_metrics(_subset(t, ~is_realtime), threshold[~is_realtime])[
         "service_level"
     ]
-    overall["mean_waiting"] = sum(m["mean_waiting"] for m in channels.values())
+    overall["mean_waiting"] = float(sum(level.interval_areas.sum() for level in output.waiting_by_skill) / horizon_s)
     bot_cost = float(
         sum(n * a.cost_per_conversation for n, a in zip(output.bot_conversations, scenario.automation, strict=True))
     )

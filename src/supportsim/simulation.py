@@ -94,7 +94,7 @@ def _summarise(per_replication: list[ReplicationMetrics]) -> dict[str, Any]:
 def _stability_warnings(scenario: Scenario, metrics: ReplicationMetrics) -> list[str]:
     warnings = []
     for name, m in metrics["channels"].items():
-        waiting = m["open_at_end"] - m["deflected"] * 0
+        waiting = m["open_at_end"]
         if m["queued"] >= 20 and waiting > 0.1 * m["queued"]:
             warnings.append(
                 f"channel '{name}': {waiting:.0f} of {m['queued']:.0f} queued contacts "
