@@ -3,7 +3,7 @@
 The ``simpy.Environment`` is created inside :func:`run_replication` and never leaves it.
 Tickets and agents are plain objects; every timed step (arrival, bot conversation,
 service, hand-off, patience running out, overflow to another group, shift change) is a
-SimPy ``Timeout`` whose callback moves the ticket on. A :class:`Dispatcher`-style matching
+SimPy event whose callback moves the ticket on (see ``_Call``). A dispatcher-style matching
 (``_offer`` for a new waiting ticket, ``_agent_free`` for an agent with room) replaces
 per-group resources so that one ticket can be served by several groups and one group
 can serve several skills.
@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from operator import attrgetter
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import simpy
 from numpy.typing import NDArray
-from simpy.events import Timeout
+from simpy.events import NORMAL
 
 from supportsim.levels import Level
 from supportsim.profiles import arrival_rates, first_interval, staffing_steps
@@ -106,6 +107,39 @@ class _TicketDraws:
     bot_abandons: NDArray[np.bool_]
     follows_up: NDArray[np.bool_]
     follow_up_delay: NDArray[np.float64]  # seconds
+
+
+class _Call:
+    """A SimPy event that runs one callback with a value: a lighter ``Timeout``, scheduled on
+    the same environment queue and processed by ``Environment.step`` like any event."""
+
+    __slots__ = ("_ok", "_value", "callbacks")
+
+    def __init__(self, callback: Any, value: Any):
+        self.callbacks: tuple[Any, ...] | None = (callback,)
+        self._ok = True
+        self._value = value
+
+
+@dataclass(frozen=True)
+class _DrawRows:
+    """:class:`_TicketDraws` as Python lists: reading one ticket's values stays cheap."""
+
+    category: list[int]
+    vip: list[bool]
+    patience: list[float]
+    handle: list[list[float]]
+    handoff: list[list[float]]
+    depth: list[int]
+    bot_seconds: list[float]
+    bot_resolves: list[bool]
+    bot_abandons: list[bool]
+    follows_up: list[bool]
+    follow_up_delay: list[float]
+
+    @classmethod
+    def of(cls, draws: _TicketDraws) -> _DrawRows:
+        return cls(**{name: getattr(draws, name).tolist() for name in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
@@ -300,7 +334,7 @@ class _Simulation:
             next((i for i, a in enumerate(scenario.automation) if c.name in a.channels), -1) for c in self.channels
         ]
         self.bot_conversations = np.zeros(len(scenario.automation), dtype=np.int64)
-        self.served = np.zeros((len(self.groups), horizon.intervals), dtype=np.int64)
+        self.served = [[0] * horizon.intervals for _ in self.groups]
         self.tickets: list[Ticket] = []
         self.priorities = scenario.routing.priority
 
@@ -337,38 +371,39 @@ class _Simulation:
     # --- scheduling -----------------------------------------------------------------
 
     def _after(self, delay: float, callback: Any, value: Any) -> None:
-        Timeout(self.env, delay, value).callbacks.append(callback)
+        """Call ``callback(event)`` after ``delay`` seconds, with ``event._value = value``."""
+        self.env.schedule(_Call(callback, value), NORMAL, delay)  # type: ignore[arg-type]
 
     # --- arrivals -------------------------------------------------------------------
 
-    def _arrival_process(self, times: NDArray[np.float64], channels: NDArray[np.int64], index: NDArray[np.int64]) -> Any:
-        env = self.env
-        draws = self.draws
-        for t, c, i in zip(times.tolist(), channels.tolist(), index.tolist(), strict=True):
-            delay = t - env.now
-            if delay > 0:
-                yield env.timeout(delay)
-            self._arrive(self._new_ticket(c, draws[c], i, env.now), draws[c], i)
+    def _arrival(self, event: _Call) -> None:
+        """The next new contact arrives; the one after it is scheduled."""
+        k: int = event._value
+        c, i = self._arrival_channels[k], self._arrival_index[k]
+        draws = self.draws[c]
+        self._arrive(self._new_ticket(c, draws, i, self.env.now), draws, i)
+        if k + 1 < len(self._arrival_times):
+            self._after(self._arrival_times[k + 1] - self.env.now, self._arrival, k + 1)
 
-    def _new_ticket(self, channel: int, draws: _TicketDraws, i: int, now: float) -> Ticket:
+    def _new_ticket(self, channel: int, draws: _DrawRows, i: int, now: float) -> Ticket:
         ticket = Ticket()
         ticket.id = len(self.tickets)
         ticket.channel = channel
         ticket.arrival = now
-        ticket.category = int(draws.category[i])
-        ticket.vip = bool(draws.vip[i])
+        ticket.category = draws.category[i]
+        ticket.vip = draws.vip[i]
         ticket.priority = self.priorities.vip if ticket.vip else 0
-        ticket.patience = float(draws.patience[i])
-        ticket.base_handle = draws.handle[i].tolist()
-        ticket.handoffs = draws.handoff[i].tolist()
-        ticket.depth = int(draws.depth[i])
-        ticket.will_follow_up = bool(draws.follows_up[i])
-        ticket.follow_up_delay = float(draws.follow_up_delay[i])
+        ticket.patience = draws.patience[i]
+        ticket.base_handle = draws.handle[i]
+        ticket.handoffs = draws.handoff[i]
+        ticket.depth = draws.depth[i]
+        ticket.will_follow_up = draws.follows_up[i]
+        ticket.follow_up_delay = draws.follow_up_delay[i]
         ticket.escalations = 0
         self.tickets.append(ticket)
         return ticket
 
-    def _arrive(self, ticket: Ticket, draws: _TicketDraws, i: int) -> None:
+    def _arrive(self, ticket: Ticket, draws: _DrawRows, i: int) -> None:
         """A new contact (not a follow-up) goes to the channel's bot, if any, or to the queue."""
         bot = self.bot_of_channel[ticket.channel]
         if bot >= 0:
@@ -377,11 +412,11 @@ class _Simulation:
             if ticket.arrival >= 0:
                 self.bot_conversations[bot] += 1
             outcome = DEFLECTED if draws.bot_resolves[i] else (BOT_ABANDONED if draws.bot_abandons[i] else -1)
-            self._after(float(draws.bot_seconds[i]), self._bot_done, (ticket, outcome, bot))
+            self._after(draws.bot_seconds[i], self._bot_done, (ticket, outcome, bot))
         else:
             self._enqueue(ticket)
 
-    def _bot_done(self, event: Timeout) -> None:
+    def _bot_done(self, event: _Call) -> None:
         ticket, outcome, bot = event._value
         if outcome >= 0:
             self._finish(ticket, outcome)
@@ -440,7 +475,7 @@ class _Simulation:
             self.waiting_by_channel[ticket.channel].add(now, -1)
         self.waiting_by_skill[ticket.skill].add(now, -1)
 
-    def _patience_out(self, event: Timeout) -> None:
+    def _patience_out(self, event: _Call) -> None:
         ticket, visit = event._value
         if ticket.state == WAITING and ticket.visit == visit:
             now = self.env.now
@@ -449,7 +484,7 @@ class _Simulation:
             ticket.total_wait += ticket.first_wait
             self._finish(ticket, ABANDONED)
 
-    def _overflow(self, event: Timeout) -> None:
+    def _overflow(self, event: _Call) -> None:
         ticket, visit, g = event._value
         if ticket.state == WAITING and ticket.visit == visit:
             agent = self._take_agent(self.groups[g], ticket.channel)
@@ -474,7 +509,7 @@ class _Simulation:
         handle = ticket.base_handle[ticket.stage] * factor + (ticket.extra_handle if ticket.stage == 0 else 0.0)
         ticket.handled += handle
         if now >= 0:
-            self.served[agent.group, int(now // self.interval_s)] += 1
+            self.served[agent.group][int(now // self.interval_s)] += 1
         limit = self.concurrency[channel]
         if agent.count == 0:
             self.occupied[agent.group].add(now, 1)
@@ -490,7 +525,7 @@ class _Simulation:
             group.partial.remove(agent)
         self._after(handle, self._service_done, ticket)
 
-    def _service_done(self, event: Timeout) -> None:
+    def _service_done(self, event: _Call) -> None:
         ticket: Ticket = event._value
         agent = ticket.agent
         assert agent is not None
@@ -518,7 +553,7 @@ class _Simulation:
             self._finish(ticket, RESOLVED)
         self._agent_free(agent)
 
-    def _handoff_done(self, event: Timeout) -> None:
+    def _handoff_done(self, event: _Call) -> None:
         self._enqueue(event._value)
 
     def _agent_free(self, agent: Agent) -> None:
@@ -571,16 +606,16 @@ class _Simulation:
         if outcome == RESOLVED and ticket.will_follow_up:
             self._after(ticket.follow_up_delay, self._follow_up, ticket)
 
-    def _follow_up(self, event: Timeout) -> None:
+    def _follow_up(self, event: _Call) -> None:
         """A resolved ticket comes back as a new contact on the follow-up channel (no bot)."""
         parent: Ticket = event._value
         follow_up = self.categories[parent.category].follow_up
         assert follow_up is not None
         c = self.channel_index[follow_up.channel]
-        one = draw_tickets(
+        one = _DrawRows.of(draw_tickets(
             self.scenario, self.channels[c], 1, self.streams,
             source_prefix="follow_up", categories=np.array([parent.category]),
-        )
+        ))
         ticket = self._new_ticket(c, one, 0, self.env.now)
         ticket.parent = parent.id
         ticket.vip = parent.vip
@@ -634,18 +669,18 @@ class _Simulation:
     def run(self) -> ReplicationOutput:
         scenario = self.scenario
         all_times, all_channels, all_index = [], [], []
-        self.draws: list[_TicketDraws] = []
+        self.draws: list[_DrawRows] = []
         for c, channel in enumerate(self.channels):
             if self.trace is None:
                 times = arrival_times(scenario, channel, self.streams)
-                self.draws.append(draw_tickets(scenario, channel, len(times), self.streams))
+                self.draws.append(_DrawRows.of(draw_tickets(scenario, channel, len(times), self.streams)))
             else:
                 times, categories = self.trace.for_channel(
                     channel.name, self.start_s, self.end_s, [k.name for k in scenario.categories]
                 )
-                self.draws.append(
+                self.draws.append(_DrawRows.of(
                     draw_tickets(scenario, channel, len(times), self.streams, categories=categories)
-                )
+                ))
             all_times.append(times)
             all_channels.append(np.full(len(times), c, dtype=np.int64))
             all_index.append(np.arange(len(times), dtype=np.int64))
@@ -653,7 +688,11 @@ class _Simulation:
         order = np.argsort(times, kind="stable")
         channels = np.concatenate(all_channels)[order]
         index = np.concatenate(all_index)[order]
-        self.env.process(self._arrival_process(times[order], channels, index))
+        self._arrival_times = times[order].tolist()
+        self._arrival_channels = channels.tolist()
+        self._arrival_index = index.tolist()
+        if self._arrival_times:
+            self._after(self._arrival_times[0] - self.env.now, self._arrival, 0)
 
         changes: list[tuple[float, int, int]] = []
         self.rostered_seconds = np.zeros((len(self.groups), scenario.horizon.intervals))
@@ -682,7 +721,7 @@ class _Simulation:
             occupied=self.occupied,
             rostered_seconds=self.rostered_seconds,
             rostered_peak=self.rostered_peak,
-            served=self.served,
+            served=np.array(self.served, dtype=np.int64),
             bot_conversations=self.bot_conversations,
             end_seconds=self.end_s,
             in_system_at_end=in_system,
@@ -691,35 +730,39 @@ class _Simulation:
 
     def _ticket_columns(self) -> dict[str, NDArray[Any]]:
         """Per-ticket records as columns (all tickets, warm-up included)."""
-        tickets = self.tickets
-        end = self.end_s
-
-        def column(getter: Any, dtype: Any) -> NDArray[Any]:
-            return np.fromiter((getter(t) for t in tickets), dtype=dtype, count=len(tickets))
-
-        waiting_at_end = column(lambda t: t.state == WAITING and t.stage == 0, bool)
-        first_wait = column(lambda t: t.first_wait, float)
-        queued_at = column(lambda t: t.queued_at, float)
-        first_wait = np.where(waiting_at_end, end - queued_at, first_wait)
+        fields = (
+            "id", "parent", "channel", "category", "vip", "bot", "outcome", "arrival", "queued_at",
+            "first_wait", "responded_at", "resolved_at", "escalations", "total_wait", "handled",
+            "first_group", "state", "stage", "will_follow_up",
+        )
+        rows = list(map(attrgetter(*fields), self.tickets))
+        if not rows:
+            rows = [(0,) * len(fields)][:0]
+        raw = dict(zip(fields, (np.array(column) for column in zip(*rows, strict=True)), strict=True)) if rows else {
+            f: np.zeros(0) for f in fields
+        }
+        done = raw["state"] == DONE
+        waiting_at_end = (raw["state"] == WAITING) & (raw["stage"] == 0)
+        queued_at = raw["queued_at"].astype(float)
         return {
-            "ticket_id": column(lambda t: t.id, np.int64),
-            "parent_id": column(lambda t: t.parent, np.int64),
-            "channel": column(lambda t: t.channel, np.int64),
-            "category": column(lambda t: t.category, np.int64),
-            "vip": column(lambda t: t.vip, bool),
-            "bot": column(lambda t: t.bot, bool),
-            "outcome": column(lambda t: t.outcome, np.int64),
-            "arrival_s": column(lambda t: t.arrival, float),
+            "ticket_id": raw["id"].astype(np.int64),
+            "parent_id": raw["parent"].astype(np.int64),
+            "channel": raw["channel"].astype(np.int64),
+            "category": raw["category"].astype(np.int64),
+            "vip": raw["vip"].astype(bool),
+            "bot": raw["bot"].astype(bool),
+            "outcome": raw["outcome"].astype(np.int64),
+            "arrival_s": raw["arrival"].astype(float),
             "queued_s": queued_at,
             "waiting_at_end": waiting_at_end,
-            "first_wait_s": first_wait,
-            "responded_s": column(lambda t: t.responded_at, float),
-            "resolved_s": column(lambda t: t.resolved_at if t.state == DONE else math.nan, float),
-            "escalations": column(lambda t: t.escalations, np.int64),
-            "total_wait_s": column(lambda t: t.total_wait, float),
-            "handle_s": column(lambda t: t.handled, float),
-            "first_group": column(lambda t: t.first_group, np.int64),
-            "reopened": column(lambda t: t.outcome == RESOLVED and t.will_follow_up, bool),
+            "first_wait_s": np.where(waiting_at_end, self.end_s - queued_at, raw["first_wait"].astype(float)),
+            "responded_s": raw["responded_at"].astype(float),
+            "resolved_s": np.where(done, raw["resolved_at"].astype(float), math.nan),
+            "escalations": raw["escalations"].astype(np.int64),
+            "total_wait_s": raw["total_wait"].astype(float),
+            "handle_s": raw["handled"].astype(float),
+            "first_group": raw["first_group"].astype(np.int64),
+            "reopened": (raw["outcome"] == RESOLVED) & raw["will_follow_up"].astype(bool),
         }
 
 

@@ -14,13 +14,14 @@ from numpy.typing import NDArray
 class Level:
     """A piecewise-constant quantity observed on ``[0, intervals * interval_seconds)``."""
 
-    __slots__ = ("_area", "_k", "_last", "_max", "_next", "interval_seconds", "value")
+    __slots__ = ("_area", "_k", "_last", "_max", "_next", "_intervals", "interval_seconds", "value")
 
     def __init__(self, intervals: int, interval_seconds: float, value: float = 0.0):
         self.interval_seconds = interval_seconds
         self.value = value
-        self._area = np.zeros(intervals)
-        self._max = np.zeros(intervals)
+        self._intervals = intervals
+        self._area = [0.0] * intervals  # plain lists: item access is much cheaper than numpy's
+        self._max = [0.0] * intervals
         self._k = 0
         self._last = 0.0
         self._next = interval_seconds
@@ -33,21 +34,25 @@ class Level:
 
     def set(self, now: float, value: float) -> None:
         """Set the quantity to ``value`` at time ``now`` (seconds, non-decreasing)."""
-        if now < 0.0:  # warm-up: not measured
+        k = self._k
+        if now < 0.0:  # warm-up: not measured; the value at time 0 starts interval 0
             self.value = value
-            if self._max.size:
+            if self._intervals:
                 self._max[0] = value
             return
-        if now > self._last:
+        if now >= self._next:
             self._advance(now)
+            k = self._k
+        elif now > self._last:
+            self._area[k] += self.value * (now - self._last)
+            self._last = now
         self.value = value
-        k = self._k
-        if k < len(self._max) and value > self._max[k]:
+        if k < self._intervals and value > self._max[k]:
             self._max[k] = value
 
     def _advance(self, now: float) -> None:
-        area, maxima, value = self._area, self._max, self.value
-        intervals = len(area)
+        """Close every interval that ends by ``now``, then accumulate up to ``now``."""
+        area, maxima, value, intervals = self._area, self._max, self.value, self._intervals
         while now >= self._next and self._k < intervals:
             area[self._k] += value * (self._next - self._last)
             self._last = self._next
@@ -67,14 +72,14 @@ class Level:
     @property
     def interval_means(self) -> NDArray[np.float64]:
         """Time-average of the quantity in each interval."""
-        return self._area / self.interval_seconds
+        return np.array(self._area) / self.interval_seconds
 
     @property
     def interval_maxima(self) -> NDArray[np.float64]:
         """Largest value the quantity took in each interval."""
-        return self._max.copy()
+        return np.array(self._max)
 
     @property
     def interval_areas(self) -> NDArray[np.float64]:
         """Integral of the quantity over each interval (quantity x seconds)."""
-        return self._area.copy()
+        return np.array(self._area)
