@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from operator import attrgetter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,15 +26,13 @@ from numpy.typing import NDArray
 from simpy.events import NORMAL
 
 from supportsim.levels import Level
+from supportsim.records import ABANDONED, BOT_ABANDONED, DEFLECTED, OPEN, RESOLVED, TicketLog
 from supportsim.profiles import arrival_rates, first_interval, staffing_steps
 from supportsim.scenario import Category, Channel, Scenario
 from supportsim.streams import Streams
 
 # Ticket states
 IN_BOT, WAITING, SERVING, HANDOFF, DONE = range(5)
-# Final outcomes (OPEN: still in the system when the horizon ends)
-OPEN, RESOLVED, DEFLECTED, ABANDONED, BOT_ABANDONED = range(5)
-OUTCOME_NAMES = ("open", "resolved", "deflected", "abandoned", "bot_abandoned")
 
 _EPS = 1e-9
 
@@ -65,6 +62,12 @@ class Ticket:
         self.stage = 0
         self.total_wait = 0.0
         self.visit = 0
+
+
+    @property
+    def state_waiting_first(self) -> bool:
+        """Still waiting for the first human answer."""
+        return self.state == WAITING and self.stage == 0
 
 
 class Agent:
@@ -169,7 +172,8 @@ class ArrivalTrace:
 class ReplicationOutput:
     """Everything one replication observed, before any metric is computed."""
 
-    tickets: dict[str, NDArray[Any]]
+    log: TicketLog
+    tickets: dict[str, NDArray[Any]]  # per-ticket columns; empty without keep_tickets
     waiting_by_channel: list[Level]
     waiting_by_skill: list[Level]
     staffed: list[Level]
@@ -268,25 +272,20 @@ def draw_tickets(
     )
 
 
-def arrival_times(scenario: Scenario, channel: Channel, streams: Streams) -> NDArray[np.float64]:
-    """Arrival times (seconds) of new contacts on ``channel``: a Poisson process, piecewise
-    constant per interval, scaled per day by a gamma multiplier when ``daily_cv`` > 0."""
-    horizon = scenario.horizon
-    rng = streams.get("arrivals", channel.name)
-    rates = arrival_rates(channel.arrivals, horizon)
-    interval_s = horizon.interval_minutes * 60.0
-    k0 = first_interval(horizon)
-    ks = np.arange(k0, horizon.intervals)
+def arrival_times(
+    channel: Channel, rates_per_hour: NDArray[np.float64], first: int, interval_s: float, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """Sorted arrival times (seconds) over consecutive intervals ``first, first + 1, ...`` with
+    the given rates: a Poisson process, constant inside each interval. With ``daily_cv`` > 0
+    the rates are first scaled by one gamma multiplier (mean 1) for the whole range, which
+    callers keep to one day."""
     cv = channel.arrivals.daily_cv
     if cv > 0:
-        days = ks // horizon.intervals_per_day
-        day_values = np.unique(days)
         shape = 1.0 / cv**2
-        multiplier = rng.gamma(shape, 1.0 / shape, size=len(day_values))
-        rates = rates * multiplier[np.searchsorted(day_values, days)]
-    counts = rng.poisson(rates * interval_s / 3600.0)
-    starts = np.repeat(ks * interval_s, counts)
-    times = starts + rng.random(counts.sum()) * interval_s
+        rates_per_hour = rates_per_hour * rng.gamma(shape, 1.0 / shape)
+    counts = rng.poisson(rates_per_hour * interval_s / 3600.0)
+    starts = np.repeat((first + np.arange(len(counts))) * interval_s, counts)
+    times = starts + rng.random(int(counts.sum())) * interval_s
     times.sort()
     return times
 
@@ -294,7 +293,14 @@ def arrival_times(scenario: Scenario, channel: Channel, streams: Streams) -> NDA
 class _Simulation:
     """The state and event handlers of one replication."""
 
-    def __init__(self, scenario: Scenario, seed: np.random.SeedSequence, trace: ArrivalTrace | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: np.random.SeedSequence,
+        trace: ArrivalTrace | None = None,
+        *,
+        keep_tickets: bool = True,
+    ):
         self.scenario = scenario
         self.trace = trace
         horizon = scenario.horizon
@@ -335,7 +341,19 @@ class _Simulation:
         ]
         self.bot_conversations = np.zeros(len(scenario.automation), dtype=np.int64)
         self.served = [[0] * horizon.intervals for _ in self.groups]
-        self.tickets: list[Ticket] = []
+        self.open: dict[int, Ticket] = {}  # tickets in the system, by id
+        self.next_id = 0
+        thresholds = [
+            math.nan if c.target is None else (
+                c.target.answer_within_seconds if c.target.answer_within_seconds is not None
+                else (c.target.respond_within_hours or math.nan) * 3600.0
+            )
+            for c in self.channels
+        ]
+        self.log = TicketLog(
+            len(self.channels), len(self.categories), [len(c.escalation) for c in self.categories],
+            thresholds, horizon.intervals, self.interval_s, keep_rows=keep_tickets,
+        )
         self.priorities = scenario.routing.priority
 
     def _klass(self, live: bool, priority: int) -> int:
@@ -387,7 +405,8 @@ class _Simulation:
 
     def _new_ticket(self, channel: int, draws: _DrawRows, i: int, now: float) -> Ticket:
         ticket = Ticket()
-        ticket.id = len(self.tickets)
+        ticket.id = self.next_id
+        self.next_id += 1
         ticket.channel = channel
         ticket.arrival = now
         ticket.category = draws.category[i]
@@ -400,7 +419,7 @@ class _Simulation:
         ticket.will_follow_up = draws.follows_up[i]
         ticket.follow_up_delay = draws.follow_up_delay[i]
         ticket.escalations = 0
-        self.tickets.append(ticket)
+        self.open[ticket.id] = ticket
         return ticket
 
     def _arrive(self, ticket: Ticket, draws: _DrawRows, i: int) -> None:
@@ -599,10 +618,13 @@ class _Simulation:
             group.partial.append(agent)
 
     def _finish(self, ticket: Ticket, outcome: int) -> None:
+        """The ticket's fate is final: record it and forget it (a follow-up keeps a reference)."""
         now = self.env.now
         ticket.state = DONE
         ticket.outcome = outcome
         ticket.resolved_at = now
+        del self.open[ticket.id]
+        self.log.record(ticket)
         if outcome == RESOLVED and ticket.will_follow_up:
             self._after(ticket.follow_up_delay, self._follow_up, ticket)
 
@@ -666,33 +688,46 @@ class _Simulation:
 
     # --- running --------------------------------------------------------------------
 
-    def run(self) -> ReplicationOutput:
-        scenario = self.scenario
+    def _day(self, event: _Call) -> None:
+        """Draw the new contacts of one day (or of the part of it inside the run) and schedule
+        the first; drawing day by day keeps memory flat however long the horizon."""
+        day: int = event._value
+        begin = max(day * 86400.0, self.start_s)
+        end = min((day + 1) * 86400.0, self.end_s)
         all_times, all_channels, all_index = [], [], []
-        self.draws: list[_DrawRows] = []
+        self.draws = []
         for c, channel in enumerate(self.channels):
             if self.trace is None:
-                times = arrival_times(scenario, channel, self.streams)
-                self.draws.append(_DrawRows.of(draw_tickets(scenario, channel, len(times), self.streams)))
+                first = round(begin / self.interval_s)
+                last = round(end / self.interval_s)
+                rates = self.rates[c][first - self.first_k:last - self.first_k]
+                times = arrival_times(channel, rates, first, self.interval_s, self.streams.get("arrivals", channel.name))
+                categories = None
             else:
                 times, categories = self.trace.for_channel(
-                    channel.name, self.start_s, self.end_s, [k.name for k in scenario.categories]
+                    channel.name, begin, end, [k.name for k in self.categories]
                 )
-                self.draws.append(_DrawRows.of(
-                    draw_tickets(scenario, channel, len(times), self.streams, categories=categories)
-                ))
+            self.draws.append(_DrawRows.of(
+                draw_tickets(self.scenario, channel, len(times), self.streams, categories=categories)
+            ))
             all_times.append(times)
             all_channels.append(np.full(len(times), c, dtype=np.int64))
             all_index.append(np.arange(len(times), dtype=np.int64))
         times = np.concatenate(all_times)
         order = np.argsort(times, kind="stable")
-        channels = np.concatenate(all_channels)[order]
-        index = np.concatenate(all_index)[order]
         self._arrival_times = times[order].tolist()
-        self._arrival_channels = channels.tolist()
-        self._arrival_index = index.tolist()
+        self._arrival_channels = np.concatenate(all_channels)[order].tolist()
+        self._arrival_index = np.concatenate(all_index)[order].tolist()
         if self._arrival_times:
             self._after(self._arrival_times[0] - self.env.now, self._arrival, 0)
+        if end < self.end_s:
+            self._after(end - self.env.now, self._day, day + 1)
+
+    def run(self) -> ReplicationOutput:
+        scenario = self.scenario
+        self.first_k = first_interval(scenario.horizon)
+        self.rates = [arrival_rates(c.arrivals, scenario.horizon) for c in self.channels]
+        self._after(0.0, self._day, math.floor(self.start_s / 86400.0))
 
         changes: list[tuple[float, int, int]] = []
         self.rostered_seconds = np.zeros((len(self.groups), scenario.horizon.intervals))
@@ -711,9 +746,12 @@ class _Simulation:
 
         for level in (*self.waiting_by_channel, *self.waiting_by_skill, *self.staffed, *self.busy, *self.occupied):
             level.close(self.end_s)
-        in_system = sum(1 for t in self.tickets if t.state != DONE)
+        in_system = len(self.open)
+        for ticket in sorted(self.open.values(), key=lambda t: t.id):
+            self.log.record(ticket, self.end_s)
         return ReplicationOutput(
-            tickets=self._ticket_columns(),
+            log=self.log,
+            tickets=self.log.columns(self.end_s),
             waiting_by_channel=self.waiting_by_channel,
             waiting_by_skill=self.waiting_by_skill,
             staffed=self.staffed,
@@ -728,43 +766,6 @@ class _Simulation:
             skills=self.skills,
         )
 
-    def _ticket_columns(self) -> dict[str, NDArray[Any]]:
-        """Per-ticket records as columns (all tickets, warm-up included)."""
-        fields = (
-            "id", "parent", "channel", "category", "vip", "bot", "outcome", "arrival", "queued_at",
-            "first_wait", "responded_at", "resolved_at", "escalations", "total_wait", "handled",
-            "first_group", "state", "stage", "will_follow_up",
-        )
-        rows = list(map(attrgetter(*fields), self.tickets))
-        if not rows:
-            rows = [(0,) * len(fields)][:0]
-        raw = dict(zip(fields, (np.array(column) for column in zip(*rows, strict=True)), strict=True)) if rows else {
-            f: np.zeros(0) for f in fields
-        }
-        done = raw["state"] == DONE
-        waiting_at_end = (raw["state"] == WAITING) & (raw["stage"] == 0)
-        queued_at = raw["queued_at"].astype(float)
-        return {
-            "ticket_id": raw["id"].astype(np.int64),
-            "parent_id": raw["parent"].astype(np.int64),
-            "channel": raw["channel"].astype(np.int64),
-            "category": raw["category"].astype(np.int64),
-            "vip": raw["vip"].astype(bool),
-            "bot": raw["bot"].astype(bool),
-            "outcome": raw["outcome"].astype(np.int64),
-            "arrival_s": raw["arrival"].astype(float),
-            "queued_s": queued_at,
-            "waiting_at_end": waiting_at_end,
-            "first_wait_s": np.where(waiting_at_end, self.end_s - queued_at, raw["first_wait"].astype(float)),
-            "responded_s": raw["responded_at"].astype(float),
-            "resolved_s": np.where(done, raw["resolved_at"].astype(float), math.nan),
-            "escalations": raw["escalations"].astype(np.int64),
-            "total_wait_s": raw["total_wait"].astype(float),
-            "handle_s": raw["handled"].astype(float),
-            "first_group": raw["first_group"].astype(np.int64),
-            "reopened": (raw["outcome"] == RESOLVED) & raw["will_follow_up"].astype(bool),
-        }
-
 
 def _integrate_per_interval(
     times: NDArray[np.float64], values: NDArray[np.float64], intervals: int, interval_s: float
@@ -778,12 +779,17 @@ def _integrate_per_interval(
 
 
 def run_replication(
-    scenario: Scenario, seed: np.random.SeedSequence, trace: ArrivalTrace | None = None
+    scenario: Scenario,
+    seed: np.random.SeedSequence,
+    trace: ArrivalTrace | None = None,
+    *,
+    keep_tickets: bool = True,
 ) -> ReplicationOutput:
     """Simulate ``scenario`` once with the replication seed ``seed``.
 
     With a ``trace``, contacts arrive exactly when (and, if given, in the category) the trace
     says instead of following the channels' arrival profiles; channels the trace does not
-    mention get no new contacts.
+    mention get no new contacts. ``keep_tickets=False`` keeps only streaming statistics,
+    no per-ticket rows.
     """
-    return _Simulation(scenario, seed, trace).run()
+    return _Simulation(scenario, seed, trace, keep_tickets=keep_tickets).run()

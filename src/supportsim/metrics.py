@@ -44,113 +44,75 @@ Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshol
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from supportsim.engine import ABANDONED, BOT_ABANDONED, DEFLECTED, OPEN, OUTCOME_NAMES, RESOLVED, ReplicationOutput
+from supportsim import records as R
+from supportsim.engine import ReplicationOutput
+from supportsim.records import DEFLECTED, OUTCOME_NAMES, RESOLVED, TicketLog
 from supportsim.profiles import weekday_of_day
-from supportsim.scenario import Channel, Scenario
+from supportsim.scenario import Scenario
 
 Metrics = dict[str, float]
 """Metric name -> value for one scope of one replication."""
 
 
-def _mean(values: NDArray[np.float64]) -> float:
-    return float(values.mean()) if values.size else math.nan
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole else math.nan
 
 
-def _share(part: int | np.integer[Any], whole: int | np.integer[Any]) -> float:
-    return float(part) / float(whole) if whole else math.nan
-
-
-def _threshold_seconds(channel: Channel) -> float:
-    target = channel.target
-    if target is None:
-        return math.nan
-    if target.answer_within_seconds is not None:
-        return target.answer_within_seconds
-    assert target.respond_within_hours is not None
-    return target.respond_within_hours * 3600.0
-
-
-def ticket_metrics(t: dict[str, NDArray[Any]], threshold: NDArray[np.float64]) -> Metrics:
-    """Ticket-based metrics of a set of tickets; ``threshold`` is each ticket's target in seconds."""
-    outcome = t["outcome"]
-    queued = ~np.isnan(t["queued_s"])
-    answered = ~np.isnan(t["responded_s"])
-    abandoned = outcome == ABANDONED
-    resolved = outcome == RESOLVED
-    deflected = outcome == DEFLECTED
-    wait = t["first_wait_s"]
-    has_target = ~np.isnan(threshold)
-    within = answered & (wait <= threshold)
-    late_waiting = t["waiting_at_end"] & (wait > threshold)
-    known = (answered | abandoned | late_waiting) & has_target
-    closed = resolved | deflected
-    resolution_min = (t["resolved_s"][closed] - t["arrival_s"][closed]) / 60.0
-    escalations = t["escalations"]
-    n_answered = int(answered.sum())
-    metrics: Metrics = {
-        "offered": float(len(outcome)),
-        "queued": float(queued.sum()),
-        "answered": float(n_answered),
-        "abandoned": float(abandoned.sum()),
-        "deflected": float(deflected.sum()),
-        "bot_abandoned": float((outcome == BOT_ABANDONED).sum()),
-        "resolved": float(resolved.sum()),
-        "open_at_end": float((outcome == OPEN).sum()),
-        "service_level": _share(int((within & has_target).sum()), int(known.sum())),
-        "service_level_answered": _share(int((within & has_target).sum()), int((answered & has_target).sum())),
-        "asa_seconds": _mean(wait[answered]),
-        "abandon_rate": _share(int(abandoned.sum()), n_answered + int(abandoned.sum())),
-        "first_response_minutes": _mean((t["responded_s"][answered] - t["arrival_s"][answered]) / 60.0),
-        "resolution_minutes": _mean(resolution_min),
-        "resolution_minutes_p50": float(np.percentile(resolution_min, 50)) if resolution_min.size else math.nan,
-        "resolution_minutes_p90": float(np.percentile(resolution_min, 90)) if resolution_min.size else math.nan,
-        "escalation_rate": _share(int((answered & (escalations > 0)).sum()), n_answered),
-        "deflection_rate": _share(int(deflected.sum()), len(outcome)),
-        "reopen_rate": _share(int(t["reopened"].sum()), int(resolved.sum())),
+def cell_metrics(cell: list[float], resolution_minutes: NDArray[np.float32]) -> Metrics:
+    """Ticket metrics from summed counters (see :data:`supportsim.records.COUNTERS`) and the
+    resolution times of the same tickets, by the definitions above."""
+    answered = cell[R.ANSWERED]
+    closed = cell[R.RESOLVED_N] + cell[R.DEFLECTED_N]
+    has_times = resolution_minutes.size > 0
+    return {
+        "offered": cell[R.OFFERED],
+        "queued": cell[R.QUEUED],
+        "answered": answered,
+        "abandoned": cell[R.ABANDONED_N],
+        "deflected": cell[R.DEFLECTED_N],
+        "bot_abandoned": cell[R.BOT_ABANDONED_N],
+        "resolved": cell[R.RESOLVED_N],
+        "open_at_end": cell[R.OPEN_N],
+        "service_level": _share(cell[R.WITHIN], cell[R.KNOWN]),
+        "service_level_answered": _share(cell[R.WITHIN], cell[R.ANSWERED_T]),
+        "asa_seconds": _share(cell[R.WAIT_SUM], answered),
+        "abandon_rate": _share(cell[R.ABANDONED_N], answered + cell[R.ABANDONED_N]),
+        "first_response_minutes": _share(cell[R.FIRST_RESPONSE_SUM], answered) / 60.0,
+        "resolution_minutes": _share(cell[R.RESOLUTION_SUM], closed),
+        "resolution_minutes_p50": float(np.percentile(resolution_minutes, 50)) if has_times else math.nan,
+        "resolution_minutes_p90": float(np.percentile(resolution_minutes, 90)) if has_times else math.nan,
+        "escalation_rate": _share(cell[R.ESCALATED], answered),
+        "deflection_rate": _share(cell[R.DEFLECTED_N], cell[R.OFFERED]),
+        "reopen_rate": _share(cell[R.REOPENED], cell[R.RESOLVED_N]),
     }
-    return metrics
 
 
-def escalation_rates(t: dict[str, NDArray[Any]], tiers: int) -> Metrics:
-    """``escalation_rate_tier{j}``: went on to tier ``j`` ÷ finished tier ``j - 1``."""
-    escalations = t["escalations"]
-    resolved = t["outcome"] == RESOLVED
-    rates: Metrics = {}
-    for j in range(1, tiers + 1):
-        went_on = escalations >= j
-        finished_before = went_on | (resolved & (escalations == j - 1))
-        rates[f"escalation_rate_tier{j}"] = _share(int(went_on.sum()), int(finished_before.sum()))
-    return rates
-
-
-def _subset(t: dict[str, NDArray[Any]], mask: NDArray[np.bool_]) -> dict[str, NDArray[Any]]:
-    return {k: v[mask] for k, v in t.items()}
-
-
-def measured_tickets(output: ReplicationOutput) -> dict[str, NDArray[Any]]:
-    """The tickets that arrived in the measured window (after the warm-up)."""
-    t = output.tickets
-    return _subset(t, t["arrival_s"] >= 0)
+def _pooled(log: TicketLog, pairs: list[tuple[int, int]]) -> Metrics:
+    """Metrics of the tickets of the given (channel, category) pairs taken together."""
+    total = [0.0] * len(R.COUNTERS)
+    for c, k in pairs:
+        for i, value in enumerate(log.cells[c][k]):
+            total[i] += value
+    times = [np.frombuffer(log.resolution_minutes[c][k], dtype=np.float32) for c, k in pairs]
+    return cell_metrics(total, np.concatenate(times) if times else np.zeros(0, dtype=np.float32))
 
 
 def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[str, dict[str, Metrics]]:
     """All metrics of one replication: ``{"channels": {name: metrics}, "categories": ...,
     "groups": ..., "overall": {"all": metrics}}``."""
-    t = measured_tickets(output)
+    log = output.log
     horizon_s = output.end_seconds
-    thresholds = np.array([_threshold_seconds(c) for c in scenario.channels])
-    threshold = thresholds[t["channel"]] if len(t["channel"]) else np.zeros(0)
+    n_channels, n_categories = len(scenario.channels), len(scenario.categories)
+    every = [(c, k) for c in range(n_channels) for k in range(n_categories)]
 
     channels: dict[str, Metrics] = {}
     for c, channel in enumerate(scenario.channels):
-        mask = t["channel"] == c
-        metrics = ticket_metrics(_subset(t, mask), threshold[mask])
+        metrics = _pooled(log, [(c, k) for k in range(n_categories)])
         waiting = output.waiting_by_channel[c]
         metrics["mean_waiting"] = float(waiting.interval_areas.sum() / horizon_s)
         metrics["max_waiting"] = float(waiting.interval_maxima.max())
@@ -158,11 +120,12 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
 
     categories: dict[str, Metrics] = {}
     for k, category in enumerate(scenario.categories):
-        mask = t["category"] == k
-        subset = _subset(t, mask)
-        categories[category.name] = ticket_metrics(subset, threshold[mask]) | escalation_rates(
-            subset, len(category.escalation)
-        )
+        metrics = _pooled(log, [(c, k) for c in range(n_channels)])
+        for j in range(1, len(category.escalation) + 1):
+            went_on = sum(log.went_on[c][k][j] for c in range(n_channels))
+            finished = sum(log.finished_before[c][k][j] for c in range(n_channels))
+            metrics[f"escalation_rate_tier{j}"] = _share(went_on, finished)
+        categories[category.name] = metrics
 
     groups: dict[str, Metrics] = {}
     agent_cost = 0.0
@@ -175,20 +138,20 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
             "headcount": float(output.rostered_seconds[g].sum() / horizon_s),
             "headcount_peak": float(output.rostered_peak[g]),
             "staffed": staffed / horizon_s,
-            "utilization": _share_f(float(output.busy[g].interval_areas.sum()), staffed),
-            "occupancy": _share_f(float(output.occupied[g].interval_areas.sum()), staffed),
+            "utilization": _share(float(output.busy[g].interval_areas.sum()), staffed),
+            "occupancy": _share(float(output.occupied[g].interval_areas.sum()), staffed),
             "served": float(output.served[g].sum()),
             "paid_hours": paid_hours,
             "agent_cost": cost,
         }
 
-    overall = ticket_metrics(t, threshold)
-    realtime = np.array([c.mode == "realtime" for c in scenario.channels])
-    is_realtime = realtime[t["channel"]] if len(t["channel"]) else np.zeros(0, dtype=bool)
-    overall["service_level_realtime"] = ticket_metrics(_subset(t, is_realtime), threshold[is_realtime])[
+    overall = _pooled(log, every)
+    realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
+    background = [c for c in range(n_channels) if c not in realtime]
+    overall["service_level_realtime"] = _pooled(log, [(c, k) for c in realtime for k in range(n_categories)])[
         "service_level"
     ]
-    overall["service_level_async"] = ticket_metrics(_subset(t, ~is_realtime), threshold[~is_realtime])[
+    overall["service_level_async"] = _pooled(log, [(c, k) for c in background for k in range(n_categories)])[
         "service_level"
     ]
     overall["mean_waiting"] = float(sum(level.interval_areas.sum() for level in output.waiting_by_skill) / horizon_s)
@@ -198,50 +161,32 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
     overall["agent_cost"] = agent_cost
     overall["bot_cost"] = bot_cost
     overall["total_cost"] = agent_cost + bot_cost
-    overall["cost_per_resolved"] = _share_f(agent_cost + bot_cost, overall["resolved"] + overall["deflected"])
+    overall["cost_per_resolved"] = _share(agent_cost + bot_cost, overall["resolved"] + overall["deflected"])
     overall["in_system_at_end"] = float(output.in_system_at_end)
     return {"channels": channels, "categories": categories, "groups": groups, "overall": {"all": overall}}
 
 
-def _share_f(part: float, whole: float) -> float:
-    return part / whole if whole else math.nan
-
-
 def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFrame:
     """One row per measured interval and scope (channel, skill, group) with that interval's metrics."""
-    horizon = scenario.horizon
-    intervals = horizon.intervals
-    interval_s = horizon.interval_minutes * 60.0
-    t = measured_tickets(output)
-    k = (t["arrival_s"] // interval_s).astype(np.int64)
+    interval_s = scenario.horizon.interval_minutes * 60.0
     base = _interval_index(scenario)
     frames = []
     for c, channel in enumerate(scenario.channels):
-        mask = t["channel"] == c
-        kc = k[mask]
-        answered = ~np.isnan(t["responded_s"][mask])
-        abandoned = t["outcome"][mask] == ABANDONED
-        wait = t["first_wait_s"][mask]
-        threshold = _threshold_seconds(channel)
-        within = answered & (wait <= threshold)
-        late = t["waiting_at_end"][mask] & (wait > threshold)
-        known = np.bincount(kc, weights=(answered | abandoned | late).astype(float), minlength=intervals)
-        n_answered = np.bincount(kc, weights=answered.astype(float), minlength=intervals)
+        offered, answered, abandoned, within, known, wait_sum = (np.array(v) for v in output.log.by_interval[c])
         with np.errstate(invalid="ignore", divide="ignore"):
-            frame = base.assign(
-                scope="channel",
-                name=channel.name,
-                offered=np.bincount(kc, minlength=intervals).astype(float),
-                answered=n_answered,
-                abandoned=np.bincount(kc, weights=abandoned.astype(float), minlength=intervals),
-                service_level=np.bincount(kc, weights=within.astype(float), minlength=intervals) / known
-                if not math.isnan(threshold)
-                else np.nan,
-                asa_seconds=np.bincount(kc, weights=np.where(answered, wait, 0.0), minlength=intervals) / n_answered,
-                mean_waiting=output.waiting_by_channel[c].interval_means,
-                max_waiting=output.waiting_by_channel[c].interval_maxima,
+            frames.append(
+                base.assign(
+                    scope="channel",
+                    name=channel.name,
+                    offered=offered,
+                    answered=answered,
+                    abandoned=abandoned,
+                    service_level=within / known if channel.target is not None else np.nan,
+                    asa_seconds=wait_sum / answered,
+                    mean_waiting=output.waiting_by_channel[c].interval_means,
+                    max_waiting=output.waiting_by_channel[c].interval_maxima,
+                )
             )
-        frames.append(frame)
     for s, skill in enumerate(output.skills):
         frames.append(
             base.assign(
@@ -285,8 +230,12 @@ def _interval_index(scenario: Scenario) -> pd.DataFrame:
 
 
 def ticket_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFrame:
-    """One row per ticket that arrived in the measured window, times in minutes from day 1 00:00."""
-    t = measured_tickets(output)
+    """One row per ticket that arrived in the measured window, in arrival order, times in
+    minutes from day 1 00:00 (empty when the run kept no rows)."""
+    columns = output.tickets
+    order = np.argsort(columns["ticket_id"], kind="stable")
+    keep = order[columns["arrival_s"][order] >= 0]
+    t = {name: values[keep] for name, values in columns.items()}
     interval_s = scenario.horizon.interval_minutes * 60.0
     channel_names = np.array([c.name for c in scenario.channels], dtype=object)
     category_names = np.array([c.name for c in scenario.categories], dtype=object)

@@ -116,7 +116,7 @@ def run_one(
     trace: ArrivalTrace | None = None,
 ) -> Replication:
     """Simulate one replication and compute its metrics (runs in a worker process)."""
-    output = run_replication(scenario, seed, trace)
+    output = run_replication(scenario, seed, trace, keep_tickets=keep_tickets)
     metrics = replication_metrics(scenario, output)
     intervals = interval_frame(scenario, output).assign(replication=index)
     tickets = ticket_frame(scenario, output).assign(replication=index) if keep_tickets else None

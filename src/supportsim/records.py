@@ -1,0 +1,172 @@
+"""What a replication keeps of its tickets: streaming sufficient statistics, and optionally rows.
+
+The engine hands every ticket to :meth:`TicketLog.record` once, when its fate is final
+(resolved, deflected, abandoned) or when the horizon ends (still open), and then forgets
+it. The log adds the ticket to counters per (channel, category) and per (channel, arrival
+interval), and keeps its resolution time as a float32 for exact percentiles, so memory
+grows by 4 bytes per resolved ticket however long the run. With ``keep_rows`` it also
+keeps one row per ticket for the per-ticket table.
+
+Only tickets that arrived in the measured window (time >= 0) count in the statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+# ticket outcomes (the engine's codes)
+OPEN, RESOLVED, DEFLECTED, ABANDONED, BOT_ABANDONED = range(5)
+OUTCOME_NAMES = ("open", "resolved", "deflected", "abandoned", "bot_abandoned")
+
+# counters kept per (channel, category)
+COUNTERS = (
+    "offered", "queued", "answered", "abandoned", "deflected", "bot_abandoned", "resolved",
+    "open_at_end", "answered_within", "target_known", "answered_with_target", "wait_sum",
+    "first_response_sum", "resolution_sum", "escalated_answered", "reopened",
+)
+(OFFERED, QUEUED, ANSWERED, ABANDONED_N, DEFLECTED_N, BOT_ABANDONED_N, RESOLVED_N, OPEN_N, WITHIN, KNOWN,
+ ANSWERED_T, WAIT_SUM, FIRST_RESPONSE_SUM, RESOLUTION_SUM, ESCALATED, REOPENED) = range(len(COUNTERS))
+
+# counters kept per (channel, arrival interval)
+INTERVAL_COUNTERS = ("offered", "answered", "abandoned", "answered_within", "target_known", "wait_sum")
+
+ROW_FIELDS = (
+    "id", "parent", "channel", "category", "vip", "bot", "outcome", "arrival", "queued_at",
+    "first_wait", "responded_at", "resolved_at", "escalations", "total_wait", "handled",
+    "first_group", "will_follow_up",
+)
+_row = attrgetter(*ROW_FIELDS)
+
+
+class TicketLog:
+    """Streaming statistics of the tickets of one replication (see the module docstring)."""
+
+    def __init__(
+        self,
+        channels: int,
+        categories: int,
+        tiers: list[int],
+        thresholds: list[float],
+        intervals: int,
+        interval_seconds: float,
+        *,
+        keep_rows: bool,
+    ):
+        self.thresholds = thresholds  # seconds per channel; nan without a target
+        self.interval_seconds = interval_seconds
+        self.intervals = intervals
+        self.cells = [[[0.0] * len(COUNTERS) for _ in range(categories)] for _ in range(channels)]
+        self.went_on = [[[0] * (t + 1) for t in tiers] for _ in range(channels)]
+        self.finished_before = [[[0] * (t + 1) for t in tiers] for _ in range(channels)]
+        self.by_interval = [[[0.0] * intervals for _ in INTERVAL_COUNTERS] for _ in range(channels)]
+        self.resolution_minutes = [[array("f") for _ in range(categories)] for _ in range(channels)]
+        self.rows: list[tuple[Any, ...]] | None = [] if keep_rows else None
+        self.waiting_at_end: list[bool] = []
+
+    def record(self, ticket: Any, end: float | None = None) -> None:
+        """Add a ticket whose fate is final, or (with ``end``) one still open at the horizon's end."""
+        if self.rows is not None:
+            self.rows.append(_row(ticket))
+            self.waiting_at_end.append(end is not None and ticket.state_waiting_first)
+        if ticket.arrival < 0:
+            return
+        c, k = ticket.channel, ticket.category
+        cell = self.cells[c][k]
+        outcome = ticket.outcome
+        threshold = self.thresholds[c]
+        answered = ticket.responded_at == ticket.responded_at  # not NaN
+        wait = ticket.first_wait
+        if end is not None and ticket.state_waiting_first:
+            wait = end - ticket.queued_at
+        within = answered and wait <= threshold
+        known = answered or outcome == ABANDONED or (end is not None and ticket.state_waiting_first and wait > threshold)
+        known = known and threshold == threshold
+        cell[OFFERED] += 1
+        if ticket.queued_at == ticket.queued_at:
+            cell[QUEUED] += 1
+        if answered:
+            cell[ANSWERED] += 1
+            cell[WAIT_SUM] += wait
+            cell[FIRST_RESPONSE_SUM] += ticket.responded_at - ticket.arrival
+            if threshold == threshold:
+                cell[ANSWERED_T] += 1
+            if ticket.escalations:
+                cell[ESCALATED] += 1
+        if within:
+            cell[WITHIN] += 1
+        if known:
+            cell[KNOWN] += 1
+        if outcome == RESOLVED or outcome == DEFLECTED:
+            minutes = (ticket.resolved_at - ticket.arrival) / 60.0
+            cell[RESOLUTION_SUM] += minutes
+            self.resolution_minutes[c][k].append(minutes)
+            if outcome == RESOLVED:
+                cell[RESOLVED_N] += 1
+                if ticket.will_follow_up:
+                    cell[REOPENED] += 1
+            else:
+                cell[DEFLECTED_N] += 1
+        elif outcome == ABANDONED:
+            cell[ABANDONED_N] += 1
+        elif outcome == BOT_ABANDONED:
+            cell[BOT_ABANDONED_N] += 1
+        else:
+            cell[OPEN_N] += 1
+        escalations = ticket.escalations
+        went_on, finished_before = self.went_on[c][k], self.finished_before[c][k]
+        for j in range(1, len(went_on)):
+            if escalations >= j:
+                went_on[j] += 1
+                finished_before[j] += 1
+            elif outcome == RESOLVED and escalations == j - 1:
+                finished_before[j] += 1
+        i = int(ticket.arrival // self.interval_seconds)
+        if i < self.intervals:
+            columns = self.by_interval[c]
+            columns[0][i] += 1
+            if answered:
+                columns[1][i] += 1
+                columns[5][i] += wait
+            if outcome == ABANDONED:
+                columns[2][i] += 1
+            if within:
+                columns[3][i] += 1
+            if known:
+                columns[4][i] += 1
+
+    def columns(self, end: float) -> dict[str, NDArray[Any]]:
+        """The kept rows as columns (empty arrays without ``keep_rows``)."""
+        rows = self.rows or []
+        raw = {f: np.array(col) for f, col in zip(ROW_FIELDS, zip(*rows, strict=True), strict=True)} if rows else {
+            f: np.zeros(0) for f in ROW_FIELDS
+        }
+        waiting_at_end = np.array(self.waiting_at_end, dtype=bool)
+        queued_at = raw["queued_at"].astype(float)
+        outcome = raw["outcome"].astype(np.int64)
+        done = outcome != OPEN
+        return {
+            "ticket_id": raw["id"].astype(np.int64),
+            "parent_id": raw["parent"].astype(np.int64),
+            "channel": raw["channel"].astype(np.int64),
+            "category": raw["category"].astype(np.int64),
+            "vip": raw["vip"].astype(bool),
+            "bot": raw["bot"].astype(bool),
+            "outcome": outcome,
+            "arrival_s": raw["arrival"].astype(float),
+            "queued_s": queued_at,
+            "waiting_at_end": waiting_at_end,
+            "first_wait_s": np.where(waiting_at_end, end - queued_at, raw["first_wait"].astype(float)),
+            "responded_s": raw["responded_at"].astype(float),
+            "resolved_s": np.where(done, raw["resolved_at"].astype(float), math.nan),
+            "escalations": raw["escalations"].astype(np.int64),
+            "total_wait_s": raw["total_wait"].astype(float),
+            "handle_s": raw["handled"].astype(float),
+            "first_group": raw["first_group"].astype(np.int64),
+            "reopened": (outcome == RESOLVED) & raw["will_follow_up"].astype(bool),
+        }
