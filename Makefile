@@ -10,13 +10,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[app]"
 
 install-dev: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 
 run: install
-	$(BIN)/supportsim run scenarios/helpdesk_baseline.yaml --replications 5
+	$(BIN)/streamlit run app/main.py --server.headless true --server.port 8501 --browser.gatherUsageStats false
 
 test: install-dev
 	$(BIN)/python -m pytest -n 2 -q

@@ -24,7 +24,7 @@ from supportsim.streams import replication_seeds
 
 LOWER_IS_BETTER = {
     "resolution_minutes", "resolution_minutes_p50", "resolution_minutes_p90", "first_response_minutes",
-    "asa_seconds", "abandon_rate", "mean_waiting", "max_waiting", "cost_per_resolved", "total_cost",
+    "asa_seconds", "asa_seconds_realtime", "abandon_rate", "mean_waiting", "max_waiting", "cost_per_resolved", "total_cost",
     "agent_cost", "bot_cost", "open_at_end",
 }
 HIGHER_IS_BETTER = {

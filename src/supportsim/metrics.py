@@ -148,9 +148,9 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
     overall = _pooled(log, every)
     realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
     background = [c for c in range(n_channels) if c not in realtime]
-    overall["service_level_realtime"] = _pooled(log, [(c, k) for c in realtime for k in range(n_categories)])[
-        "service_level"
-    ]
+    live = _pooled(log, [(c, k) for c in realtime for k in range(n_categories)])
+    overall["service_level_realtime"] = live["service_level"]
+    overall["asa_seconds_realtime"] = live["asa_seconds"]
     overall["service_level_async"] = _pooled(log, [(c, k) for c in background for k in range(n_categories)])[
         "service_level"
     ]

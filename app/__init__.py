@@ -1,0 +1,1 @@
+"""The supportsim Streamlit app (``streamlit run app/main.py``)."""

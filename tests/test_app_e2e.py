@@ -1,0 +1,180 @@
+"""End to end: ``streamlit run app/main.py`` driven by Playwright in Debian's Chromium."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright import sync_api
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+if not CHROMIUM.exists():  # the browser tests are part of the suite: never skipped
+    pytest.fail(f"{CHROMIUM} is missing: install it (apt install chromium; .ci/run does)", pytrace=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    streamlit = Path(sys.executable).parent / "streamlit"
+    process = subprocess.Popen(
+        [
+            str(streamlit),
+            "run",
+            "app/main.py",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"streamlit did not start:\n{output}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def page(server: str) -> Iterator[sync_api.Page]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile, sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 800},
+        )
+        # never leave localhost
+        context.route(
+            re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/]).*"), lambda route: route.abort()
+        )
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+        context.close()
+
+
+def _wait_idle(page: sync_api.Page) -> None:
+    """Wait until Streamlit has finished the current run."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=60_000)
+
+
+def _open(page: sync_api.Page, server: str, path: str) -> None:
+    page.goto(f"{server}/{path}")
+    page.wait_for_selector("[data-testid='stMainBlockContainer'] h1")
+    _wait_idle(page)
+
+
+def test_scenarios_page(page: sync_api.Page, server: str) -> None:
+    _open(page, server, "")
+    assert page.get_by_role("heading", name="Scenarios").is_visible()
+    assert page.get_by_text("Save as variant").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "1_scenarios.png"), full_page=True)
+
+
+def test_compare_runs_and_shows_numbers(page: sync_api.Page, server: str) -> None:
+    _open(page, server, "compare")
+    page.get_by_role("button", name="Run comparison").click()
+    page.wait_for_selector("[data-testid='stMetric']", timeout=90_000)
+    _wait_idle(page)
+    metrics = page.locator("[data-testid='stMetricValue']")
+    assert metrics.count() == 8
+    values = [metrics.nth(i).inner_text() for i in range(metrics.count())]
+    assert sum(bool(re.search(r"\d", v)) for v in values) >= 6, values
+    assert page.locator("[data-testid='stMetricDelta']").count() >= 6
+    page.wait_for_selector(
+        "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
+    )
+    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
+    assert page.get_by_text("Download results (CSV)").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "2_compare.png"), full_page=True)
+
+
+def test_staffing_page(page: sync_api.Page, server: str) -> None:
+    _open(page, server, "staffing")
+    page.wait_for_selector("[data-testid='stVegaLiteChart']")
+    page.get_by_text("Download requirement (CSV)").wait_for(timeout=60_000)
+    _wait_idle(page)
+    page.screenshot(path=str(ARTIFACTS / "3_staffing.png"), full_page=True)
+
+
+def _bottleneck(page: sync_api.Page) -> str:
+    text = page.get_by_text(re.compile(r"^Bottleneck:")).first.inner_text()
+    match = re.match(r"Bottleneck: (\S+)", text)
+    assert match, text
+    return match.group(1)
+
+
+def test_trainer_slider_moves_the_bottleneck(page: sync_api.Page, server: str) -> None:
+    _open(page, server, "trainer")
+    page.wait_for_selector("[data-testid='stGraphVizChart'] svg")
+    assert _bottleneck(page) == "tier2"  # single phone queue: 5 tier-2 specialists at ~70%
+    page.screenshot(path=str(ARTIFACTS / "4_trainer.png"), full_page=True)
+    slider = (
+        page.locator("[data-testid='stSlider']")
+        .filter(has_text="Staffing of that group")
+        .get_by_role("slider")
+    )  # the group preselected is tier2
+    slider.focus()
+    slider.press("End")  # 200% of today's tier-2 staffing
+    _wait_idle(page)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('p')]"
+        ".some(p => p.innerText.startsWith('Bottleneck: tier1'))"
+    )
+    assert _bottleneck(page) == "tier1"
+    svg = page.locator("[data-testid='stGraphVizChart'] svg").inner_html()
+    assert "BOTTLENECK: tier1" in svg
+    page.screenshot(path=str(ARTIFACTS / "4_trainer_more_tier2.png"), full_page=True)

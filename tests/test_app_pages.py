@@ -1,0 +1,150 @@
+"""The app's pages under Streamlit's AppTest: widgets, numbers that match ``simulate``, errors."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from app import logic
+from streamlit.testing.v1 import AppTest
+
+import supportsim
+
+MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+BASELINE = "Helpdesk baseline week"
+CHATBOT = "Helpdesk week with chatbot and self-service"
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _open(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"views/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_scenarios_page_has_the_editor(app: AppTest) -> None:
+    assert app.title[0].value == "Scenarios"
+    assert app.selectbox(key="sc_selected").value == BASELINE
+    labels = {n.label for n in app.number_input}
+    assert {
+        "contacts per day",
+        "mean patience (s)",
+        "handle time (min)",
+        "shrinkage (0–1)",
+    } <= labels
+    assert len(app.file_uploader) == 1
+    assert any(b.label == "Save as variant" for b in app.button)
+
+
+def test_saving_a_variant_and_showing_a_field_error(app: AppTest) -> None:
+    shrink = next(n for n in app.number_input if n.key.endswith("groups[1].shrinkage"))
+    shrink.set_value(1.5)
+    next(b for b in app.button if b.label == "Save as variant").click()
+    app.run()
+    assert not app.exception
+    assert any("must be < 1" in e.value for e in app.error)
+    shrink = next(n for n in app.number_input if n.key.endswith("groups[1].shrinkage"))
+    shrink.set_value(0.1)
+    app.text_input[0].set_value("Baseline, less tier-2 shrinkage")
+    next(b for b in app.button if b.label == "Save as variant").click()
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="sc_selected").value == "Baseline, less tier-2 shrinkage"
+    saved = logic.scenario_from_yaml(
+        app.session_state["library"]["Baseline, less tier-2 shrinkage"]
+    )
+    assert saved.groups[1].shrinkage == 0.1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"name: [unclosed", "not valid YAML"),
+        (b"!!python/object/apply:os.system ['echo hi']", "not allowed"),
+        (b"name: x\nhorizon: {days: 1}\n", "is required"),
+        (b"\xff\xfe\x00binary", "not a text file"),
+        (b"a: " + b"x" * 1_000_001, "limited to 1 MB"),
+    ],
+)
+def test_a_broken_upload_shows_an_error_and_no_exception(
+    app: AppTest, content: bytes, message: str
+) -> None:
+    app.file_uploader[0].set_value(("broken.yaml", content, "application/x-yaml"))
+    app.run()
+    assert not app.exception
+    assert any(message in e.value for e in app.error), [e.value for e in app.error]
+
+
+def test_a_good_upload_joins_the_library(app: AppTest) -> None:
+    text = (
+        Path(logic.SCENARIO_DIR / "single_queue.yaml")
+        .read_text()
+        .replace("Single phone queue", "Uploaded queue")
+    )
+    app.file_uploader[0].set_value(("mine.yaml", text.encode(), "application/x-yaml"))
+    app.run()
+    assert not app.exception
+    assert "Uploaded queue" in app.session_state["library"]
+
+
+def test_compare_matches_simulate_for_the_same_seed(app: AppTest) -> None:
+    at = _open(app, "compare")
+    assert at.multiselect(key="cmp_scenarios").value == [BASELINE, CHATBOT]
+    at.number_input(key="cmp_reps").set_value(2)
+    at.number_input(key="cmp_seed").set_value(3)
+    next(b for b in at.button if b.label == "Run comparison").click()
+    at.run()
+    assert not at.exception
+    cards = {m.label: m for m in at.metric}
+    assert len(cards) == 8
+    expected = supportsim.simulate(
+        supportsim.load_scenario(logic.SCENARIO_DIR / "helpdesk_chatbot.yaml"),
+        seed=3,
+        replications=2,
+    )
+    resolution = expected.metric("overall", "", "resolution_minutes")
+    assert cards["Resolution time"].value == logic.fmt(resolution, "min")
+    sl = expected.metric("overall", "", "service_level_realtime")
+    assert cards["Service level (live)"].value == logic.fmt(sl, "%")
+    assert all(c.delta for label, c in cards.items())
+    assert any(d.label == "Download results (CSV)" for d in at.get("download_button"))
+
+
+def test_compare_refuses_a_single_scenario(app: AppTest) -> None:
+    at = _open(app, "compare")
+    at.multiselect(key="cmp_scenarios").set_value([BASELINE])
+    next(b for b in at.button if b.label == "Run comparison").click()
+    at.run()
+    assert not at.exception
+    assert any("two to four" in e.value for e in at.error)
+
+
+def test_staffing_page(app: AppTest) -> None:
+    at = _open(app, "staffing")
+    assert at.selectbox(key="st_scenario").value == BASELINE
+    labels = [m.label for m in at.metric]
+    assert "Service level (live)" in labels
+    assert not math.isnan(float(at.metric[0].value.rstrip("%")))
+
+
+def test_trainer_bottleneck_moves_with_staffing(app: AppTest) -> None:
+    at = _open(app, "trainer")
+    assert at.selectbox(key="tr_scenario").value == "Single phone queue"
+    assert any(m.value.startswith("Bottleneck: **tier2**") for m in at.markdown)
+    at.slider(key="tr_staff_Single phone queue_tier2").set_value(200)
+    at.run()
+    assert not at.exception
+    assert any(m.value.startswith("Bottleneck: **tier1**") for m in at.markdown)
+    at.select_slider(key="tr_replay").set_value("12:00")
+    at.run()
+    assert not at.exception
+    assert any("at 12:00" in m.value for m in at.markdown)
