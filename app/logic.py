@@ -522,7 +522,7 @@ def _channel_node(result: SimulationResult, values: pd.DataFrame, name: str, who
             node.lines.append(f"ASA {fmt_duration(m['asa_seconds']['mean'] or math.nan)}")
         else:
             node.lines.append(
-                f"1st response {fmt_duration(60 * (m['first_response_minutes']['mean'] or math.nan))}"  # noqa: E501
+                f"1st response {fmt_duration(60 * (m['first_response_minutes']['mean'] or math.nan))}"
             )
     else:
         node.lines.append(f"{_get(values, 'channel', name, 'offered'):,.0f} arriving")

@@ -115,7 +115,8 @@ def _print_report(result: SimulationResult) -> None:
 @contextmanager
 def staged_output(out: Path) -> Iterator[Path]:
     """A temporary folder beside ``out`` whose files are moved into ``out`` only once all of
-    them are written, so a failure never leaves a half-written output folder."""
+    them are written, so a failure never leaves a half-written output folder.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
@@ -314,6 +315,11 @@ def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema of scenario files (as in ``scenarios/scenario.schema.json``)."""
     return Scenario.model_json_schema(by_alias=True)
 
+
+# Commands from other modules register themselves here (imported last: they use this module's helpers).
+from supportsim import cli_calibration  # noqa: E402
+
+cli_calibration.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

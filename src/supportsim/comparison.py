@@ -95,7 +95,8 @@ def unpaired_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> fl
 
 def verdict(metric: str, difference: float, half_width: float) -> str:
     """``better``, ``worse``, ``higher``/``lower`` (no preferred direction) or ``no significant
-    difference`` when the interval contains 0."""
+    difference`` when the interval contains 0.
+    """
     if math.isnan(difference):
         return "not available"
     if math.isnan(half_width) or abs(difference) <= half_width:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from heapq import heappush
 from typing import Any
 
 import numpy as np
@@ -26,8 +27,8 @@ from numpy.typing import NDArray
 from simpy.events import NORMAL
 
 from supportsim.levels import Level
-from supportsim.records import ABANDONED, BOT_ABANDONED, DEFLECTED, OPEN, RESOLVED, TicketLog
 from supportsim.profiles import arrival_rates, first_interval, staffing_steps
+from supportsim.records import ABANDONED, BOT_ABANDONED, DEFLECTED, OPEN, RESOLVED, TicketLog
 from supportsim.scenario import Category, Channel, Scenario
 from supportsim.streams import Streams
 
@@ -37,14 +38,44 @@ IN_BOT, WAITING, SERVING, HANDOFF, DONE = range(5)
 _EPS = 1e-9
 
 
+FOLLOW_UP_BATCH = 64  # follow-up attributes drawn per batch and (channel, category)
+
+
 class Ticket:
     """A customer contact moving through bot, queues and tiers."""
 
     __slots__ = (
-        "agent", "arrival", "base_handle", "bot", "category", "channel", "depth", "escalations",
-        "extra_handle", "first_group", "first_wait", "follow_up_delay", "handled", "handoffs",
-        "id", "joined", "klass", "outcome", "parent", "patience", "priority", "queued_at", "resolved_at",
-        "responded_at", "skill", "stage", "state", "total_wait", "visit", "vip", "will_follow_up",
+        "agent",
+        "arrival",
+        "base_handle",
+        "bot",
+        "category",
+        "channel",
+        "depth",
+        "escalations",
+        "extra_handle",
+        "first_group",
+        "first_wait",
+        "follow_up_delay",
+        "handled",
+        "handoffs",
+        "id",
+        "joined",
+        "klass",
+        "outcome",
+        "parent",
+        "patience",
+        "priority",
+        "queued_at",
+        "resolved_at",
+        "responded_at",
+        "skill",
+        "stage",
+        "state",
+        "total_wait",
+        "vip",
+        "visit",
+        "will_follow_up",
     )
 
     def __init__(self) -> None:
@@ -114,7 +145,8 @@ class _TicketDraws:
 
 class _Call:
     """A SimPy event that runs one callback with a value: a lighter ``Timeout``, scheduled on
-    the same environment queue and processed by ``Environment.step`` like any event."""
+    the same environment queue and processed by ``Environment.step`` like any event.
+    """
 
     __slots__ = ("_ok", "_value", "callbacks")
 
@@ -148,7 +180,8 @@ class _DrawRows:
 @dataclass(frozen=True)
 class ArrivalTrace:
     """Observed arrivals to replay: per ticket its channel, arrival minute (0 is 00:00 of day 1)
-    and, optionally, its category (else drawn from the channel's shares)."""
+    and, optionally, its category (else drawn from the channel's shares).
+    """
 
     channel: NDArray[np.str_]
     arrival_minute: NDArray[np.float64]
@@ -158,7 +191,8 @@ class ArrivalTrace:
         self, name: str, start_s: float, end_s: float, categories: list[str] | None = None
     ) -> tuple[NDArray[np.float64], NDArray[np.int64] | None]:
         """Sorted arrival times (seconds) of channel ``name`` in ``[start_s, end_s)`` and their
-        category indices (None when the trace has no categories)."""
+        category indices (None when the trace has no categories).
+        """
         seconds = self.arrival_minute * 60.0
         mask = (self.channel == name) & (seconds >= start_s) & (seconds < end_s)
         order = np.argsort(seconds[mask], kind="stable")
@@ -186,6 +220,7 @@ class ReplicationOutput:
     end_seconds: float
     in_system_at_end: int
     skills: list[str]
+    tickets_created: int  # every ticket of the run: warm-up, measured window and follow-ups
 
 
 def _ppf_stages(category: Category, u: NDArray[np.float64], stages: int) -> NDArray[np.float64]:
@@ -278,7 +313,8 @@ def arrival_times(
     """Sorted arrival times (seconds) over consecutive intervals ``first, first + 1, ...`` with
     the given rates: a Poisson process, constant inside each interval. With ``daily_cv`` > 0
     the rates are first scaled by one gamma multiplier (mean 1) for the whole range, which
-    callers keep to one day."""
+    callers keep to one day.
+    """
     cv = channel.arrivals.daily_cv
     if cv > 0:
         shape = 1.0 / cv**2
@@ -335,7 +371,10 @@ class _Simulation:
         self.waiting_by_skill = [Level(intervals, self.interval_s) for _ in self.skills]
         self.staffed = [Level(intervals, self.interval_s) for _ in self.groups]
         self.busy = [Level(intervals, self.interval_s) for _ in self.groups]
-        self.occupied = [Level(intervals, self.interval_s) for _ in self.groups]
+        # Without chat concurrency an agent is occupied exactly when busy: one level serves both.
+        self.track_occupied = any(n > 1 for n in self.concurrency)
+        self.occupied = [Level(intervals, self.interval_s) for _ in self.groups] if self.track_occupied else self.busy
+        self._follow_up_pools: dict[tuple[int, int], list[Any]] = {}
         self.bot_of_channel = [
             next((i for i, a in enumerate(scenario.automation) if c.name in a.channels), -1) for c in self.channels
         ]
@@ -358,13 +397,15 @@ class _Simulation:
 
     def _klass(self, live: bool, priority: int) -> int:
         """Queue class of a waiting ticket (lower is served first). A ``live`` ticket is a
-        realtime contact waiting for its first answer; escalated work is back-office work."""
+        realtime contact waiting for its first answer; escalated work is back-office work.
+        """
         rank = 0 if (live or not self.scenario.routing.realtime_first) else 1
         return rank * 100 + (99 - priority)
 
     def _build_sources(self) -> None:
         """Create one FIFO queue per (skill, channel, class) that can occur, and tell each
-        group which queues it serves, lowest class first."""
+        group which queues it serves, lowest class first.
+        """
         routing = self.scenario.routing
         priorities = {0, routing.priority.escalated, routing.priority.vip}
         priorities |= {a.handoff.priority for a in self.scenario.automation}
@@ -389,8 +430,13 @@ class _Simulation:
     # --- scheduling -----------------------------------------------------------------
 
     def _after(self, delay: float, callback: Any, value: Any) -> None:
-        """Call ``callback(event)`` after ``delay`` seconds, with ``event._value = value``."""
-        self.env.schedule(_Call(callback, value), NORMAL, delay)  # type: ignore[arg-type]
+        """Call ``callback(event)`` after ``delay`` seconds, with ``event._value = value``.
+
+        Exactly ``Environment.schedule(event, NORMAL, delay)``, minus two method calls: this is
+        the engine's most frequent operation.
+        """
+        env = self.env
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Call(callback, value)))  # type: ignore[attr-defined]
 
     # --- arrivals -------------------------------------------------------------------
 
@@ -477,7 +523,8 @@ class _Simulation:
 
     def _take_agent(self, group: _GroupState, channel: int) -> Agent | None:
         """A free agent of ``group`` for a contact on ``channel``: longest idle first, then
-        the agent holding the fewest conversations of that channel, if it allows concurrency."""
+        the agent holding the fewest conversations of that channel, if it allows concurrency.
+        """
         if group.idle:
             return group.idle.popleft()
         limit = self.concurrency[channel]
@@ -530,7 +577,7 @@ class _Simulation:
         if now >= 0:
             self.served[agent.group][int(now // self.interval_s)] += 1
         limit = self.concurrency[channel]
-        if agent.count == 0:
+        if agent.count == 0 and self.track_occupied:
             self.occupied[agent.group].add(now, 1)
         agent.count += 1
         agent.channel = channel
@@ -554,7 +601,8 @@ class _Simulation:
         agent.count -= 1
         self.busy[agent.group].add(now, -1.0 / self.concurrency[ticket.channel])
         if agent.count == 0:
-            self.occupied[agent.group].add(now, -1)
+            if self.track_occupied:
+                self.occupied[agent.group].add(now, -1)
             if agent.in_partial:
                 agent.in_partial = False
                 group.partial.remove(agent)
@@ -634,15 +682,26 @@ class _Simulation:
         follow_up = self.categories[parent.category].follow_up
         assert follow_up is not None
         c = self.channel_index[follow_up.channel]
-        one = _DrawRows.of(draw_tickets(
-            self.scenario, self.channels[c], 1, self.streams,
-            source_prefix="follow_up", categories=np.array([parent.category]),
-        ))
-        ticket = self._new_ticket(c, one, 0, self.env.now)
+        draws, i = self._follow_up_draws(c, parent.category)
+        ticket = self._new_ticket(c, draws, i, self.env.now)
         ticket.parent = parent.id
         ticket.vip = parent.vip
         ticket.priority = self.priorities.vip if parent.vip else 0
         self._enqueue(ticket)
+
+    def _follow_up_draws(self, channel: int, category: int) -> tuple[_DrawRows, int]:
+        """Attributes for the next follow-up of ``category`` on ``channel``: drawn in batches of
+        ``FOLLOW_UP_BATCH`` from the follow-up streams, handed out in order.
+        """
+        pool = self._follow_up_pools.get((channel, category))
+        if pool is None or pool[1] == FOLLOW_UP_BATCH:
+            rows = _DrawRows.of(draw_tickets(
+                self.scenario, self.channels[channel], FOLLOW_UP_BATCH, self.streams,
+                source_prefix="follow_up", categories=np.full(FOLLOW_UP_BATCH, category, dtype=np.int64),
+            ))
+            pool = self._follow_up_pools[(channel, category)] = [rows, 0]
+        pool[1] += 1
+        return pool[0], pool[1] - 1
 
     # --- staffing -------------------------------------------------------------------
 
@@ -690,7 +749,8 @@ class _Simulation:
 
     def _day(self, event: _Call) -> None:
         """Draw the new contacts of one day (or of the part of it inside the run) and schedule
-        the first; drawing day by day keeps memory flat however long the horizon."""
+        the first; drawing day by day keeps memory flat however long the horizon.
+        """
         day: int = event._value
         begin = max(day * 86400.0, self.start_s)
         end = min((day + 1) * 86400.0, self.end_s)
@@ -744,7 +804,8 @@ class _Simulation:
         self.env.process(self._staffing_process(changes))
         self.env.run(until=self.end_s)
 
-        for level in (*self.waiting_by_channel, *self.waiting_by_skill, *self.staffed, *self.busy, *self.occupied):
+        occupied = self.occupied if self.track_occupied else []
+        for level in (*self.waiting_by_channel, *self.waiting_by_skill, *self.staffed, *self.busy, *occupied):
             level.close(self.end_s)
         in_system = len(self.open)
         for ticket in sorted(self.open.values(), key=lambda t: t.id):
@@ -763,6 +824,7 @@ class _Simulation:
             bot_conversations=self.bot_conversations,
             end_seconds=self.end_s,
             in_system_at_end=in_system,
+            tickets_created=self.next_id,
             skills=self.skills,
         )
 

@@ -48,14 +48,24 @@ from supportsim.logs import ContactLog
 from supportsim.scenario import WEEKDAYS, Scenario
 
 FAMILIES = ("exponential", "lognormal", "gamma", "weibull")
-_SCIPY = {"exponential": stats.expon, "lognormal": stats.lognorm, "gamma": stats.gamma, "weibull": stats.weibull_min}
+_SCIPY = {
+    "exponential": stats.expon,
+    "lognormal": stats.lognorm,
+    "gamma": stats.gamma,
+    "weibull": stats.weibull_min,
+}
 _MAX_CV = 10.0  # the scenario format's limit
-_COLOURS = {"exponential": "tab:red", "lognormal": "tab:orange", "gamma": "tab:green", "weibull": "tab:blue"}
+_COLOURS = {
+    "exponential": "tab:red",
+    "lognormal": "tab:orange",
+    "gamma": "tab:green",
+    "weibull": "tab:blue",
+}
 
 FloatArray = NDArray[np.float64]
 
 
-# --- distributions ---------------------------------------------------------------------------
+# --- distributions -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,7 @@ def _round(value: float, digits: int = 5) -> float:
 
 
 def _params(family: str, fitted: tuple[float, ...]) -> tuple[tuple[float, ...], float, float]:
-    """scipy parameters (location 0) → (params, mean, cv)."""
+    """Scipy parameters (location 0) → (params, mean, cv)."""
     if family == "exponential":
         scale = fitted[-1]
         return (0.0, scale), scale, 1.0
@@ -126,15 +136,17 @@ def fit_durations(
     """Fit the four families to ``values`` (and right-``censored`` values); best AIC first.
 
     A family whose fit fails or whose cv exceeds the scenario format's limit is left out.
-    Raises ``ValueError`` when there are fewer than 2 distinct uncensored values.
+    With fewer than 2 distinct uncensored values only the exponential is fitted; with none,
+    ``ValueError``.
     """
     x = floor_zeros(np.asarray(values, dtype=float), resolution)
     c = np.asarray(censored if censored is not None else [], dtype=float)
     c = c[c > 0]  # censored at 0 says nothing: every patience exceeds 0
-    if np.unique(x).size < 2:
-        raise ValueError("needs at least two distinct values")
+    if x.size == 0:
+        raise ValueError("no values to fit")
+    families = FAMILIES if np.unique(x).size >= 2 else ("exponential",)
     fits = []
-    for family in FAMILIES:
+    for family in families:
         fit = _fit_family(family, x, c)
         if fit is not None and fit.cv <= _MAX_CV:
             fits.append(fit)
@@ -180,7 +192,7 @@ def kaplan_meier(durations: FloatArray, observed: NDArray[np.bool_]) -> tuple[Fl
     ordered = np.sort(durations)
     at_risk = ordered.size - np.searchsorted(ordered, times, side="left")
     events = np.bincount(np.searchsorted(times, durations[observed]), minlength=times.size)
-    return times, np.cumprod(1.0 - events / at_risk)
+    return times, np.asarray(np.cumprod(1.0 - events / at_risk), dtype=np.float64)
 
 
 def _ks_censored(x: FloatArray, c: FloatArray, frozen: Any) -> float:
@@ -200,10 +212,10 @@ def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
     p = successes / trials
     centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
     half = z * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / (1 + z**2 / trials)
-    return (centre - half, centre + half)
+    return (max(centre - half, 0.0), min(centre + half, 1.0))
 
 
-# --- arrivals ----------------------------------------------------------------------------------
+# --- arrivals ------------------------------------------------------------------------------------
 
 
 def _day_index(log: ContactLog) -> NDArray[np.int64]:
@@ -216,19 +228,25 @@ def period_weekdays(log: ContactLog) -> list[str]:
     return [WEEKDAYS[(first + d) % 7] for d in range(log.days)]
 
 
-def arrival_counts(log: ContactLog, interval_minutes: int) -> pd.DataFrame:
-    """Contacts per channel, day and interval of the day (every day of the period, zeros too)."""
+def arrival_counts(log: ContactLog, interval_minutes: int, keep: NDArray[np.bool_] | None = None) -> pd.DataFrame:
+    """Count contacts (those in ``keep``) per channel, day and interval of the day.
+
+    Every day of the period and every channel of the log has its rows, zeros too.
+    """
     per_day = 1440 // interval_minutes
     minutes = log.arrival_minutes()
-    frame = pd.DataFrame({
-        "channel": log.contacts["channel"].to_numpy(),
-        "day": (minutes // 1440).astype(np.int64),
-        "slot": ((minutes % 1440) // interval_minutes).astype(np.int64),
-    })
-    counts = frame.groupby(["channel", "day", "slot"]).size()
-    full = pd.MultiIndex.from_product(
-        [sorted(frame["channel"].unique()), range(log.days), range(per_day)], names=["channel", "day", "slot"]
+    frame = pd.DataFrame(
+        {
+            "channel": log.contacts["channel"].to_numpy(),
+            "day": (minutes // 1440).astype(np.int64),
+            "slot": ((minutes % 1440) // interval_minutes).astype(np.int64),
+        }
     )
+    channels = sorted(frame["channel"].unique())
+    if keep is not None:
+        frame = frame[keep]
+    counts = frame.groupby(["channel", "day", "slot"]).size()
+    full = pd.MultiIndex.from_product([channels, range(log.days), range(per_day)], names=["channel", "day", "slot"])
     out = counts.reindex(full, fill_value=0).rename("contacts").reset_index()
     out["weekday"] = np.array(period_weekdays(log))[out["day"].to_numpy()]
     return out
@@ -258,11 +276,13 @@ def daily_cv(counts: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-# --- staffing ----------------------------------------------------------------------------------
+# --- staffing ------------------------------------------------------------------------------------
 
 
 def _seconds_from_start(log: ContactLog, column: str, mask: pd.Series) -> FloatArray:
-    return ((log.contacts.loc[mask, column] - log.period_start).dt.total_seconds()).to_numpy(dtype=float)
+    """Seconds from the period start of ``column`` for the contacts in ``mask``."""
+    delta = log.contacts.loc[mask, column] - log.period_start
+    return np.asarray(delta.dt.total_seconds(), dtype=np.float64)
 
 
 def _service_spans(log: ContactLog, channel: str, *, named: bool) -> pd.DataFrame:
@@ -271,11 +291,13 @@ def _service_spans(log: ContactLog, channel: str, *, named: bool) -> pd.DataFram
     mask = (contacts["channel"] == channel) & contacts["answered"].notna() & contacts["ended"].notna()
     if named:
         mask &= contacts["agent"].notna()
-    return pd.DataFrame({
-        "agent": contacts.loc[mask, "agent"].to_numpy(),
-        "start": _seconds_from_start(log, "answered", mask),
-        "end": _seconds_from_start(log, "ended", mask),
-    })
+    return pd.DataFrame(
+        {
+            "agent": contacts.loc[mask, "agent"].to_numpy(),
+            "start": _seconds_from_start(log, "answered", mask),
+            "end": _seconds_from_start(log, "ended", mask),
+        }
+    )
 
 
 def agent_sessions(log: ContactLog, channel: str, gap_minutes: float) -> pd.DataFrame:
@@ -295,7 +317,7 @@ def agent_sessions(log: ContactLog, channel: str, gap_minutes: float) -> pd.Data
 
 
 def _steps(starts: FloatArray, ends: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Number of open spans ``[start, end)`` as a step function: (event times, level after each)."""
+    """Count open spans ``[start, end)`` as a step function: (event times, level after each)."""
     t = np.concatenate([starts, ends])
     step = np.concatenate([np.ones(starts.size), -np.ones(ends.size)])
     order = np.lexsort((step, t))  # ends before starts at the same instant
@@ -310,7 +332,9 @@ def _level_at(steps: tuple[FloatArray, FloatArray], x: FloatArray) -> FloatArray
     return np.where(index >= 0, level[np.maximum(index, 0)], 0.0)
 
 
-def _pieces(edges: FloatArray, *steps: tuple[FloatArray, FloatArray]) -> tuple[FloatArray, FloatArray, NDArray[np.int64]]:
+def _pieces(
+    edges: FloatArray, *steps: tuple[FloatArray, FloatArray]
+) -> tuple[FloatArray, FloatArray, NDArray[np.int64]]:
     """Cut the period at every event and interval edge: (midpoints, lengths, interval index)."""
     cuts = np.unique(np.concatenate([edges, *[t[(t > edges[0]) & (t < edges[-1])] for t, _ in steps]]))
     mid = (cuts[:-1] + cuts[1:]) / 2
@@ -319,7 +343,8 @@ def _pieces(edges: FloatArray, *steps: tuple[FloatArray, FloatArray]) -> tuple[F
 
 
 def _per_interval(values: FloatArray, lengths: FloatArray, index: NDArray[np.int64], edges: FloatArray) -> FloatArray:
-    return np.bincount(index, weights=values * lengths, minlength=edges.size - 1) / np.diff(edges)
+    sums = np.bincount(index, weights=values * lengths, minlength=edges.size - 1)
+    return np.asarray(sums / np.diff(edges), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -348,8 +373,10 @@ def infer_staffing(log: ContactLog, interval_minutes: int, gap_minutes: float) -
     agents count as ready. Without agent names, the peak number of contacts in service per
     interval stands for both (a lower bound).
     """
-    edges = np.arange(log.days * 1440 // interval_minutes + 1) * interval_minutes * 60.0
-    out: dict[str, dict[str, Any]] = {k: {} for k in ("ready", "on_duty", "shrinkage", "method", "concurrency", "agents")}
+    edges = np.arange(log.days * 1440 // interval_minutes + 1, dtype=np.float64) * (interval_minutes * 60.0)
+    out: dict[str, dict[str, Any]] = {
+        k: {} for k in ("ready", "on_duty", "shrinkage", "method", "concurrency", "agents")
+    }
     for channel in sorted(log.contacts["channel"].unique()):
         sessions = agent_sessions(log, channel, gap_minutes)
         if sessions.empty:
@@ -388,7 +415,8 @@ def _waiting_steps(log: ContactLog, channel: str) -> tuple[FloatArray, FloatArra
     """Contacts of ``channel`` waiting in the human queue over time (joined after any IVR)."""
     contacts = log.contacts
     mask = (
-        (contacts["channel"] == channel) & contacts["outcome"].isin(["served", "abandoned"])
+        (contacts["channel"] == channel)
+        & contacts["outcome"].isin(["served", "abandoned"])
         & (contacts["wait_seconds"] > 0)
     )
     join = _seconds_from_start(log, "created", mask) + contacts.loc[mask, "ivr_seconds"].fillna(0).to_numpy(float)
@@ -422,7 +450,7 @@ def _concurrency(services: pd.DataFrame) -> int:
     return int(min(max(level[order][np.searchsorted(cumulative, 0.95)], 1), 10))
 
 
-# --- the fit -----------------------------------------------------------------------------------
+# --- the fit -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -471,10 +499,13 @@ def fit(log: ContactLog, options: FitOptions | None = None) -> FitResult:
     per_day = 1440 // options.interval_minutes
     days = min(7, log.days)
     weekdays = period_weekdays(log)[:days]
-    counts = arrival_counts(log, options.interval_minutes)
-    profile = weekly_profile(counts, "contacts")
-    cvs = daily_cv(counts)
     staffing = infer_staffing(log, options.interval_minutes, options.gap_minutes)
+    closed = closed_line(log, staffing, options.interval_minutes)
+    observed_counts = arrival_counts(log, options.interval_minutes)
+    counts = arrival_counts(log, options.interval_minutes, ~closed)
+    profile = weekly_profile(counts, "contacts")
+    observed_profile = weekly_profile(observed_counts, "contacts")
+    cvs = daily_cv(counts)
     report: dict[str, Any] = {
         "source": log.source,
         "sha256": _sha256(log.source),
@@ -485,7 +516,11 @@ def fit(log: ContactLog, options: FitOptions | None = None) -> FitResult:
         "rows_excluded": log.excluded,
         "problems": log.problem_counts().to_dict(orient="records"),
         "notes": list(log.notes),
-        "period": {"start": str(log.period_start.date()), "days": log.days, "start_weekday": log.start_weekday},
+        "period": {
+            "start": str(log.period_start.date()),
+            "days": log.days,
+            "start_weekday": log.start_weekday,
+        },
         "options": options.__dict__,
         "choices": [],
         "channels": {},
@@ -495,25 +530,41 @@ def fit(log: ContactLog, options: FitOptions | None = None) -> FitResult:
     names = category_names(contacts)
     channels, categories, automation, groups = [], [], [], []
     for channel in sorted(contacts["channel"].unique()):
-        rows = contacts[contacts["channel"] == channel]
+        all_rows = contacts[contacts["channel"] == channel]
+        rows = contacts[(contacts["channel"] == channel).to_numpy() & ~closed]
         table = profile[profile["channel"] == channel].set_index(["weekday", "slot"])["contacts"]
+        observed_table = observed_profile[observed_profile["channel"] == channel].set_index(["weekday", "slot"])[
+            "contacts"
+        ]
         rates = [
             _round(float(table.get((w, s), 0.0)) * 60.0 / options.interval_minutes, 6)
-            for w in weekdays for s in range(per_day)
+            for w in weekdays
+            for s in range(per_day)
         ]
-        entry: dict[str, Any] = {"name": channel, "mode": log.mode, "arrivals": {"rates_per_hour": rates}}
+        entry: dict[str, Any] = {
+            "name": channel,
+            "mode": log.mode,
+            "arrivals": {"rates_per_hour": rates},
+        }
         if cvs.get(channel, 0.0) > 0:
             entry["arrivals"]["daily_cv"] = _round(cvs[channel], 3)
-        info = _channel_summary(log, rows, counts[counts["channel"] == channel], options)
+        info = _channel_summary(log, all_rows, observed_counts[observed_counts["channel"] == channel], options)
+        info["left_ivr_while_closed"] = len(all_rows) - len(rows)
         if log.mode == "realtime":
-            entry["target"] = {"answer_within_seconds": options.answer_within_seconds, "service_level": options.service_level}
+            entry["target"] = {
+                "answer_within_seconds": options.answer_within_seconds,
+                "service_level": options.service_level,
+            }
             patience = _fit_patience(rows, log.resolution_seconds)
             info["patience"] = patience["report"]
             if patience["fit"] is not None:
                 entry["patience_seconds"] = patience["fit"].spec()
                 fits["patience"][channel] = patience
         else:
-            entry["target"] = {"respond_within_hours": options.respond_within_hours, "service_level": options.service_level}
+            entry["target"] = {
+                "respond_within_hours": options.respond_within_hours,
+                "service_level": options.service_level,
+            }
         concurrency = staffing.concurrency[channel]
         if concurrency > 1:
             entry["concurrency"] = {"max": concurrency}
@@ -523,32 +574,37 @@ def fit(log: ContactLog, options: FitOptions | None = None) -> FitResult:
         if ivr is not None:
             fits["ivr"][channel] = ivr
             info["ivr"] = ivr["report"]
-            automation.append({
-                "name": f"ivr_{_safe_name(channel)}", "channels": [channel], "resolves": {},
-                "bot_minutes": ivr["fit"].spec(1 / 60), "abandon": _round(ivr["abandon"], 4),
-            })
+            automation.append(
+                {
+                    "name": f"ivr_{_safe_name(channel)}",
+                    "channels": [channel],
+                    "resolves": {},
+                    "bot_minutes": ivr["fit"].spec(1 / 60),
+                    "abandon": _round(ivr["abandon"], 4),
+                }
+            )
 
         skill = str(channel)
         tier_skill = f"{channel}_escalated"
         needs_tier = False
-        cat_entries, cat_reports = _fit_categories(
-            rows, channel, skill, tier_skill, log, options, fits, names
-        )
+        cat_entries, cat_reports = _fit_categories(rows, channel, skill, tier_skill, log, options, fits, names)
         for cat_entry in cat_entries:
             needs_tier |= bool(cat_entry.get("escalation"))
         categories += cat_entries
         report["categories"][channel] = cat_reports
         headcount = staffing.on_duty[channel]
         weekly = weekly_profile(
-            pd.DataFrame({
-                "channel": channel,
-                "weekday": np.repeat(period_weekdays(log), per_day),
-                "slot": np.tile(np.arange(per_day), log.days),
-                "agents": headcount,
-            }),
+            pd.DataFrame(
+                {
+                    "channel": channel,
+                    "weekday": np.repeat(period_weekdays(log), per_day),
+                    "slot": np.tile(np.arange(per_day), log.days),
+                    "agents": headcount,
+                }
+            ),
             "agents",
         ).set_index(["weekday", "slot"])["agents"]
-        roster = [int(round(float(weekly.get((w, s), 0.0)))) for w in weekdays for s in range(per_day)]
+        roster = [round(float(weekly.get((w, s), 0.0))) for w in weekdays for s in range(per_day)]
         group: dict[str, Any] = {
             "name": f"{_safe_name(channel)}_agents",
             "skills": [skill, tier_skill] if needs_tier else [skill],
@@ -566,7 +622,8 @@ def fit(log: ContactLog, options: FitOptions | None = None) -> FitResult:
             "concurrency": concurrency,
             "mean_on_duty_per_weekday_hour": _hourly(weekly, weekdays, per_day),
         }
-        info["arrivals_per_weekday_hour"] = _hourly(table, weekdays, per_day, total=True)
+        info["arrivals_per_weekday_hour"] = _hourly(observed_table, weekdays, per_day, total=True)
+        info["scenario_arrivals_per_weekday_hour"] = _hourly(table, weekdays, per_day, total=True)
         info["daily_cv"] = cvs.get(channel, 0.0)
         report["channels"][channel] = info
 
@@ -577,7 +634,11 @@ def fit(log: ContactLog, options: FitOptions | None = None) -> FitResult:
             f"Fitted by supportsim fit to {Path(log.source).name} ({log.format} format), "
             f"{log.days} days from {start} ({log.start_weekday}); {len(contacts)} contacts."
         ),
-        "horizon": {"days": days, "interval_minutes": options.interval_minutes, "start_weekday": log.start_weekday},
+        "horizon": {
+            "days": days,
+            "interval_minutes": options.interval_minutes,
+            "start_weekday": log.start_weekday,
+        },
         "channels": channels,
         "categories": categories,
         "groups": groups,
@@ -605,7 +666,9 @@ def _channel_summary(log: ContactLog, rows: pd.DataFrame, counts: pd.DataFrame, 
     abandoned = int((rows["outcome"] == "abandoned").sum())
     queued = served + abandoned
     waits = rows.loc[rows["outcome"] == "served", "wait_seconds"].dropna()
-    per_day = counts.groupby("weekday", sort=False)["contacts"].sum() / counts.groupby("weekday", sort=False)["day"].nunique()
+    per_day = (
+        counts.groupby("weekday", sort=False)["contacts"].sum() / counts.groupby("weekday", sort=False)["day"].nunique()
+    )
     return {
         "contacts": len(rows),
         "served": served,
@@ -624,7 +687,14 @@ def _fit_report(fits: list[DistributionFit], unit: str, scale: float) -> dict[st
         "unit": unit,
         "chosen": fits[0].family if fits else None,
         "candidates": [
-            {"family": f.family, "mean": f.mean * scale, "cv": f.cv, "aic": f.aic, "ks": f.ks, "loglik": f.loglik}
+            {
+                "family": f.family,
+                "mean": f.mean * scale,
+                "cv": f.cv,
+                "aic": f.aic,
+                "ks": f.ks,
+                "loglik": f.loglik,
+            }
             for f in fits
         ],
     }
@@ -638,7 +708,7 @@ def _fit_patience(rows: pd.DataFrame, resolution: float) -> dict[str, Any]:
     censored = waits[~abandoned.to_numpy()]
     total_wait = float(waits.sum())
     report: dict[str, Any] = {
-        "estimator": "censored maximum likelihood, family by AIC; exponential = Erlang A (total wait ÷ abandonments)",
+        "estimator": ("censored maximum likelihood, family by AIC; exponential = Erlang A (total wait ÷ abandonments)"),
         "queued_with_wait": len(queued),
         "abandonments": int(abandoned.sum()),
         "total_wait_seconds": total_wait,
@@ -646,7 +716,13 @@ def _fit_patience(rows: pd.DataFrame, resolution: float) -> dict[str, Any]:
     }
     if abandoned.sum() < 2:
         report["note"] = "fewer than 2 abandonments: patience not estimated (customers never abandon)"
-        return {"fit": None, "fits": [], "report": report, "waits": waits, "abandoned": abandoned.to_numpy()}
+        return {
+            "fit": None,
+            "fits": [],
+            "report": report,
+            "waits": waits,
+            "abandoned": abandoned.to_numpy(),
+        }
     durations = np.where(waits <= 0, resolution / 2, waits)
     times, survival = kaplan_meier(durations, abandoned.to_numpy())
     below = np.flatnonzero(survival <= 0.5)
@@ -654,8 +730,13 @@ def _fit_patience(rows: pd.DataFrame, resolution: float) -> dict[str, Any]:
     report["kaplan_meier_survival_at_max_wait"] = float(survival[-1])
     candidates = fit_durations(events, censored, resolution=resolution)
     report |= _fit_report(candidates, "seconds", 1.0)
-    return {"fit": candidates[0] if candidates else None, "fits": candidates, "report": report,
-            "waits": durations, "abandoned": abandoned.to_numpy()}
+    return {
+        "fit": candidates[0] if candidates else None,
+        "fits": candidates,
+        "report": report,
+        "waits": durations,
+        "abandoned": abandoned.to_numpy(),
+    }
 
 
 def _fit_ivr(rows: pd.DataFrame, resolution: float) -> dict[str, Any] | None:
@@ -667,34 +748,67 @@ def _fit_ivr(rows: pd.DataFrame, resolution: float) -> dict[str, Any] | None:
     candidates = fit_durations(ivr, resolution=resolution)
     abandon = left / int(reached.sum()) if reached.any() else 0.0
     report = _fit_report(candidates, "seconds", 1.0) | {
-        "n": int(ivr.size), "mean_seconds": float(ivr.mean()), "left_in_ivr": left, "abandon": abandon,
+        "n": int(ivr.size),
+        "mean_seconds": float(ivr.mean()),
+        "left_in_ivr": left,
+        "abandon": abandon,
     }
-    return {"fit": candidates[0], "fits": candidates, "report": report, "values": ivr, "abandon": abandon}
+    return {
+        "fit": candidates[0],
+        "fits": candidates,
+        "report": report,
+        "values": ivr,
+        "abandon": abandon,
+    }
+
+
+def closed_line(log: ContactLog, staffing: Staffing, interval_minutes: int) -> NDArray[np.bool_]:
+    """Mark contacts that left in the IVR while no agent of their channel was on duty.
+
+    The line was closed. The engine has no opening hours and would queue them, so they are
+    kept out of the arrival rates and the IVR shares (and reported).
+    """
+    contacts = log.contacts
+    index = (log.arrival_minutes() // interval_minutes).astype(np.int64)
+    closed = np.zeros(len(contacts), dtype=bool)
+    for channel, on_duty in staffing.on_duty.items():
+        mine = (contacts["channel"] == channel).to_numpy() & (contacts["outcome"] == "left_ivr").to_numpy()
+        closed[mine] = on_duty[np.minimum(index[mine], on_duty.size - 1)] <= 0
+    return closed
 
 
 def category_names(contacts: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """Scenario name of each (channel, category): the category's own name, or
-    ``"category (channel)"`` when several channels carry it (a scenario category has one skill)."""
+    """Name each (channel, category) for the scenario.
+
+    The category's own name, or ``"category (channel)"`` when several channels carry it (a
+    scenario category has one skill).
+    """
     spread = contacts.groupby("category")["channel"].nunique()
     pairs = contacts[["channel", "category"]].drop_duplicates().itertuples(index=False)
-    return {
-        (str(ch), str(cat)): str(cat) if spread[cat] == 1 else f"{cat} ({ch})" for ch, cat in pairs
-    }
+    return {(str(ch), str(cat)): str(cat) if spread[cat] == 1 else f"{cat} ({ch})" for ch, cat in pairs}
 
 
 def _fit_categories(
-    rows: pd.DataFrame, channel: str, skill: str, tier_skill: str, log: ContactLog,
-    options: FitOptions, fits: dict[str, Any], all_names: dict[tuple[str, str], str],
+    rows: pd.DataFrame,
+    channel: str,
+    skill: str,
+    tier_skill: str,
+    log: ContactLog,
+    options: FitOptions,
+    fits: dict[str, Any],
+    all_names: dict[tuple[str, str], str],
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Category entries of one channel: shares, handle time, escalation, follow-up."""
     names = {cat: all_names[(channel, cat)] for cat in rows["category"].unique()}
     resolution = log.resolution_seconds
-    served = rows[(rows["outcome"] == "served") & rows["handle_seconds"].notna()]
-    known_escalation = served["escalated"].notna().any()
+    served_all = rows[rows["outcome"] == "served"]
+    served = served_all[served_all["handle_seconds"].notna()]
+    known_escalation = served_all["escalated"].notna().any()
     plain = served[~served["escalated"].fillna(False).astype(bool)] if known_escalation else served
-    pooled_fits = fit_durations(plain["handle_seconds"].to_numpy(float), resolution=resolution) if len(plain) >= 2 else []
-    pooled_p = _share(served["escalated"]) if known_escalation else (0, 0)
-    pooled_reopen = _share(served["reopened"])
+    pool = plain if len(plain) else served
+    pooled_fits = fit_durations(pool["handle_seconds"].to_numpy(float), resolution=resolution) if len(pool) else []
+    pooled_p = _share(served_all["escalated"]) if known_escalation else (0, 0)
+    pooled_reopen = _share(served_all["reopened"])
     shares = rows["category"].value_counts()
     entries, reports = [], {}
     for category in sorted(shares.index):
@@ -711,20 +825,28 @@ def _fit_categories(
         if len(mine_plain) >= options.min_sample and np.unique(mine_plain["handle_seconds"]).size >= 2:
             candidates = fit_durations(mine_plain["handle_seconds"].to_numpy(float), resolution=resolution)
             report["handle_source"] = "this category"
+            report["handle_fit_n"] = len(mine_plain)
         else:
             candidates = pooled_fits
             report["handle_source"] = f"pooled over channel '{channel}' (fewer than {options.min_sample} services)"
+            report["handle_fit_n"] = len(pool)
         if not candidates:
             raise ValueError(f"channel '{channel}': no handle times to fit (no served contact with a service time)")
-        fits["handle"][name] = {"fit": candidates[0], "fits": candidates,
-                                "values": mine_plain["handle_seconds"].to_numpy(float), "pooled": report["handle_source"] != "this category"}
+        fits["handle"][name] = {
+            "fit": candidates[0],
+            "fits": candidates,
+            "values": mine_plain["handle_seconds"].to_numpy(float),
+            "pooled": report["handle_source"] != "this category",
+        }
         report["handle"] = _fit_report(candidates, "minutes", 1 / 60)
         entry: dict[str, Any] = {
-            "name": name, "channels": {channel: _round(float(shares[category] / shares.sum()), 8)},
-            "skill": skill, "handle_minutes": candidates[0].spec(1 / 60),
+            "name": name,
+            "channels": {channel: _round(float(shares[category] / shares.sum()), 8)},
+            "skill": skill,
+            "handle_minutes": candidates[0].spec(1 / 60),
         }
         if known_escalation:
-            k, n = _share(mine["escalated"])
+            k, n = _share(served_all.loc[served_all["category"] == category, "escalated"])
             if n < options.min_sample:
                 k, n = pooled_p
                 report["escalation_source"] = "pooled over channel"
@@ -743,7 +865,7 @@ def _fit_categories(
                 tier_mean = max(extra, floor) / 60
                 tier = candidates[0].spec(1 / 60) | {"mean": _round(tier_mean)}
                 entry["escalation"] = [{"skill": tier_skill, "probability": _round(p, 6), "handle_minutes": tier}]
-        k, n = _share(mine["reopened"])
+        k, n = _share(served_all.loc[served_all["category"] == category, "reopened"])
         if n and n < options.min_sample:
             k, n = pooled_reopen
             report["reopen_source"] = "pooled over channel"
@@ -751,10 +873,19 @@ def _fit_categories(
             p = k / n
             delays = rows["reopen_delay_hours"].dropna()
             delay = float(delays.mean()) if len(delays) else options.reopen_delay_hours
-            report["reopen"] = {"probability": p, "ci95": wilson(k, n), "n": n, "delay_hours_mean": delay,
-                                "delay_source": f"{len(delays)} observed reopen delays" if len(delays) else "assumed (not in the log)"}
+            report["reopen"] = {
+                "probability": p,
+                "ci95": wilson(k, n),
+                "n": n,
+                "delay_hours_mean": delay,
+                "delay_source": f"{len(delays)} observed reopen delays" if len(delays) else "assumed (not in the log)",
+            }
             if p > 0:
-                entry["follow_up"] = {"probability": _round(p, 6), "delay_hours": {"dist": "exponential", "mean": _round(delay)}, "channel": channel}
+                entry["follow_up"] = {
+                    "probability": _round(p, 6),
+                    "delay_hours": {"dist": "exponential", "mean": _round(delay)},
+                    "channel": channel,
+                }
         entries.append(entry)
         reports[category] = report
     # shares must add up to exactly 1 after rounding
@@ -770,23 +901,26 @@ def _share(flags: pd.Series) -> tuple[int, int]:
 
 def _choices(report: dict[str, Any], options: FitOptions, log: ContactLog) -> list[str]:
     """Plain-language notes on what was chosen and why."""
+    resolution = log.resolution_seconds
     notes = [
-        f"Arrivals: mean contacts per {options.interval_minutes}-minute interval of each weekday over the "
-        f"{log.days} days of the log (days with no contacts count as zero), as rates_per_hour of a "
-        f"{min(7, log.days)}-day horizon starting on {log.start_weekday}.",
-        "Handle times: maximum likelihood in the exponential, lognormal, gamma and Weibull families; "
-        "the lowest AIC is chosen. KS statistics are distances only: with estimated parameters and "
-        f"times rounded to {log.resolution_seconds:g} s their p-values would not be valid. Durations recorded "
-        f"as 0 are set to {log.resolution_seconds / 2:g} s.",
-        f"Staffing: agents on duty per interval are inferred from agent activity (sessions of services "
-        f"with gaps of at most {options.gap_minutes:g} min), averaged per weekday and interval, as "
-        "headcount_per_interval; shrinkage is the share of on-duty time agents were not ready.",
+        f"Arrivals: mean contacts per {options.interval_minutes}-minute interval of each weekday "
+        f"over the {log.days} days of the log (days with no contacts count as zero), as "
+        f"rates_per_hour of a {min(7, log.days)}-day horizon starting on {log.start_weekday}.",
+        "Handle times: maximum likelihood in the exponential, lognormal, gamma and Weibull "
+        "families; the lowest AIC is chosen. KS statistics are distances only: with estimated "
+        f"parameters and times rounded to {resolution:g} s their p-values would not be valid. "
+        f"Durations recorded as 0 are set to {resolution / 2:g} s.",
+        "Staffing: agents on duty per interval are inferred from agent activity (sessions of "
+        f"services with gaps of at most {options.gap_minutes:g} min), averaged per weekday and "
+        "interval, as headcount_per_interval; shrinkage is the share of on-duty time agents "
+        "were not ready.",
     ]
     if log.mode == "realtime":
         notes.append(
-            "Patience: censored maximum likelihood (a served customer's patience only exceeds their wait); "
-            "family by AIC. The exponential fit is the Erlang A estimator (total wait ÷ abandonments). "
-            "Kaplan-Meier is the non-parametric check (KS distance) and is plotted."
+            "Patience: censored maximum likelihood (a served customer's patience only exceeds "
+            "their wait); family by AIC. The exponential fit is the Erlang A estimator (total "
+            "wait ÷ abandonments). Kaplan-Meier is the non-parametric check (KS distance) and is "
+            "plotted."
         )
         notes.append(
             f"Service target answer_within_seconds {options.answer_within_seconds:g} at "
@@ -794,9 +928,34 @@ def _choices(report: dict[str, Any], options: FitOptions, log: ContactLog) -> li
         )
     else:
         notes.append(
-            f"Async channel: handle time is the elapsed time from first response to resolution; logs of this kind "
-            f"record no effort, so it is an upper bound on work. Target respond_within_hours "
-            f"{options.respond_within_hours:g} is an assumption."
+            "Async channel: handle time is the elapsed time from first response to resolution "
+            "(logs of this kind record no effort), so handle times and staffing describe work in "
+            "progress: an agent holds up to `concurrency` tickets at once. Work of the same "
+            "agents on tickets outside the log is invisible to the fit. Target "
+            f"respond_within_hours {options.respond_within_hours:g} is an assumption."
+        )
+    closed = sum(info.get("left_ivr_while_closed", 0) for info in report["channels"].values())
+    if closed:
+        notes.append(
+            f"{closed} contacts arrived while no agent was on duty and left in the IVR (the line "
+            "was closed): they are in the observed arrival table but not in the scenario's rates "
+            "or IVR shares, because the engine has no opening hours and would queue them until "
+            "they abandon."
+        )
+    given = log.contacts["priority"][log.contacts["priority"] != ""]
+    priorities = given.value_counts(normalize=True)
+    if len(priorities) > 1:
+        mix = ", ".join(f"{k}: {v:.1%}" for k, v in priorities.sort_index().items())
+        notes.append(
+            f"Priority classes in the log ({mix}) are not modelled: contacts are served first "
+            "come, first served (the engine's VIP priority is strict, not a waiting-time credit, "
+            "and a trace carries no per-contact priority)."
+        )
+    if any("escalation" in c for ch in report["categories"].values() for c in ch.values()):
+        notes.append(
+            "Escalation: probability = escalated share of served contacts; the escalated tier's "
+            "handle time is the difference of mean handle times of escalated and other contacts "
+            "(the log has no per-tier times), served by the same agents."
         )
     return notes
 
@@ -805,15 +964,26 @@ def _choices(report: dict[str, Any], options: FitOptions, log: ContactLog) -> li
 
 
 def scenario_yaml(result: FitResult, header: list[str]) -> str:
-    """The fitted scenario as YAML with ``header`` lines as comments on top."""
+    """Render the fitted scenario as YAML with ``header`` lines as comments on top."""
     lines = [f"# {line}" if line else "#" for line in header]
     return "\n".join(lines) + "\n" + scenario_to_yaml(result.scenario)
 
 
-def _md_table(frame: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
+def _md_table(frame: pd.DataFrame, floatfmt: str | None = None) -> str:
+    """Render ``frame`` as a Markdown table.
+
+    Floats use ``floatfmt``; by default 4 significant digits, and one decimal from 1000 on
+    (so AIC differences stay visible).
+    """
+
     def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return "–" if math.isnan(value) else floatfmt.format(value)
+        if isinstance(value, float | np.floating):
+            number = float(value)
+            if math.isnan(number):
+                return "–"
+            if floatfmt is not None:
+                return floatfmt.format(number)
+            return f"{number:,.1f}" if abs(number) >= 1000 else f"{number:.4g}"
         return str(value).replace("|", "\\|")
 
     header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
@@ -823,14 +993,15 @@ def _md_table(frame: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
 
 
 def report_markdown(result: FitResult, figures: dict[str, str]) -> str:
-    """The fit report as Markdown; ``figures`` maps a figure key to its file name."""
+    """Render the fit report as Markdown; ``figures`` maps a figure key to its file name."""
     r = result.report
     out = [
         f"# Fit report: {Path(r['source']).name}",
         "",
         f"Source `{r['source']}` ({r['format']} format, sha256 `{r['sha256']}`). "
-        f"{r['rows_read']} rows read, {r['contacts']} contacts used, {r['rows_excluded']} rows excluded. "
-        f"Period: {r['period']['days']} days from {r['period']['start']} ({r['period']['start_weekday']}).",
+        f"{r['rows_read']} rows read, {r['contacts']} contacts used, "
+        f"{r['rows_excluded']} rows excluded. Period: {r['period']['days']} days from "
+        f"{r['period']['start']} ({r['period']['start_weekday']}).",
         "",
         "## Choices",
         "",
@@ -855,7 +1026,11 @@ def report_markdown(result: FitResult, figures: dict[str, str]) -> str:
         if "patience" in info:
             p = info["patience"]
             out += ["### Patience (seconds)", "", f"Estimator: {p['estimator']}.", ""]
-            out.append(_md_table(pd.DataFrame([{k: v for k, v in p.items() if not isinstance(v, list | dict) and k != "estimator"}])))
+            out.append(
+                _md_table(
+                    pd.DataFrame([{k: v for k, v in p.items() if not isinstance(v, list | dict) and k != "estimator"}])
+                )
+            )
             if p.get("candidates"):
                 out += ["", _md_table(pd.DataFrame(p["candidates"]))]
             key = f"patience:{channel}"
@@ -863,21 +1038,36 @@ def report_markdown(result: FitResult, figures: dict[str, str]) -> str:
                 out += ["", f"![patience]({figures[key]})"]
             out.append("")
         if "ivr" in info:
-            out += ["### IVR time (seconds)", "", _md_table(pd.DataFrame(info["ivr"]["candidates"])),
-                    "", f"Share leaving in the IVR: {info['ivr']['abandon']:.4f}.", ""]
+            out += [
+                "### IVR time (seconds)",
+                "",
+                _md_table(pd.DataFrame(info["ivr"]["candidates"])),
+                "",
+                f"Share leaving in the IVR: {info['ivr']['abandon']:.4f}.",
+                "",
+            ]
         out += ["### Categories", ""]
         rows = []
-        for name, cat in r["categories"][channel].items():
+        for _name, cat in r["categories"][channel].items():
             best = cat["handle"]["candidates"][0]
-            rows.append({
-                "category": cat["scenario_category"], "contacts": cat["contacts"], "share": cat["share"],
-                "served": cat["served_with_handle"],
-                "mean handle (s)": cat["mean_handle_seconds"] if cat["mean_handle_seconds"] is not None else math.nan,
-                "chosen": best["family"], "fitted mean (min)": best["mean"], "cv": best["cv"], "KS": best["ks"],
-                "escalation p": cat.get("escalation", {}).get("probability", math.nan),
-                "reopen p": cat.get("reopen", {}).get("probability", math.nan),
-                "handle from": cat["handle_source"],
-            })
+            rows.append(
+                {
+                    "category": cat["scenario_category"],
+                    "contacts": cat["contacts"],
+                    "share": cat["share"],
+                    "served": cat["served_with_handle"],
+                    "mean handle (s)": cat["mean_handle_seconds"]
+                    if cat["mean_handle_seconds"] is not None
+                    else math.nan,
+                    "chosen": best["family"],
+                    "fitted mean (min)": best["mean"],
+                    "cv": best["cv"],
+                    "KS": best["ks"],
+                    "escalation p": cat.get("escalation", {}).get("probability", math.nan),
+                    "reopen p": cat.get("reopen", {}).get("probability", math.nan),
+                    "handle from": cat["handle_source"],
+                }
+            )
         out.append(_md_table(pd.DataFrame(rows)))
         out += ["", "AIC of each family (lower is better):", ""]
         aic_rows = [
@@ -889,8 +1079,16 @@ def report_markdown(result: FitResult, figures: dict[str, str]) -> str:
         if key in figures:
             out += ["", f"![handle times]({figures[key]})"]
         staffing = info["staffing"]
-        out += ["", "### Staffing", "", f"Method: {staffing['method']}; {staffing['agents_named']} agents named; "
-                f"concurrency {staffing['concurrency']}.", ""]
+        out += [
+            "",
+            "### Staffing",
+            "",
+            f"Method: {staffing['method']}; {staffing['agents_named']} agents named; "
+            f"concurrency {staffing['concurrency']}. Mean agents on duty "
+            f"{staffing['mean_on_duty']:.2f}, ready {staffing['mean_ready']:.2f}: shrinkage "
+            f"{staffing['shrinkage']:.1%}.",
+            "",
+        ]
         if "staffing" in figures:
             out += [f"![staffing]({figures['staffing']})", ""]
     return "\n".join(out) + "\n"
@@ -908,7 +1106,11 @@ def write_figures(result: FitResult, folder: Path) -> dict[str, str]:
         hours = np.arange(24)
         for weekday, values in info["arrivals_per_weekday_hour"].items():
             axes[row, 0].step(hours, values, where="post", label=weekday)
-        axes[row, 0].set(title=f"{channel}: arrivals per hour (mean per day)", xlabel="hour of day", ylabel="contacts")
+        axes[row, 0].set(
+            title=f"{channel}: arrivals per hour (mean per day)",
+            xlabel="hour of day",
+            ylabel="contacts",
+        )
         axes[row, 0].legend(ncols=4, fontsize="small")
         for weekday, values in info["staffing"]["mean_on_duty_per_weekday_hour"].items():
             axes[row, 1].step(hours, values, where="post", label=weekday)
@@ -924,9 +1126,18 @@ def write_figures(result: FitResult, folder: Path) -> dict[str, str]:
         ax.step(times, survival, where="post", color="black", label="Kaplan-Meier")
         grid = np.linspace(0, float(times.max()), 200)
         for f in patience["fits"]:
-            ax.plot(grid, f.frozen.sf(grid), label=f"{f.family} (AIC {f.aic:.1f})",
-                    lw=2.5 if f is patience["fit"] else 1, color=_COLOURS[f.family])
-        ax.set(title=f"{channel}: patience survival", xlabel="seconds in queue", ylabel="P(patience > t)")
+            ax.plot(
+                grid,
+                f.frozen.sf(grid),
+                label=f"{f.family} (AIC {f.aic:.1f})",
+                lw=2.5 if f is patience["fit"] else 1,
+                color=_COLOURS[f.family],
+            )
+        ax.set(
+            title=f"{channel}: patience survival",
+            xlabel="seconds in queue",
+            ylabel="P(patience > t)",
+        )
         ax.legend(fontsize="small")
         name = f"patience_{_safe_name(channel)}.png"
         fig.savefig(folder / name, dpi=90)
@@ -945,15 +1156,34 @@ def write_figures(result: FitResult, folder: Path) -> dict[str, str]:
             handle = result.fits["handle"][name]
             values = np.sort(floor_zeros(handle["values"], result.log.resolution_seconds)) / 60
             if values.size:
-                ax.step(values, np.arange(1, values.size + 1) / values.size, where="post", color="black", label="observed")
-            grid = np.geomspace(max(values.min() if values.size else 0.01, 1e-3), max(values.max() if values.size else 10, 1e-2), 200)
+                ax.step(
+                    values,
+                    np.arange(1, values.size + 1) / values.size,
+                    where="post",
+                    color="black",
+                    label="observed",
+                )
+            grid = np.geomspace(
+                max(values.min() if values.size else 0.01, 1e-3),
+                max(values.max() if values.size else 10, 1e-2),
+                200,
+            )
             for f in handle["fits"]:
-                ax.plot(grid, f.frozen.cdf(grid * 60), lw=2.5 if f is handle["fit"] else 1,
-                        color=_COLOURS[f.family], label=f.family)
+                ax.plot(
+                    grid,
+                    f.frozen.cdf(grid * 60),
+                    lw=2.5 if f is handle["fit"] else 1,
+                    color=_COLOURS[f.family],
+                    label=f.family,
+                )
             ax.set_xscale("log")
             pooled = ", pooled fit" if handle["pooled"] else ""
-            ax.set(title=f"{name}: {handle['fit'].family}{pooled}", xlabel="handle minutes", ylabel="cdf")
-        for ax in list(axes.flat)[len(names):]:
+            ax.set(
+                title=f"{name}: {handle['fit'].family}{pooled}",
+                xlabel="handle minutes",
+                ylabel="cdf",
+            )
+        for ax in list(axes.flat)[len(names) :]:
             ax.set_visible(False)
         axes[0, 0].legend(fontsize="small")
         name = f"handle_{_safe_name(channel)}.png"

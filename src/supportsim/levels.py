@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 class Level:
     """A piecewise-constant quantity observed on ``[0, intervals * interval_seconds)``."""
 
-    __slots__ = ("_area", "_k", "_last", "_max", "_next", "_intervals", "interval_seconds", "value")
+    __slots__ = ("_area", "_intervals", "_k", "_last", "_max", "_next", "interval_seconds", "value")
 
     def __init__(self, intervals: int, interval_seconds: float, value: float = 0.0):
         self.interval_seconds = interval_seconds

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ValidationError
 from supportsim.scenario import Scenario, ScenarioInvalid
 
 
-
 class _StrictLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing a key given twice in one mapping."""
 
@@ -59,7 +58,8 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
     """Validate scenario YAML ``text``; ``source`` names it in errors, ``base_dir`` anchors the
-    paths of CSV files and of an ``extends:`` base."""
+    paths of CSV files and of an ``extends:`` base.
+    """
     data = _read_mapping(text, source, base_dir or Path.cwd(), ())
     return scenario_from_dict(data, source=source)
 
@@ -95,7 +95,8 @@ def _read_mapping(text: str, source: str, base_dir: Path, chain: tuple[Path, ...
 def merge_variant(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
     """``base`` with ``change`` applied: mappings merge key by key; channels, categories,
     automation and groups merge item by item by ``name`` (an item with ``remove: true`` is
-    dropped, a new name is appended); any other value is replaced."""
+    dropped, a new name is appended); any other value is replaced.
+    """
     merged = dict(base)
     for key, value in change.items():
         old = merged.get(key)
@@ -127,7 +128,7 @@ def _merge_named(base: list[Any], change: list[Any]) -> list[Any]:
 
 def _safe_yaml(text: str, source: str) -> dict[str, Any]:
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""

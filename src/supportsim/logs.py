@@ -24,6 +24,8 @@ unparseable time, empty file) raises :class:`LogError` naming the file and the c
 
 from __future__ import annotations
 
+import csv
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
+from numpy.typing import NDArray
 
 FORMATS = ("anonymous_bank", "servicenow", "csv")
 Format = Literal["anonymous_bank", "servicenow", "csv"]
@@ -132,8 +135,8 @@ class ColumnMap:
     started), ``resolved`` (service ended; for an abandoned contact, when it left).
     Without an ``outcome`` column a contact with ``answered`` is served, one without is
     abandoned (realtime) or open (async). ``outcomes`` maps ``served``, ``abandoned``,
-    ``left_ivr`` and ``phantom`` to the values of the outcome column meaning them; any other
-    value is a bad row. ``escalated``/``reopened`` are columns of true/false or counts.
+    ``left_ivr``, ``open`` and ``phantom`` to the values of the outcome column meaning them;
+    any other value is a bad row. ``escalated``/``reopened`` are columns of true/false or counts.
     Without a channel or category column every contact gets ``channel_name`` or
     ``category_name``. ``time_format`` is a ``strftime`` format (default: inferred).
     """
@@ -160,20 +163,34 @@ class ColumnMap:
             "served": ("served", "answered", "resolved", "agent"),
             "abandoned": ("abandoned", "hang", "hangup", "abandon"),
             "left_ivr": ("left_ivr", "ivr"),
+            "open": ("open", "waiting", "in_progress"),
             "phantom": ("phantom",),
         }
     )
 
     COLUMN_FIELDS = (
-        "created", "queued", "answered", "resolved", "channel", "category", "agent",
-        "outcome", "priority", "escalated", "reopened", "id",
+        "created",
+        "queued",
+        "answered",
+        "resolved",
+        "channel",
+        "category",
+        "agent",
+        "outcome",
+        "priority",
+        "escalated",
+        "reopened",
+        "id",
     )
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> ColumnMap:
-        """Read a mapping file: the column fields at top level (or under ``columns:``), plus
-        ``time_format``, ``delimiter``, ``mode``, ``channel_name``, ``category_name`` and
-        ``outcomes``; ``overrides`` (e.g. from command-line flags, None = not given) win."""
+        """Read a mapping file.
+
+        It holds the column fields at top level (or under ``columns:``), plus ``time_format``,
+        ``delimiter``, ``mode``, ``channel_name``, ``category_name`` and ``outcomes``;
+        ``overrides`` (e.g. from command-line flags, None = not given) win.
+        """
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -183,7 +200,14 @@ class ColumnMap:
             raise LogError(path, "a column mapping is a YAML mapping such as 'created: opened_at'")
         columns = data.pop("columns", {}) or {}
         merged = {**data, **columns}
-        known = set(cls.COLUMN_FIELDS) | {"time_format", "delimiter", "mode", "channel_name", "category_name", "outcomes"}
+        known = set(cls.COLUMN_FIELDS) | {
+            "time_format",
+            "delimiter",
+            "mode",
+            "channel_name",
+            "category_name",
+            "outcomes",
+        }
         unknown = sorted(set(merged) - known)
         if unknown:
             raise LogError(path, f"unknown key '{unknown[0]}' (expected one of: {', '.join(sorted(known))})")
@@ -196,7 +220,7 @@ class ColumnMap:
 
     @classmethod
     def build(cls, values: dict[str, Any], *, source: str = "<mapping>") -> ColumnMap:
-        """A mapping from a plain dict; a clear :class:`LogError` if ``created`` is missing."""
+        """Build a mapping from a plain dict; :class:`LogError` if ``created`` is missing."""
         if not values.get("created"):
             raise LogError(source, "the column mapping needs at least 'created' (the arrival time column)")
         if values.get("mode", "realtime") not in ("realtime", "async"):
@@ -205,7 +229,10 @@ class ColumnMap:
         if outcomes is not None:
             unknown = sorted(set(outcomes) - set(OUTCOMES) - {"phantom"})
             if unknown:
-                raise LogError(source, f"outcomes: unknown outcome '{unknown[0]}' (expected served, abandoned, left_ivr, phantom)")
+                raise LogError(
+                    source,
+                    f"outcomes: unknown outcome '{unknown[0]}' (expected served, abandoned, left_ivr, open, phantom)",
+                )
         return cls(**values)
 
 
@@ -213,7 +240,7 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-# --- shared helpers ---------------------------------------------------------------------
+# --- shared helpers ------------------------------------------------------------------------------
 
 
 class _Problems:
@@ -237,27 +264,70 @@ class _Problems:
         return found.sort_values("line", kind="stable").reset_index(drop=True)
 
 
-def _read_table(path: Path, *, sep: str, missing: tuple[str, ...] = ()) -> pd.DataFrame:
-    """All cells as strings (NaN for empty or ``missing`` markers), with a ``_line`` column."""
+def _read_table(path: Path, *, sep: str, missing: tuple[str, ...] = ()) -> tuple[pd.DataFrame, NDArray[np.int64]]:
+    """All cells as strings (NaN for empty or ``missing`` markers), with a ``_line`` column.
+
+    Rows with every cell empty are taken out; the lines of those before the last data row
+    are returned with the table, for the reader to report (blank lines at the end are not).
+    """
     if not path.exists():
         raise LogError(path, "no such file")
+    if path.is_dir():
+        raise LogError(path, "is a folder, not a log file")
     try:
-        frame = pd.read_csv(
-            path, sep=sep, dtype=str, keep_default_na=False, na_values=["", *missing],
-            skip_blank_lines=False, encoding="utf-8",
-        )
+        with warnings.catch_warnings():
+            # a row longer than the header would silently become an index or lose fields
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                path,
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                na_values=["", *missing],
+                skip_blank_lines=False,
+                encoding="utf-8",
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        raise LogError(
+            path,
+            _long_row(path, sep) or f"a row has more fields separated by {sep!r} than the header",
+        ) from None
     except pd.errors.EmptyDataError:
         raise LogError(path, "the file is empty (no header, no rows)") from None
     except UnicodeDecodeError as exc:
         raise LogError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except (pd.errors.ParserError, ValueError) as exc:
-        raise LogError(path, f"cannot be read as a table separated by {sep!r} ({str(exc).strip()})") from None
+        raise LogError(
+            path,
+            _long_row(path, sep) or f"cannot be read as a table separated by {sep!r} ({str(exc).strip()})",
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     frame["_line"] = np.arange(len(frame), dtype=np.int64) + 2
-    frame = frame[frame.drop(columns="_line").notna().any(axis=1)].reset_index(drop=True)
-    if frame.empty:
+    filled = frame.drop(columns="_line").notna().any(axis=1).to_numpy()
+    if not filled.any():
         raise LogError(path, "no data rows after the header")
-    return frame
+    last = int(np.flatnonzero(filled)[-1])
+    empty = frame["_line"].to_numpy()[: last + 1][~filled[: last + 1]]
+    return frame[filled].reset_index(drop=True), empty
+
+
+def _report_empty(problems: _Problems, empty: NDArray[np.int64]) -> None:
+    problems.add(empty, "(all)", "empty row", "excluded")
+
+
+def _long_row(path: Path, sep: str) -> str | None:
+    """Which row has more fields than the header, if one has."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = csv.reader(handle, delimiter=sep)
+            width = len(next(rows, []))
+            for row in rows:
+                if len(row) > width:
+                    return f"line {rows.line_num}: {len(row)} fields separated by {sep!r}, the header has {width}"
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    return None
 
 
 def _require(frame: pd.DataFrame, columns: list[str], path: Path, what: str) -> None:
@@ -275,7 +345,10 @@ def _unreadable(frame: pd.DataFrame, bad: pd.Series, column: str, path: Path, wh
         value = frame[column].iloc[i]
         more = int(bad.sum()) - 1
         tail = f" ({more} more row(s) like it)" if more else ""
-        raise LogError(path, f"line {frame['_line'].iloc[i]}: column '{column}': cannot read {value!r} as {what}{tail}")
+        raise LogError(
+            path,
+            f"line {frame['_line'].iloc[i]}: column '{column}': cannot read {value!r} as {what}{tail}",
+        )
 
 
 def _parse_times(frame: pd.DataFrame, column: str, path: Path, fmt: str | None) -> pd.Series:
@@ -333,19 +406,31 @@ def _no_contacts(path: Path, problems: pd.DataFrame) -> LogError:
     return LogError(path, f"no usable contacts in the file{top}")
 
 
-def _drop_negative(
-    values: pd.Series, lines: pd.Series, column: str, what: str, problems: _Problems
-) -> pd.Series:
+def _drop_negative(values: pd.Series, lines: pd.Series, column: str, what: str, problems: _Problems) -> pd.Series:
     negative = values < 0
     problems.add(lines[negative], column, f"negative {what}", f"kept; {what} unknown")
     return values.where(~negative)
 
 
-# --- Anonymous Bank -----------------------------------------------------------------------
+# --- Anonymous Bank ------------------------------------------------------------------------------
 
 BANK_COLUMNS = [
-    "vru+line", "call_id", "priority", "type", "date", "vru_entry", "vru_exit", "vru_time",
-    "q_start", "q_exit", "q_time", "outcome", "ser_start", "ser_exit", "ser_time", "server",
+    "vru+line",
+    "call_id",
+    "priority",
+    "type",
+    "date",
+    "vru_entry",
+    "vru_exit",
+    "vru_time",
+    "q_start",
+    "q_exit",
+    "q_time",
+    "outcome",
+    "ser_start",
+    "ser_exit",
+    "ser_time",
+    "server",
 ]
 _BANK_OUTCOMES = {"AGENT": "served", "HANG": "hang", "PHANTOM": "phantom"}
 
@@ -370,9 +455,10 @@ def read_anonymous_bank(path: str | Path) -> ContactLog:
     arrival belong to the next day (calls across midnight). ``PHANTOM`` calls are left out.
     """
     path = Path(path)
-    frame = _read_table(path, sep="\t")
+    frame, empty = _read_table(path, sep="\t")
     _require(frame, BANK_COLUMNS, path, "Anonymous Bank format")
     problems = _Problems()
+    _report_empty(problems, empty)
     lines = frame["_line"]
 
     dates = pd.to_datetime(frame["date"].str.strip(), format="%y%m%d", errors="coerce")
@@ -387,7 +473,12 @@ def read_anonymous_bank(path: str | Path) -> ContactLog:
     unknown = kind.isna()
     problems.add(lines[unknown], "outcome", "unknown outcome (not AGENT, HANG or PHANTOM)", "excluded")
     no_arrival = dates.isna() | clock["vru_entry"].isna()
-    problems.add(lines[no_arrival & ~unknown & (kind != "phantom")], "vru_entry", "missing arrival time (date or vru_entry)", "excluded")
+    problems.add(
+        lines[no_arrival & ~unknown & (kind != "phantom")],
+        "vru_entry",
+        "missing arrival time (date or vru_entry)",
+        "excluded",
+    )
     keep &= (kind != "phantom") & ~unknown & ~no_arrival
 
     created = dates + pd.to_timedelta(clock["vru_entry"], unit="s")
@@ -402,7 +493,12 @@ def read_anonymous_bank(path: str | Path) -> ContactLog:
     wait = _drop_negative(wait, lines, "q_time", "queue time", problems)
     served = outcome == "served"
     no_service = served & (frame["ser_start"].str.strip() == "0:00:00") & (frame["ser_exit"].str.strip() == "0:00:00")
-    problems.add(lines[no_service & keep], "ser_start", "served call without service times", "kept; handle time unknown")
+    problems.add(
+        lines[no_service & keep],
+        "ser_start",
+        "served call without service times",
+        "kept; handle time unknown",
+    )
     handle = numbers["ser_time"].where(served & ~no_service)
     handle = _drop_negative(handle, lines, "ser_time", "service time", problems)
 
@@ -413,37 +509,61 @@ def read_anonymous_bank(path: str | Path) -> ContactLog:
 
     server = frame["server"].str.strip()
     agent = server.where(served & (server != "NO_SERVER") & server.notna())
-    problems.add(lines[served & ~agent.notna() & keep], "server", "served call with no agent named (NO_SERVER)", "kept; not counted in staffing")
+    problems.add(
+        lines[served & ~agent.notna() & keep],
+        "server",
+        "served call with no agent named (NO_SERVER)",
+        "kept; not counted in staffing",
+    )
 
-    contacts = pd.DataFrame({
-        "line": lines,
-        "contact_id": frame["vru+line"].str.strip() + "/" + frame["call_id"].str.strip(),
-        "channel": "phone",
-        "category": frame["type"].str.strip().fillna("unknown"),
-        "priority": frame["priority"].str.strip(),
-        "created": created,
-        "outcome": outcome,
-        "ivr_seconds": ivr,
-        "wait_seconds": wait,
-        "answered": answered,
-        "ended": ended,
-        "handle_seconds": handle,
-        "agent": agent,
-        "escalated": pd.NA,
-        "reopened": pd.NA,
-        "reopen_delay_hours": np.nan,
-    })[keep]
+    contacts = pd.DataFrame(
+        {
+            "line": lines,
+            "contact_id": frame["vru+line"].str.strip() + "/" + frame["call_id"].str.strip(),
+            "channel": "phone",
+            "category": frame["type"].str.strip().fillna("unknown"),
+            "priority": frame["priority"].str.strip(),
+            "created": created,
+            "outcome": outcome,
+            "ivr_seconds": ivr,
+            "wait_seconds": wait,
+            "answered": answered,
+            "ended": ended,
+            "handle_seconds": handle,
+            "agent": agent,
+            "escalated": pd.NA,
+            "reopened": pd.NA,
+            "reopen_delay_hours": np.nan,
+        }
+    )[keep]
     all_problems = problems.frame()
     if contacts.empty:
         raise _no_contacts(path, all_problems)
-    return ContactLog(str(path), "anonymous_bank", "realtime", _finish(contacts), all_problems, len(frame), 1.0)
+    return ContactLog(
+        str(path),
+        "anonymous_bank",
+        "realtime",
+        _finish(contacts),
+        all_problems,
+        len(frame) + empty.size,
+        1.0,
+    )
 
 
-# --- ServiceNow incident event log ----------------------------------------------------------
+# --- ServiceNow incident event log ---------------------------------------------------------------
 
 SERVICENOW_COLUMNS = [
-    "number", "incident_state", "reassignment_count", "reopen_count", "opened_at", "sys_updated_at",
-    "contact_type", "category", "priority", "resolved_by", "resolved_at",
+    "number",
+    "incident_state",
+    "reassignment_count",
+    "reopen_count",
+    "opened_at",
+    "sys_updated_at",
+    "contact_type",
+    "category",
+    "priority",
+    "resolved_by",
+    "resolved_at",
 ]
 _SERVICENOW_TIME = "%d-%m-%Y %H:%M"
 
@@ -458,20 +578,34 @@ def read_servicenow(path: str | Path) -> ContactLog:
     ``resolved_by``. Missing values are written ``?``; timestamps ``dd-mm-yyyy HH:MM``.
     """
     path = Path(path)
-    frame = _read_table(path, sep=",", missing=("?",))
+    frame, empty = _read_table(path, sep=",", missing=("?",))
     _require(frame, SERVICENOW_COLUMNS, path, "ServiceNow incident event log")
     problems = _Problems()
-    frame = frame[frame["number"].notna()].copy()
+    _report_empty(problems, empty)
+    rows_read = len(frame) + empty.size
+    no_number = frame["number"].isna()
+    problems.add(frame.loc[no_number, "_line"], "number", "event without an incident number", "excluded")
+    frame = frame[~no_number].copy()
+    if frame.empty:
+        raise _no_contacts(path, problems.frame())
     updated = _parse_times(frame, "sys_updated_at", path, _SERVICENOW_TIME)
     opened = _parse_times(frame, "opened_at", path, _SERVICENOW_TIME)
     resolved = _parse_times(frame, "resolved_at", path, _SERVICENOW_TIME)
     reassigned = _parse_numbers(frame, "reassignment_count", path)
     reopens = _parse_numbers(frame, "reopen_count", path)
     state = frame["incident_state"].str.strip()
-    events = pd.DataFrame({
-        "number": frame["number"].str.strip(), "line": frame["_line"], "state": state, "updated": updated,
-        "opened": opened, "resolved": resolved, "reassigned": reassigned, "reopens": reopens,
-    })
+    events = pd.DataFrame(
+        {
+            "number": frame["number"].str.strip(),
+            "line": frame["_line"],
+            "state": state,
+            "updated": updated,
+            "opened": opened,
+            "resolved": resolved,
+            "reassigned": reassigned,
+            "reopens": reopens,
+        }
+    )
     by = events.groupby("number", sort=False)
     first = by.first()
     last = by.last()
@@ -501,11 +635,25 @@ def read_servicenow(path: str | Path) -> ContactLog:
     no_end = contacts["ended"].isna() & ~no_arrival
     problems.add(ln[no_end], "resolved_at", "missing resolved_at", "kept; handle time unknown")
     no_response = contacts["answered"].isna() & ~no_arrival
-    problems.add(ln[no_response], "incident_state", "no update after state New", "kept; wait and handle unknown")
-    wait = _seconds(contacts["answered"], contacts["created"])
-    contacts["wait_seconds"] = _drop_negative(wait, ln, "sys_updated_at", "first-response time", problems)
+    problems.add(
+        ln[no_response],
+        "incident_state",
+        "no update after state New",
+        "kept; wait and handle unknown",
+    )
+    early = _seconds(contacts["answered"], contacts["created"]) < 0
+    problems.add(
+        ln[early],
+        "sys_updated_at",
+        "first response before opened_at",
+        "kept; wait and handle unknown",
+    )
+    contacts.loc[early, "answered"] = pd.NaT
+    contacts["wait_seconds"] = _seconds(contacts["answered"], contacts["created"])
     handle = _seconds(contacts["ended"], contacts["answered"])
-    contacts["handle_seconds"] = _drop_negative(handle, ln, "resolved_at", "handling time (resolved before first response)", problems)
+    contacts["handle_seconds"] = _drop_negative(
+        handle, ln, "resolved_at", "handling time (resolved before first response)", problems
+    )
     no_agent = contacts["agent"].isna() & ~no_arrival
     problems.add(ln[no_agent], "resolved_by", "no resolver named", "kept; not counted in staffing")
     contacts = contacts[~no_arrival]
@@ -513,7 +661,16 @@ def read_servicenow(path: str | Path) -> ContactLog:
     if contacts.empty:
         raise _no_contacts(path, all_problems)
     notes = [f"{len(frame)} events of {len(lines)} incidents; one contact per incident"]
-    return ContactLog(str(path), "servicenow", "async", _finish(contacts.reset_index(drop=True)), all_problems, len(frame), 60.0, notes)
+    return ContactLog(
+        str(path),
+        "servicenow",
+        "async",
+        _finish(contacts.reset_index(drop=True)),
+        all_problems,
+        rows_read,
+        60.0,
+        notes,
+    )
 
 
 def _reopen_delays(events: pd.DataFrame) -> pd.Series:
@@ -521,23 +678,26 @@ def _reopen_delays(events: pd.DataFrame) -> pd.Series:
     resolved_at = events[events["state"] == "Resolved"].groupby("number")["updated"].min()
     merged = events.join(resolved_at.rename("first_resolved"), on="number")
     after = merged[
-        (merged["updated"] > merged["first_resolved"]) & ~merged["state"].isin(["Resolved", "Closed"]) & merged["state"].notna()
+        (merged["updated"] > merged["first_resolved"])
+        & ~merged["state"].isin(["Resolved", "Closed"])
+        & merged["state"].notna()
     ]
     back = after.groupby("number")["updated"].min()
     return (back - resolved_at.reindex(back.index)).dt.total_seconds() / 3600.0
 
 
-# --- generic CSV --------------------------------------------------------------------------
+# --- generic CSV ---------------------------------------------------------------------------------
 
 
 def read_csv_log(path: str | Path, mapping: ColumnMap) -> ContactLog:
     """Read a generic CSV log whose columns are named by ``mapping`` (see :class:`ColumnMap`)."""
     path = Path(path)
-    frame = _read_table(path, sep=mapping.delimiter)
+    frame, empty = _read_table(path, sep=mapping.delimiter)
     wanted = [(name, getattr(mapping, name)) for name in ColumnMap.COLUMN_FIELDS if getattr(mapping, name)]
     for name, column in wanted:
         _require(frame, [column], path, f"mapped as {name}")
     problems = _Problems()
+    _report_empty(problems, empty)
     lines = frame["_line"]
     times = {
         name: _parse_times(frame, getattr(mapping, name), path, mapping.time_format)
@@ -572,14 +732,35 @@ def read_csv_log(path: str | Path, mapping: ColumnMap) -> ContactLog:
             outcome[queued.isna() & answered.isna()] = "left_ivr"
     outcome = outcome.astype(object)
     served = outcome == "served"
-    problems.add(lines[served & answered.isna() & keep], mapping.answered or "answered", "served contact without answer time", "kept; wait and handle unknown")
+    problems.add(
+        lines[served & answered.isna() & keep],
+        mapping.answered or "answered",
+        "served contact without answer time",
+        "kept; wait and handle unknown",
+    )
     abandoned = outcome == "abandoned"
     left_at = resolved.where(abandoned)
-    problems.add(lines[abandoned & left_at.isna() & keep], mapping.resolved or "resolved", "abandoned contact without the time it left", "kept; wait unknown")
+    problems.add(
+        lines[abandoned & left_at.isna() & keep],
+        mapping.resolved or "resolved",
+        "abandoned contact without the time it left",
+        "kept; wait unknown",
+    )
     wait = _seconds(answered, queued).where(served, _seconds(left_at, queued))
-    wait = _drop_negative(wait.where(keep), lines, mapping.answered or mapping.resolved or "answered", "wait", problems)
+    wait = _drop_negative(
+        wait.where(keep),
+        lines,
+        mapping.answered or mapping.resolved or "answered",
+        "wait",
+        problems,
+    )
     handle = _seconds(resolved, answered).where(served)
-    problems.add(lines[served & resolved.isna() & answered.notna() & keep], mapping.resolved or "resolved", "served contact without end time", "kept; handle time unknown")
+    problems.add(
+        lines[served & resolved.isna() & answered.notna() & keep],
+        mapping.resolved or "resolved",
+        "served contact without end time",
+        "kept; handle time unknown",
+    )
     handle = _drop_negative(handle.where(keep), lines, mapping.resolved or "resolved", "handle time", problems)
     ivr = _seconds(queued, created) if mapping.queued else pd.Series(np.nan, index=frame.index)
     ivr = _drop_negative(ivr.where(keep), lines, mapping.queued or "queued", "IVR time", problems)
@@ -591,34 +772,44 @@ def read_csv_log(path: str | Path, mapping: ColumnMap) -> ContactLog:
 
     escalated = _parse_flags(frame, mapping.escalated, path) if mapping.escalated else pd.NA
     reopened = _parse_flags(frame, mapping.reopened, path) if mapping.reopened else pd.NA
-    contacts = pd.DataFrame({
-        "line": lines,
-        "contact_id": text(mapping.id, "") if mapping.id else lines.astype(str),
-        "channel": text(mapping.channel, mapping.channel_name),
-        "category": text(mapping.category, mapping.category_name),
-        "priority": text(mapping.priority, ""),
-        "created": created,
-        "outcome": outcome,
-        "ivr_seconds": ivr,
-        "wait_seconds": wait,
-        "answered": answered.where(served),
-        "ended": resolved.where(served),
-        "handle_seconds": handle,
-        "agent": frame[mapping.agent].str.strip() if mapping.agent else None,
-        "escalated": escalated,
-        "reopened": reopened,
-        "reopen_delay_hours": np.nan,
-    })[keep]
+    contacts = pd.DataFrame(
+        {
+            "line": lines,
+            "contact_id": text(mapping.id, "") if mapping.id else lines.astype(str),
+            "channel": text(mapping.channel, mapping.channel_name),
+            "category": text(mapping.category, mapping.category_name),
+            "priority": text(mapping.priority, ""),
+            "created": created,
+            "outcome": outcome,
+            "ivr_seconds": ivr,
+            "wait_seconds": wait,
+            "answered": answered.where(served),
+            "ended": resolved.where(served),
+            "handle_seconds": handle,
+            "agent": frame[mapping.agent].str.strip() if mapping.agent else None,
+            "escalated": escalated,
+            "reopened": reopened,
+            "reopen_delay_hours": np.nan,
+        }
+    )[keep]
     all_problems = problems.frame()
     if contacts.empty:
         raise _no_contacts(path, all_problems)
     stamps = pd.concat([t.dropna() for t in times.values()])
     resolution = 60.0 if len(stamps) and bool((stamps.dt.second == 0).all()) else 1.0
-    return ContactLog(str(path), "csv", mapping.mode, _finish(contacts), all_problems, len(frame), resolution)
+    return ContactLog(
+        str(path),
+        "csv",
+        mapping.mode,
+        _finish(contacts),
+        all_problems,
+        len(frame) + empty.size,
+        resolution,
+    )
 
 
 def read_log(path: str | Path, format: Format, mapping: ColumnMap | None = None) -> ContactLog:
-    """Read ``path`` in ``format`` (``anonymous_bank``, ``servicenow`` or ``csv`` with ``mapping``)."""
+    """Read ``path`` as ``anonymous_bank``, ``servicenow``, or ``csv`` (with ``mapping``)."""
     if format == "anonymous_bank":
         return read_anonymous_bank(path)
     if format == "servicenow":
@@ -628,5 +819,3 @@ def read_log(path: str | Path, format: Format, mapping: ColumnMap | None = None)
             raise LogError(path, "a csv log needs a column mapping (at least the 'created' column)")
         return read_csv_log(path, mapping)
     raise LogError(path, f"unknown format {format!r} (expected one of {', '.join(FORMATS)})")
-
-

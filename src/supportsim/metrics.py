@@ -51,8 +51,8 @@ from numpy.typing import NDArray
 
 from supportsim import records as R
 from supportsim.engine import ReplicationOutput
-from supportsim.records import DEFLECTED, OUTCOME_NAMES, RESOLVED, TicketLog
 from supportsim.profiles import weekday_of_day
+from supportsim.records import DEFLECTED, OUTCOME_NAMES, RESOLVED, TicketLog
 from supportsim.scenario import Scenario
 
 Metrics = dict[str, float]
@@ -65,7 +65,8 @@ def _share(part: float, whole: float) -> float:
 
 def cell_metrics(cell: list[float], resolution_minutes: NDArray[np.float32]) -> Metrics:
     """Ticket metrics from summed counters (see :data:`supportsim.records.COUNTERS`) and the
-    resolution times of the same tickets, by the definitions above."""
+    resolution times of the same tickets, by the definitions above.
+    """
     answered = cell[R.ANSWERED]
     closed = cell[R.RESOLVED_N] + cell[R.DEFLECTED_N]
     has_times = resolution_minutes.size > 0
@@ -104,7 +105,8 @@ def _pooled(log: TicketLog, pairs: list[tuple[int, int]]) -> Metrics:
 
 def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[str, dict[str, Metrics]]:
     """All metrics of one replication: ``{"channels": {name: metrics}, "categories": ...,
-    "groups": ..., "overall": {"all": metrics}}``."""
+    "groups": ..., "overall": {"all": metrics}}``.
+    """
     log = output.log
     horizon_s = output.end_seconds
     n_channels, n_categories = len(scenario.channels), len(scenario.categories)
@@ -231,7 +233,8 @@ def _interval_index(scenario: Scenario) -> pd.DataFrame:
 
 def ticket_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFrame:
     """One row per ticket that arrived in the measured window, in arrival order, times in
-    minutes from day 1 00:00 (empty when the run kept no rows)."""
+    minutes from day 1 00:00 (empty when the run kept no rows).
+    """
     columns = output.tickets
     order = np.argsort(columns["ticket_id"], kind="stable")
     keep = order[columns["arrival_s"][order] >= 0]

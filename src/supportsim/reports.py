@@ -10,11 +10,11 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from supportsim.comparison import Comparison  # noqa: E402
-from supportsim.simulation import SimulationResult  # noqa: E402
+from supportsim.comparison import Comparison
+from supportsim.simulation import SimulationResult
 
 
 def json_ready(value: Any) -> Any:
@@ -30,7 +30,8 @@ def json_ready(value: Any) -> Any:
 
 def queue_by_time_of_day(result: SimulationResult) -> pd.Series:
     """Mean number of tickets waiting (all channels) at each time of day, over days and
-    replications."""
+    replications.
+    """
     channels = result.intervals[result.intervals["scope"] == "channel"]
     per_interval = channels.groupby(["replication", "interval", "time"], observed=True)["mean_waiting"].sum()
     return per_interval.groupby("time").mean()
@@ -38,7 +39,8 @@ def queue_by_time_of_day(result: SimulationResult) -> pd.Series:
 
 def plot_kpi_deltas(comparison: Comparison, path: Path) -> None:
     """Horizontal bars: each variant's paired difference from the base, in % of the base,
-    with its 95% confidence interval."""
+    with its 95% confidence interval.
+    """
     table = comparison.table[comparison.table["scenario"] != comparison.base.scenario.name]
     table = table[table["base_mean"].abs() > 0]
     kpis = list(dict.fromkeys(table["kpi"]))

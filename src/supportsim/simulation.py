@@ -149,7 +149,8 @@ def run_tasks(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[tuple[int, Replication]], bool]:
     """Run ``tasks`` on the chosen executor; returns the finished ones and whether the run was
-    interrupted (Ctrl-C), in which case the replications finished so far are kept."""
+    interrupted (Ctrl-C), in which case the replications finished so far are kept.
+    """
     executor = InProcess() if len(tasks) == 1 else make_executor(workers, dask)
     done: list[tuple[int, Replication]] = []
     try:
@@ -257,7 +258,8 @@ def simulate_to_precision(
     """Add replications until every KPI's relative 95% half-width is at most ``precision``
     (e.g. 0.02) or ``max_replications`` is reached. Replication ``i`` always uses seed child
     ``i``, so the result equals ``simulate(..., replications=n)`` for the ``n`` it stopped at.
-    ``summary["precision"]`` records the target, the KPIs' widths and whether it was met."""
+    ``summary["precision"]`` records the target, the KPIs' widths and whether it was met.
+    """
     watched = list(kpis or PRECISION_KPIS)
     done: list[Replication] = []
     wanted = max(2, min_replications)

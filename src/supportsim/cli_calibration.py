@@ -1,0 +1,450 @@
+"""Command line: ``supportsim fit`` (a scenario from a log) and ``supportsim backtest``.
+
+``register(app)`` adds both commands to a Typer app. Bad input (a log that cannot be read,
+a scenario that does not load, a log and scenario that do not match) prints one clear line
+naming the file and the column or row, exits with code 2, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+import shutil
+import tempfile
+import textwrap
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from supportsim.backtest import KPIS, BacktestError, backtest
+from supportsim.fitting import FitOptions, FitResult, fit, scenario_yaml, write_report
+from supportsim.loader import ScenarioError, load_scenario
+from supportsim.logs import ColumnMap, ContactLog, LogError, read_log
+
+console = Console()
+
+
+class LogFormat(StrEnum):
+    """Log formats ``fit`` and ``backtest`` read."""
+
+    anonymous_bank = "anonymous_bank"
+    servicenow = "servicenow"
+    csv = "csv"
+
+
+_CSV = "Generic CSV columns (with --format csv)"
+
+LogArg = Annotated[Path, typer.Argument(help="The log file.", show_default=False)]
+FormatOpt = Annotated[LogFormat, typer.Option("--format", "-f", help="Log format.", show_default=False)]
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option(help="YAML column mapping for --format csv (flags override it).", rich_help_panel=_CSV),
+]
+
+
+CreatedOpt = Annotated[
+    str | None,
+    typer.Option("--created", help="Column of the arrival time.", rich_help_panel=_CSV, show_default=False),
+]
+QueuedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--queued",
+        help="Column of the time the contact joined the human queue.",
+        rich_help_panel=_CSV,
+        show_default=False,
+    ),
+]
+AnsweredOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--answered",
+        help="Column of the start of service.",
+        rich_help_panel=_CSV,
+        show_default=False,
+    ),
+]
+ResolvedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--resolved",
+        help="Column of the end of service (abandoned contacts: when they left).",
+        rich_help_panel=_CSV,
+        show_default=False,
+    ),
+]
+ChannelOpt = Annotated[
+    str | None,
+    typer.Option("--channel", help="Column of the channel.", rich_help_panel=_CSV, show_default=False),
+]
+CategoryOpt = Annotated[
+    str | None,
+    typer.Option("--category", help="Column of the category.", rich_help_panel=_CSV, show_default=False),
+]
+AgentOpt = Annotated[
+    str | None,
+    typer.Option("--agent", help="Column of the agent.", rich_help_panel=_CSV, show_default=False),
+]
+OutcomeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--outcome",
+        help="Column of the outcome (served, abandoned, left_ivr, open, phantom).",
+        rich_help_panel=_CSV,
+        show_default=False,
+    ),
+]
+EscalatedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--escalated",
+        help="Column telling whether the contact was escalated.",
+        rich_help_panel=_CSV,
+        show_default=False,
+    ),
+]
+ReopenedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reopened",
+        help="Column telling whether the contact was reopened.",
+        rich_help_panel=_CSV,
+        show_default=False,
+    ),
+]
+TimeFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--time-format",
+        help="strftime format of the times (default: inferred).",
+        rich_help_panel=_CSV,
+        show_default=False,
+    ),
+]
+ModeOpt = Annotated[
+    str | None,
+    typer.Option(help="realtime or async (csv logs).", rich_help_panel=_CSV, show_default=False),
+]
+GapOpt = Annotated[
+    float,
+    typer.Option(min=1, help="Services of one agent further apart start a new session (minutes)."),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(2)
+
+
+def _read(log_file: Path, fmt: LogFormat, mapping_file: Path | None, columns: dict[str, str | None]) -> ContactLog:
+    mapping = None
+    if fmt is LogFormat.csv:
+        if mapping_file is not None:
+            mapping = ColumnMap.from_yaml(mapping_file, **columns)
+        else:
+            given = {k: v for k, v in columns.items() if v is not None}
+            mapping = ColumnMap.build(given, source=str(log_file))
+    elif mapping_file is not None or any(v is not None for v in columns.values()):
+        raise LogError(log_file, f"column options and --mapping go with --format csv, not {fmt.value}")
+    return read_log(log_file, fmt.value, mapping)
+
+
+def _columns(**values: str | None) -> dict[str, str | None]:
+    return values
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        Path(tmp).replace(path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _header(result: FitResult, command: list[str]) -> list[str]:
+    report = result.report
+    period = report["period"]
+    return [
+        "Generated by `supportsim fit`; do not edit by hand. To refresh, run from the repository root:",
+        f"  {shlex.join(command)}",
+        "It also writes the fit report (choices, AIC and KS tables, plots) to the folder "
+        "<this file's stem>_fit_report/",
+        "beside this file, or to --report DIR.",
+        f"Source: {Path(report['source']).name}, sha256 {report['sha256']}",
+        f"Period: {period['days']} days from {period['start']} ({period['start_weekday']}); "
+        f"{report['contacts']} contacts, {report['rows_excluded']} rows excluded.",
+        *[
+            line
+            for choice in report["choices"]
+            for line in textwrap.wrap(f"- {choice}", 96, subsequent_indent="  ", break_on_hyphens=False)
+        ],
+    ]
+
+
+def _command(log_file: Path, fmt: LogFormat, output: Path, options: dict[str, Any]) -> list[str]:
+    """Build the command line that reproduces a fit (options that differ from their defaults)."""
+    parts = ["supportsim", "fit", str(log_file), "--format", fmt.value]
+    for name, value in options.items():
+        if value is not None and value is not False:
+            parts += [f"--{name.replace('_', '-')}", str(value)]
+    return [*parts, "-o", str(output)]
+
+
+def fit_command(
+    log_file: LogArg,
+    format: FormatOpt,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scenario YAML to write.", show_default=False)],
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the fit report (fit_report.md, .json, PNG plots)."),
+    ] = None,
+    interval_minutes: Annotated[
+        int, typer.Option(help="Interval of the arrival and staffing tables (15, 30, 60).")
+    ] = 30,
+    answer_within_seconds: Annotated[float, typer.Option(help="Service target of realtime channels (assumed).")] = 20.0,
+    respond_within_hours: Annotated[float, typer.Option(help="Service target of async channels (assumed).")] = 24.0,
+    gap_minutes: GapOpt = 30.0,
+    min_sample: Annotated[int, typer.Option(min=2, help="Fewer services than this: pooled fit of the channel.")] = 30,
+    name: Annotated[str | None, typer.Option(help="Scenario name.")] = None,
+    mapping: MappingOpt = None,
+    created: CreatedOpt = None,
+    queued: QueuedOpt = None,
+    answered: AnsweredOpt = None,
+    resolved: ResolvedOpt = None,
+    channel: ChannelOpt = None,
+    category: CategoryOpt = None,
+    agent: AgentOpt = None,
+    outcome: OutcomeOpt = None,
+    escalated: EscalatedOpt = None,
+    reopened: ReopenedOpt = None,
+    time_format: TimeFormatOpt = None,
+    mode: ModeOpt = None,
+) -> None:
+    """Fit a scenario to a contact log: arrivals, handle, patience, IVR, escalation, staffing."""
+    columns = _columns(
+        created=created,
+        queued=queued,
+        answered=answered,
+        resolved=resolved,
+        channel=channel,
+        category=category,
+        agent=agent,
+        outcome=outcome,
+        escalated=escalated,
+        reopened=reopened,
+        time_format=time_format,
+        mode=mode,
+    )
+    options = FitOptions(
+        interval_minutes=interval_minutes,
+        answer_within_seconds=answer_within_seconds,
+        respond_within_hours=respond_within_hours,
+        gap_minutes=gap_minutes,
+        min_sample=min_sample,
+        name=name,
+    )
+    if interval_minutes not in (15, 30, 60):
+        raise _fail(f"--interval-minutes must be 15, 30 or 60, got {interval_minutes}")
+    if output.is_dir():
+        raise _fail(f"{output}: is a folder; -o names the scenario YAML file to write")
+    report_dir = report if report is not None else output.with_name(f"{output.stem}_fit_report")
+    if report_dir.exists() and not report_dir.is_dir():
+        raise _fail(f"{report_dir}: is a file; --report names a folder")
+    try:
+        log = _read(log_file, format, mapping, columns)
+        with console.status(f"Fitting {log_file.name} ..."):
+            result = fit(log, options)
+    except (LogError, ScenarioError) as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:
+        raise _fail(f"{log_file}: {exc}") from None
+    defaults = FitOptions()
+    changed = {k: v for k, v in options.__dict__.items() if v != getattr(defaults, k)}
+    command = _command(log_file, format, output, changed | {"mapping": mapping} | columns)
+    text = scenario_yaml(result, _header(result, command))
+    try:
+        _write_fit(result, text, output, report_dir)
+    except OSError as exc:
+        raise _fail(f"{exc.filename or output}: cannot write ({exc.strerror or exc})") from None
+    _print_fit(result, output, report_dir)
+
+
+def _write_fit(result: FitResult, text: str, output: Path, report_dir: Path) -> None:
+    """Write the report (staged beside its folder) and the scenario; all or nothing."""
+    parent = report_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{report_dir.name}-", dir=parent))
+    try:
+        write_report(result, staging)
+        _write_atomic(output, text)
+        report_dir.mkdir(parents=True, exist_ok=True)
+        for item in staging.iterdir():
+            item.replace(report_dir / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _print_problems(r: dict[str, Any]) -> None:
+    """The log's row count and every kind of bad row, with how many and the first lines."""
+    console.print(
+        f"{r['source']}: {r['rows_read']} rows, {r['contacts']} contacts, {r['rows_excluded']} rows excluded",
+        highlight=False,
+    )
+    for problem in r["problems"]:
+        console.print(
+            f"  {problem['rows']} x {problem['reason']} ({problem['action']}; lines {problem['lines']})",
+            highlight=False,
+        )
+
+
+def _print_fit(result: FitResult, output: Path, report_dir: Path) -> None:
+    r = result.report
+    _print_problems(r)
+    table = Table(title="Fitted categories", title_justify="left")
+    for header in ("category", "share", "handle", "mean (min)", "cv", "KS"):
+        table.add_column(header, justify="left" if header == "category" else "right")
+    for channel_categories in r["categories"].values():
+        for cat in channel_categories.values():
+            best = cat["handle"]["candidates"][0]
+            table.add_row(
+                cat["scenario_category"],
+                f"{cat['share']:.3f}",
+                best["family"],
+                f"{best['mean']:.2f}",
+                f"{best['cv']:.2f}",
+                f"{best['ks']:.3f}",
+            )
+    console.print(table)
+    for channel, info in r["channels"].items():
+        patience = info.get("patience")
+        if patience and patience.get("chosen"):
+            best = patience["candidates"][0]
+            console.print(
+                f"{channel}: patience {best['family']} mean {best['mean']:.0f} s "
+                f"(Erlang A estimate {patience['erlang_a_mean_seconds']:.0f} s); "
+                f"shrinkage {info['staffing']['shrinkage']:.1%}",
+                highlight=False,
+            )
+    console.print(f"Wrote {output} and {report_dir}/fit_report.md", highlight=False)
+
+
+def backtest_command(
+    log_file: LogArg,
+    format: FormatOpt,
+    scenario: Annotated[
+        Path,
+        typer.Option("--scenario", "-s", help="Scenario YAML (e.g. from fit).", show_default=False),
+    ],
+    out: Annotated[Path | None, typer.Option(help="Write backtest.csv, summary.json and plots here.")] = None,
+    replications: Annotated[int, typer.Option(min=1, help="Replications of the replay.")] = 5,
+    seed: Annotated[int, typer.Option(help="Root random seed.")] = 0,
+    min_contacts: Annotated[
+        int, typer.Option(min=1, help="Score intervals with at least this many queued contacts.")
+    ] = 20,
+    gap_minutes: GapOpt = 30.0,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    mapping: MappingOpt = None,
+    created: CreatedOpt = None,
+    queued: QueuedOpt = None,
+    answered: AnsweredOpt = None,
+    resolved: ResolvedOpt = None,
+    channel: ChannelOpt = None,
+    category: CategoryOpt = None,
+    agent: AgentOpt = None,
+    outcome: OutcomeOpt = None,
+    escalated: EscalatedOpt = None,
+    reopened: ReopenedOpt = None,
+    time_format: TimeFormatOpt = None,
+    mode: ModeOpt = None,
+) -> None:
+    """Replay a log's period (arrivals, staffing) through a scenario; compare per interval."""
+    columns = _columns(
+        created=created,
+        queued=queued,
+        answered=answered,
+        resolved=resolved,
+        channel=channel,
+        category=category,
+        agent=agent,
+        outcome=outcome,
+        escalated=escalated,
+        reopened=reopened,
+        time_format=time_format,
+        mode=mode,
+    )
+    if out is not None and out.exists() and not out.is_dir():
+        raise _fail(f"{out}: is a file; --out names a folder")
+    try:
+        loaded = load_scenario(scenario)
+        log = _read(log_file, format, mapping, columns)
+        with console.status(f"Replaying {log_file.name} through {loaded.name} ..."):
+            result = backtest(
+                log,
+                loaded,
+                replications=replications,
+                seed=seed,
+                min_contacts=min_contacts,
+                gap_minutes=gap_minutes,
+                workers=workers,
+            )
+    except (LogError, ScenarioError) as exc:
+        raise _fail(str(exc)) from None
+    except BacktestError as exc:
+        raise _fail(f"{log_file} vs {scenario}: {exc}") from None
+    summary = result.summary
+    _print_problems(summary)
+    table = Table(
+        title=f"Backtest of {loaded.name} on {log_file.name}: {summary['intervals_scored']} of "
+        f"{summary['intervals']} intervals scored (>= {min_contacts} queued), "
+        f"{replications} replication(s)",
+        title_justify="left",
+    )
+    headers = ("KPI", "observed", "simulated", "bias", "MAPE", "WAPE", "WAPE if the model were right")
+    for header in headers:
+        table.add_column(header, justify="left" if header == "KPI" else "right")
+    for kpi in KPIS:
+        errors = summary["kpis"][kpi]
+        for channel_name, totals in summary["totals"].items():
+            label = kpi if len(summary["totals"]) == 1 else f"{kpi} ({channel_name})"
+            table.add_row(
+                label,
+                _fmt(totals[kpi]["observed"]),
+                _fmt(totals[kpi]["simulated"]),
+                _fmt(errors["bias"]),
+                _pct(errors["mape"]),
+                _pct(errors["wape"]),
+                _pct(errors["noise_wape"]),
+            )
+    console.print(table)
+    for warning in summary["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    if out is not None:
+        try:
+            result.write(out)
+        except OSError as exc:
+            raise _fail(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None
+        console.print(f"Wrote {out}/backtest.csv, summary.json and plots.", highlight=False)
+
+
+def _fmt(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+def _pct(value: float) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value:.1%}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``fit`` and ``backtest`` commands to ``app``."""
+    app.command("fit")(fit_command)
+    app.command("backtest")(backtest_command)
