@@ -12,6 +12,7 @@ median of the paired ratios (1 worker / 2 workers; 2.0 is perfect scaling).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -20,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import cases  # noqa: E402
+import cases
 
-from supportsim import simulate  # noqa: E402
+from supportsim import simulate
 
 
 def _scenario(which: str):  # type: ignore[no-untyped-def]
@@ -50,7 +51,7 @@ def main() -> int:
         walls, results = {}, {}
         for workers in order:
             walls[workers], results[workers] = _timed(scenario, args.replications, workers, args.seed + i)
-        if not results[1].summary == results[2].summary:
+        if json.dumps(results[1].summary, sort_keys=True) != json.dumps(results[2].summary, sort_keys=True):
             print("results differ between 1 and 2 workers", file=sys.stderr)
             return 1
         one.append(walls[1])
