@@ -47,6 +47,11 @@ _CHANNEL_COLUMNS = [
     ("resolution_minutes_p90", "Resolution p90 (min)", "{:.1f}"),
     ("escalation_rate", "Escalation rate", "{:.1%}"),
 ]
+# Metrics that are shares, printed as percentages (besides every ``*_rate``).
+_SHARES = {
+    "service_level", "service_level_answered", "service_level_realtime", "service_level_async",
+    "utilization", "occupancy",
+}
 _GROUP_COLUMNS = [
     ("headcount_peak", "Peak headcount", "{:.0f}"),
     ("headcount", "Mean headcount", "{:.1f}"),
@@ -245,10 +250,11 @@ def _print_comparison(comparison: Comparison) -> None:
         table.add_column(name, justify="right")
     for kpi in comparison.kpis:
         rows = comparison.table[comparison.table["kpi"] == kpi.label].set_index("scenario")
-        fmt = "{:.1%}" if kpi.metric.endswith(("_rate", "service_level", "_realtime", "_async", "utilization")) else "{:,.2f}"
-        cells = [_format(rows.loc[names[0], "mean"], fmt)]
+        fmt = "{:.1%}" if kpi.metric.endswith("_rate") or kpi.metric in _SHARES else "{:,.2f}"
+        base_mean: Any = rows.loc[names[0], "mean"]
+        cells = [_format(float(base_mean), fmt)]
         for name in names[1:]:
-            row = rows.loc[name]
+            row: Any = rows.loc[name]
             style = _VERDICT_STYLE.get(row["verdict"], "")
             delta = f"{_format(row['difference'], fmt, signed=True)} ± {_format(row['difference_ci95'], fmt)}"
             cells.append(f"{_format(row['mean'], fmt)}  [{style}]{delta}[/]" if style else f"{_format(row['mean'], fmt)}  {delta}")
@@ -320,6 +326,9 @@ def scenario_json_schema() -> dict[str, Any]:
 from supportsim import cli_calibration  # noqa: E402
 
 cli_calibration.register(app)
+from supportsim import cli_planning  # noqa: E402
+
+cli_planning.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

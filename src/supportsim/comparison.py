@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -180,7 +181,7 @@ def compare(
         for i, s in enumerate(seeds)
     ]
     done, interrupted = run_tasks(tasks, workers=workers, dask=dask, progress=progress)
-    finished = {}
+    finished: dict[int, list[Any]] = {}
     for key, replication in done:
         finished.setdefault(key, []).append(replication)
     common = set.intersection(*({r.index for r in finished.get(k, [])} for k in range(len(scenarios))))

@@ -86,7 +86,7 @@ class Lognormal(_MeanCv):
     def ppf(self, u: FloatArray) -> FloatArray:
         sigma2 = math.log1p(self.cv_value**2)
         mu = math.log(self.mean_value) - sigma2 / 2
-        return np.exp(mu + math.sqrt(sigma2) * special.ndtri(u))
+        return np.asarray(np.exp(mu + math.sqrt(sigma2) * special.ndtri(u)), dtype=np.float64)
 
 
 class Gamma(_MeanCv):

@@ -78,6 +78,38 @@ class Ticket:
         "will_follow_up",
     )
 
+    agent: Agent | None
+    arrival: float  # seconds from the start of the horizon (negative in the warm-up)
+    base_handle: list[float]  # seconds per stage, before proficiency and slowdown
+    bot: bool
+    category: int
+    channel: int
+    depth: int  # stages this ticket needs (1 + escalations it will make)
+    escalations: int
+    extra_handle: float
+    first_group: int
+    first_wait: float
+    follow_up_delay: float
+    handled: float
+    handoffs: list[float]
+    id: int
+    joined: float
+    klass: int
+    outcome: int
+    parent: int
+    patience: float
+    priority: int
+    queued_at: float
+    resolved_at: float
+    responded_at: float
+    skill: int
+    stage: int
+    state: int
+    total_wait: float
+    vip: bool
+    visit: int
+    will_follow_up: bool
+
     def __init__(self) -> None:
         self.agent: Agent | None = None
         self.bot = False
@@ -436,7 +468,8 @@ class _Simulation:
         the engine's most frequent operation.
         """
         env = self.env
-        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), _Call(callback, value)))  # type: ignore[attr-defined]
+        entry: Any = (env._now + delay, NORMAL, next(env._eid), _Call(callback, value))
+        heappush(env._queue, entry)
 
     # --- arrivals -------------------------------------------------------------------
 

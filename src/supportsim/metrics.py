@@ -30,7 +30,11 @@ Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshol
   ``escalation_rate_tier{j}``: tickets that went on to escalation tier ``j`` ÷ tickets that
   finished tier ``j - 1``.
 - ``deflection_rate``: deflected ÷ offered. ``reopen_rate``: resolved tickets that come back
-  as a follow-up ÷ resolved.
+  as a follow-up ÷ resolved (a follow-up due after the horizon still counts).
+- Overall only: ``service_level_realtime`` / ``service_level_async`` and
+  ``asa_seconds_realtime`` pool the realtime / async channels; ``total_cost`` = agent cost +
+  bot cost; ``in_system_at_end``: tickets still open when the horizon ends. A channel
+  without a target has no ``service_level`` (NaN).
 - Groups: ``headcount`` (mean rostered people, breaks included), ``headcount_peak`` (most
   people rostered at once), ``staffed`` (mean agents
   taking contacts: on duty, off break, net of shrinkage, plus any overtime to finish a

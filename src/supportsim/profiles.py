@@ -47,7 +47,7 @@ def arrival_rates(arrivals: Arrivals, horizon: Horizon) -> FloatArray:
         if len(raw) == 24 and per_day != 24:
             raw = np.repeat(raw, per_day // 24)
         weights = raw / raw.sum()
-    weekday = arrivals.weekday or {}
+    weekday: dict[str, float] = {str(day): factor for day, factor in (arrivals.weekday or {}).items()}
     hours = horizon.interval_minutes / 60
     return np.array(
         [

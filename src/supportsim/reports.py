@@ -1,4 +1,8 @@
-"""Charts and files made from results (PNG via matplotlib's Agg backend, CSV, JSON)."""
+"""Charts and files made from results (PNG via matplotlib figures, CSV, JSON).
+
+Figures are built with ``matplotlib.figure.Figure`` directly, so importing this module never
+changes the pyplot backend of a notebook or an app.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from supportsim.comparison import Comparison
 from supportsim.simulation import SimulationResult
@@ -45,7 +46,8 @@ def plot_kpi_deltas(comparison: Comparison, path: Path) -> None:
     table = table[table["base_mean"].abs() > 0]
     kpis = list(dict.fromkeys(table["kpi"]))
     variants = list(dict.fromkeys(table["scenario"]))
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(kpis) * max(1, len(variants)) + 1.5))
+    fig = Figure(figsize=(9, 0.45 * len(kpis) * max(1, len(variants)) + 1.5))
+    ax = fig.subplots()
     height = 0.8 / max(1, len(variants))
     for v, variant in enumerate(variants):
         rows = table[table["scenario"] == variant].set_index("kpi").reindex(kpis)
@@ -61,12 +63,12 @@ def plot_kpi_deltas(comparison: Comparison, path: Path) -> None:
     ax.legend(loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_queue_over_day(comparison: Comparison, path: Path) -> None:
     """Mean number waiting by time of day, one line per scenario."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig = Figure(figsize=(9, 4))
+    ax = fig.subplots()
     for result in comparison.results:
         series = queue_by_time_of_day(result)
         ax.plot(range(len(series)), series.to_numpy(), label=result.scenario.name)
@@ -78,7 +80,6 @@ def plot_queue_over_day(comparison: Comparison, path: Path) -> None:
     ax.legend(loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def write_comparison(comparison: Comparison, out: Path) -> None:

@@ -1,0 +1,193 @@
+"""The pages in docs/: generated ones are fresh, hand-written ones match the code."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from types import ModuleType
+
+import pytest
+
+import supportsim
+from supportsim.comparison import HIGHER_IS_BETTER, LOWER_IS_BETTER
+from supportsim.loader import scenario_from_dict
+from supportsim.scenario import Scenario
+from tests.conftest import ROOT, SCENARIOS
+
+DOCS = ROOT / "docs"
+
+
+def _load_script(name: str) -> ModuleType:
+    """Import ``docs/<name>.py`` (docs/ is not a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, DOCS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- scenario reference -----------------------------------------------------------------
+
+def test_scenario_reference_is_generated_from_the_current_schema() -> None:
+    reference = _load_script("generate_reference")
+    committed = (DOCS / "scenario-reference.md").read_text(encoding="utf-8")
+    assert committed == reference.render(), "stale: run .venv/bin/python docs/generate_reference.py"
+
+
+def test_scenario_reference_has_a_section_for_every_type_and_a_row_for_every_key() -> None:
+    page = (DOCS / "scenario-reference.md").read_text(encoding="utf-8")
+    schema = Scenario.model_json_schema(by_alias=True)
+    headings = set(re.findall(r"^#{2,3} (\w+)$", page, flags=re.MULTILINE))
+    for name, definition in schema["$defs"].items():
+        assert name in headings, f"no section for {name}"
+        section = page.split(f" {name}\n", 1)[1].split("\n#", 1)[0]
+        for key in definition.get("properties", {}):
+            assert f"| `{key}` |" in section, f"{name}.{key} missing from its section"
+    for key in schema["properties"]:
+        assert f"| `{key}` |" in page
+
+
+# --- validation page --------------------------------------------------------------------
+
+def _page_tables(text: str) -> dict[str, list[list[str]]]:
+    """Rows of each case's table, keyed by the case heading."""
+    tables: dict[str, list[list[str]]] = {}
+    heading = ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            heading = line[3:]
+            tables[heading] = []
+        elif heading and line.startswith("| ") and not line.startswith("| quantity"):
+            tables[heading].append([cell.strip() for cell in line.strip("|").split("|")])
+    return tables
+
+
+@pytest.fixture(scope="module")
+def quick_validation() -> tuple[ModuleType, list[object], str]:
+    validation = _load_script("generate_validation")
+    cases = validation.run(validation.QUICK)
+    return validation, cases, validation.render(cases, validation.QUICK)
+
+
+def test_quick_validation_run_agrees_with_theory(quick_validation: tuple[ModuleType, list[object], str]) -> None:
+    _, cases, _ = quick_validation
+    rows = [row for case in cases for row in case.rows]
+    assert len(rows) >= 30
+    for case in cases:
+        for row in case.rows:
+            # a short run, so a wide (99.9%) interval: this catches a broken engine or formula,
+            # the committed page shows the precise comparison
+            assert row.covers(0.999), (
+                f"{case.title}: {row.quantity}: simulated {row.mean:.4g} ± {row.half_width(0.999):.3g}, "
+                f"exact {row.exact:.4g}"
+            )
+
+
+def test_committed_validation_page_matches_a_fresh_run(quick_validation: tuple[ModuleType, list[object], str]) -> None:
+    _, _, fresh_text = quick_validation
+    committed_text = (DOCS / "validation.md").read_text(encoding="utf-8")
+    committed, fresh = _page_tables(committed_text), _page_tables(fresh_text)
+    assert list(committed) == list(fresh), "cases differ: run .venv/bin/python docs/generate_validation.py"
+    for heading in fresh:
+        # same quantities, and the same exact values (they do not depend on the run length)
+        assert [(r[0], r[1]) for r in committed[heading]] == [(r[0], r[1]) for r in fresh[heading]], heading
+    rows = [row for table in committed.values() for row in table]
+    inside = sum(row[4] == "yes" for row in rows)
+    assert f"**{inside} of {len(rows)}**" in committed_text
+    assert inside >= 0.8 * len(rows)  # far more misses than the 5% the intervals allow means a bias
+
+
+# --- metrics page -----------------------------------------------------------------------
+
+def _metric_rows(page: str) -> dict[str, list[str]]:
+    """The metric tables of docs/metrics.md: metric name -> its cells."""
+    rows = {}
+    for line in page.splitlines():
+        match = re.match(r"^\| `([a-z_0-9{}]+)` \| (.+) \|$", line)
+        if match and match.group(2).count("|") == 2:
+            rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def small_run() -> supportsim.SimulationResult:
+    # the chatbot week has every kind of metric: realtime and async channels, automation,
+    # escalation tiers, follow-ups, shifts and costs
+    data = supportsim.load_scenario(SCENARIOS / "helpdesk_chatbot.yaml").model_dump(by_alias=True, exclude_none=True)
+    data["horizon"]["days"] = 1
+    return supportsim.simulate(scenario_from_dict(data), seed=0, replications=2)
+
+
+def test_metrics_page_defines_every_metric_the_engine_reports(small_run: supportsim.SimulationResult) -> None:
+    rows = _metric_rows((DOCS / "metrics.md").read_text(encoding="utf-8"))
+    summary = small_run.summary
+    names = set(summary["overall"])
+    for scope in ("channels", "categories", "groups"):
+        for metrics in summary[scope].values():
+            names |= set(metrics)
+    assert len(names) > 30
+    for name in names:
+        documented = re.sub(r"tier\d+$", "tier{j}", name)
+        assert documented in rows, f"metric '{name}' is not defined in docs/metrics.md"
+    extra = {name for name in rows if name not in {re.sub(r"tier\d+$", "tier{j}", n) for n in names}}
+    assert not extra, f"docs/metrics.md defines metrics the engine does not report: {extra}"
+
+
+def test_metrics_page_lists_the_columns_of_the_interval_and_ticket_tables(
+    small_run: supportsim.SimulationResult,
+) -> None:
+    page = (DOCS / "metrics.md").read_text(encoding="utf-8")
+    intervals = page.split("## The interval table", 1)[1].split("\n## ", 1)[0]
+    tickets = page.split("## The ticket table", 1)[1].split("\n## ", 1)[0]
+    for column in small_run.intervals.columns:
+        if column != "replication":
+            assert f"`{column}`" in intervals, f"interval column '{column}' not described"
+    for column in small_run.tickets.columns:
+        if column != "replication":
+            assert f"`{column}`" in tickets, f"ticket column '{column}' not described"
+
+
+def test_metrics_page_better_column_is_the_direction_compare_uses() -> None:
+    rows = _metric_rows((DOCS / "metrics.md").read_text(encoding="utf-8"))
+    for name, (_scope, _definition, better) in rows.items():
+        expected = "lower" if name in LOWER_IS_BETTER else "higher" if name in HIGHER_IS_BETTER else "—"
+        assert better == expected, f"{name}: page says '{better}', compare uses '{expected}'"
+
+
+def test_readme_metrics_are_all_in_the_metrics_page() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Metrics", 1)[1].split("\n## ", 1)[0]
+    rows = _metric_rows((DOCS / "metrics.md").read_text(encoding="utf-8"))
+    named = {m for line in table.splitlines() if line.startswith("| `")
+             for m in re.findall(r"`([a-z][a-z_0-9{}]*)`", line.split("|")[1])}
+    assert len(named) > 25
+    assert named <= set(rows), f"in README but not in docs/metrics.md: {named - set(rows)}"
+
+
+# --- links ------------------------------------------------------------------------------
+
+def _anchors(markdown: str) -> set[str]:
+    """GitHub-style anchors of the headings of a Markdown page."""
+    anchors = set()
+    for heading in re.findall(r"^#+ (.+)$", markdown, flags=re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+        anchors.add(slug)
+    return anchors
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
+def test_links_in_docs_resolve(page: str) -> None:
+    text = (DOCS / page).read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    for link in links:
+        if link.startswith(("http://", "https://")):
+            continue
+        target, _, anchor = link.partition("#")
+        path = (DOCS / target) if target else DOCS / page
+        assert path.exists(), f"{page}: broken link {link}"
+        if anchor and path.suffix == ".md":
+            assert anchor in _anchors(path.read_text(encoding="utf-8")), f"{page}: no anchor {link}"
