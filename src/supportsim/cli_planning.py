@@ -1,0 +1,235 @@
+"""Command line for capacity planning: ``supportsim erlang`` and ``supportsim staff``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from supportsim.analytic import erlang_table, required_agents
+
+console = Console()
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` as plain JSON: NaN and infinities become None, numpy scalars Python ones."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def erlang_report(
+    per_hour: float,
+    aht_seconds: float,
+    answer_within_seconds: float,
+    service_level: float,
+    *,
+    patience_seconds: float | None = None,
+    shrinkage: float = 0.0,
+) -> dict[str, Any]:
+    """Required agents and a table of agents around it (the ``erlang`` command's JSON)."""
+    patience = math.inf if patience_seconds is None else patience_seconds
+    need = required_agents(
+        per_hour, aht_seconds, answer_within_seconds=answer_within_seconds, service_level=service_level,
+        patience_seconds=patience, shrinkage=shrinkage,
+    )
+    low = max(1, need.raw_agents - 3)
+    rows = erlang_table(per_hour, aht_seconds, answer_within_seconds, patience_seconds=patience,
+                        agents=range(low, need.raw_agents + 4))
+    return {
+        "per_hour": per_hour, "aht_seconds": aht_seconds, "answer_within_seconds": answer_within_seconds,
+        "service_level_target": service_level, "patience_seconds": patience_seconds, "shrinkage": shrinkage,
+        "model": "Erlang C" if patience_seconds is None else "Erlang A",
+        "required_agents": need.raw_agents, "required_headcount": need.agents,
+        "table": [
+            {k: row[k] for k in ("agents", "service_level", "asa_seconds", "p_wait", "abandon_rate", "occupancy")}
+            for row in rows
+        ],
+    }
+
+
+def _fmt(value: float | None, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return fmt.format(value)
+
+
+def erlang(
+    per_hour: Annotated[float, typer.Option(min=0.0, help="Arrivals per hour.")],
+    aht_seconds: Annotated[float, typer.Option(min=0.001, help="Mean handle time in seconds.")],
+    answer_within_seconds: Annotated[float, typer.Option(min=0.0, help="Service-level threshold T in seconds.")],
+    service_level: Annotated[float, typer.Option(min=0.0, max=0.999999, help="Share to answer within T.")],
+    patience_seconds: Annotated[
+        float | None, typer.Option(min=0.001, help="Mean patience (Erlang A); absent: nobody abandons (Erlang C).")
+    ] = None,
+    shrinkage: Annotated[float, typer.Option(min=0.0, max=0.99, help="Share of paid time not on the phones.")] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Agents needed for a service level (Erlang C, or Erlang A with --patience-seconds)."""
+    try:
+        report = erlang_report(per_hour, aht_seconds, answer_within_seconds, service_level,
+                               patience_seconds=patience_seconds, shrinkage=shrinkage)
+    except ValueError as exc:
+        typer.echo(f"erlang: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(json_ready(report), indent=2))
+        return
+    console.print(
+        f"{report['model']}: {per_hour:g} contacts/h, AHT {aht_seconds:g} s, target {service_level:.0%} within "
+        f"{answer_within_seconds:g} s: [bold]{report['required_agents']}[/] agents"
+        + (f", {report['required_headcount']} rostered with {shrinkage:.0%} shrinkage" if shrinkage else ""),
+        highlight=False,
+    )
+    table = Table(title_justify="left")
+    for header in ("Agents", "Service level", "ASA (s)", "P(wait)", "Abandoned", "Occupancy"):
+        table.add_column(header, justify="right")
+    for row in report["table"]:
+        style = "bold" if row["agents"] == report["required_agents"] else None
+        table.add_row(
+            str(row["agents"]), _fmt(row["service_level"], "{:.1%}"), _fmt(row["asa_seconds"], "{:.1f}"),
+            _fmt(row["p_wait"], "{:.1%}"), _fmt(row["abandon_rate"], "{:.1%}"), _fmt(row["occupancy"], "{:.1%}"),
+            style=style,
+        )
+    console.print(table)
+
+
+def staff(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    seed: Annotated[int, typer.Option(help="Root seed of the search; the roster is checked with seed + 1.")] = 0,
+    replications: Annotated[
+        int, typer.Option(min=2, help="Replications per candidate staffing and of the roster.")
+    ] = 20,
+    confidence: Annotated[
+        float, typer.Option(min=0.5, max=0.999, help="One-sided confidence of each target in each interval.")
+    ] = 0.9,
+    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = 1,
+    out: Annotated[
+        Path | None, typer.Option(help="Write staffing.csv, shifts.csv, kpis.csv, summary.json and staffing.png here.")
+    ] = None,
+) -> None:
+    """Staff a scenario: Erlang first guess, simulated requirement, cheapest shifts, achieved KPIs.
+
+    The requirement search simulates every candidate staffing on the same seeds (common random
+    numbers). Shifts are chosen by a MILP (HiGHS) from each group's own shift lines in the
+    scenario (their counts ignored) plus default options: starts at every interval within the
+    group's opening hours, 4, 6 or 8 paid hours, one 30-minute break for 6 hours or more.
+    """
+    from supportsim.cli import _load, staged_output  # the main CLI module imports this one last
+    from supportsim.staffing import plan
+
+    scenario = _load(scenario_file)
+    with console.status(f"Planning {scenario.name}") as status:
+        result = plan(scenario, seed=seed, replications=replications, confidence=confidence, workers=workers,
+                      progress=lambda i, message: status.update(f"Planning {scenario.name}: round {i}, {message}"))
+    _print_plan(result)
+    if out is not None:
+        with staged_output(out) as staging:
+            write_plan(result, staging)
+        console.print(f"Wrote {out}/staffing.csv, shifts.csv, kpis.csv, summary.json and staffing.png.")
+
+
+def _print_plan(result: Any) -> None:
+    req = result.requirement
+    daily = req.groupby(["day", "group"], sort=False)[
+        ["analytic_headcount", "simulated_headcount", "scheduled_headcount"]
+    ].sum().reset_index()
+    hours = result.scenario.horizon.interval_minutes / 60
+    table = Table(title="Requirement (person-hours per day and group; rostered, before shrinkage)",
+                  title_justify="left")
+    for header in ("Day", "Group", "Erlang", "Simulated", "Scheduled"):
+        table.add_column(header, justify="right")
+    for row in daily.itertuples():
+        table.add_row(str(row.day), str(row.group), f"{row.analytic_headcount * hours:,.1f}",
+                      f"{row.simulated_headcount * hours:,.1f}", f"{row.scheduled_headcount * hours:,.1f}")
+    console.print(table)
+    shifts = Table(title=f"Shifts: {result.paid_hours:,.1f} paid hours, cost {result.cost:,.0f}", title_justify="left")
+    for header in ("Group", "Start", "Hours", "Break", "Weekdays", "Count"):
+        shifts.add_column(header)
+    for row in result.shifts.itertuples():
+        no_break = row.break_minutes != row.break_minutes  # NaN
+        pause = "" if no_break else f"{row.break_minutes:g} min after {row.break_after_hours:g} h"
+        shifts.add_row(row.group, row.start, f"{row.hours:g}", pause, row.weekdays, str(row.count))
+    console.print(shifts)
+    kpis = Table(title=f"Achieved KPIs of the roster ({result.replications} fresh replications, mean ± 95% CI)",
+                 title_justify="left")
+    for header in ("Scope", "Name", "KPI", "Value", "Target", "Met"):
+        kpis.add_column(header)
+    for row in result.achieved.itertuples():
+        rate = row.metric in ("service_level", "abandon_rate", "occupancy", "utilization")
+        fmt = "{:.1%}" if rate else "{:,.1f}"
+        value = _fmt(row.mean, fmt) + ("" if row.ci95 is None or row.ci95 != row.ci95 else " ± " + _fmt(row.ci95, fmt))
+        target = "" if row.target is None or row.target != row.target else _fmt(row.target, fmt)
+        met = "" if row.met is None else ("[green]yes[/]" if row.met else "[red]no[/]")
+        kpis.add_row(row.scope, row.name, row.metric, value, target, met)
+    console.print(kpis)
+    missed = int((~result.checks["met"].astype(bool)).sum()) if len(result.checks) else 0
+    console.print(f"Per-interval target checks of the roster on fresh seeds: {len(result.checks) - missed} of "
+                  f"{len(result.checks)} hold at {result.confidence:.0%} one-sided confidence.", highlight=False)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+
+
+def write_plan(result: Any, folder: Path) -> None:
+    """``staffing.csv`` (per interval and group: Erlang, simulated, scheduled), ``shifts.csv``,
+    ``kpis.csv`` (achieved), ``checks.csv`` (per-interval checks), ``summary.json`` and a PNG.
+    """
+    result.requirement.to_csv(folder / "staffing.csv", index=False)
+    result.shifts.to_csv(folder / "shifts.csv", index=False)
+    result.achieved.to_csv(folder / "kpis.csv", index=False)
+    result.checks.to_csv(folder / "checks.csv", index=False)
+    summary = {
+        "scenario": result.scenario.name, "seed": result.seed, "roster_seed": result.seed + 1,
+        "replications": result.replications, "confidence": result.confidence,
+        "paid_hours": result.paid_hours, "cost": result.cost,
+        "requirement_met_in_search": result.search.met,
+        "agent_intervals": {
+            "analytic": int(result.requirement["analytic_agents"].sum()),
+            "simulated": int(result.requirement["simulated_agents"].sum()),
+        },
+        "achieved": result.achieved.to_dict(orient="records"),
+        "warnings": result.warnings,
+    }
+    (folder / "summary.json").write_text(json.dumps(json_ready(summary), indent=2) + "\n")
+    _plot(result, folder / "staffing.png")
+
+
+def _plot(result: Any, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = list(dict.fromkeys(result.requirement["group"]))
+    fig, axes = plt.subplots(len(groups), 1, figsize=(10, 2.4 * len(groups)), sharex=True, squeeze=False)
+    hours = result.scenario.horizon.interval_minutes / 60
+    for ax, group in zip(axes[:, 0], groups, strict=True):
+        rows = result.requirement[result.requirement["group"] == group]
+        x = rows["interval"].to_numpy() * hours
+        for column, label in (("analytic_headcount", "Erlang"), ("simulated_headcount", "simulated"),
+                              ("scheduled_headcount", "scheduled")):
+            ax.step(x, rows[column], where="post", label=label)
+        ax.set_ylabel(group)
+    axes[0, 0].legend(loc="upper right", fontsize="small")
+    axes[-1, 0].set_xlabel("hours from the start of day 1")
+    fig.suptitle("Headcount per interval: requirement vs scheduled")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``erlang`` and ``staff`` to the main ``supportsim`` command."""
+    app.command("erlang")(erlang)
+    app.command("staff")(staff)
