@@ -78,5 +78,9 @@ def test_every_metric_is_defined_in_the_readme(single_queue) -> None:  # type: i
         for values in summary[scope].values():
             metrics |= set(values)
     normalise = {m: re.sub(r"tier\d+$", "tier{j}", m) for m in metrics}
-    undefined = {m for m, n in normalise.items() if n not in defined and m.removesuffix("_p50").removesuffix("_p90") not in defined}
+    undefined = {
+        m
+        for m, n in normalise.items()
+        if n not in defined and m.removesuffix("_p50").removesuffix("_p90") not in defined
+    }
     assert not undefined, f"metrics without a definition in README.md: {sorted(undefined)}"

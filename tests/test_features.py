@@ -29,10 +29,10 @@ def base(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": "feature",
         "horizon": {"days": 3, "interval_minutes": 60},
-        "channels": [{"name": "phone", "mode": "realtime", "arrivals": {"per_hour": 20},
-                      "target": {"answer_within_seconds": 20}}],
-        "categories": [{"name": "general", "channels": {"phone": 1.0}, "skill": "general",
-                        "handle_minutes": exp(5)}],
+        "channels": [
+            {"name": "phone", "mode": "realtime", "arrivals": {"per_hour": 20}, "target": {"answer_within_seconds": 20}}
+        ],
+        "categories": [{"name": "general", "channels": {"phone": 1.0}, "skill": "general", "handle_minutes": exp(5)}],
         "groups": [{"name": "agents", "skills": ["general"], "headcount": 5}],
     }
     data.update(overrides)
@@ -47,12 +47,17 @@ def test_follow_ups_come_back_on_their_channel_after_the_delay() -> None:
     data = base(
         channels=[
             {"name": "phone", "mode": "realtime", "arrivals": {"per_hour": 30}},
-            {"name": "email", "mode": "async", "arrivals": {"per_hour": 0},
-             "target": {"respond_within_hours": 24}},
+            {"name": "email", "mode": "async", "arrivals": {"per_hour": 0}, "target": {"respond_within_hours": 24}},
         ],
-        categories=[{"name": "general", "channels": {"phone": 1.0, "email": 1.0}, "skill": "general",
-                     "handle_minutes": exp(5),
-                     "follow_up": {"probability": 0.2, "delay_hours": fixed(2), "channel": "email"}}],
+        categories=[
+            {
+                "name": "general",
+                "channels": {"phone": 1.0, "email": 1.0},
+                "skill": "general",
+                "handle_minutes": exp(5),
+                "follow_up": {"probability": 0.2, "delay_hours": fixed(2), "channel": "email"},
+            }
+        ],
         groups=[{"name": "agents", "skills": ["general"], "headcount": 8}],
     )
     result = supportsim.simulate(scenario_from_dict(data), seed=4)
@@ -63,13 +68,11 @@ def test_follow_ups_come_back_on_their_channel_after_the_delay() -> None:
     assert (follow_ups["channel"] == "email").all()
     parents = tickets.loc[follow_ups["parent_id"]]
     assert parents["reopened"].all()
-    back_after = follow_ups["arrival_minute"].to_numpy() - (
-        parents["arrival_minute"] + parents["resolution_minutes"]
-    ).to_numpy()
-    np.testing.assert_allclose(back_after, 120.0, atol=1e-6)
-    assert result.metric("channels", "phone", "reopen_rate") == pytest.approx(
-        originals["reopened"].mean(), rel=1e-12
+    back_after = (
+        follow_ups["arrival_minute"].to_numpy() - (parents["arrival_minute"] + parents["resolution_minutes"]).to_numpy()
     )
+    np.testing.assert_allclose(back_after, 120.0, atol=1e-6)
+    assert result.metric("channels", "phone", "reopen_rate") == pytest.approx(originals["reopened"].mean(), rel=1e-12)
 
 
 def test_overflow_group_takes_a_ticket_only_after_it_has_waited() -> None:
@@ -95,8 +98,14 @@ def test_realtime_work_goes_before_async_work_when_switched_on() -> None:
                 {"name": "phone", "mode": "realtime", "arrivals": {"per_hour": 30}},
                 {"name": "email", "mode": "async", "arrivals": {"per_hour": 30}},
             ],
-            categories=[{"name": "general", "channels": {"phone": 1.0, "email": 1.0}, "skill": "general",
-                         "handle_minutes": exp(5)}],
+            categories=[
+                {
+                    "name": "general",
+                    "channels": {"phone": 1.0, "email": 1.0},
+                    "skill": "general",
+                    "handle_minutes": exp(5),
+                }
+            ],
             groups=[{"name": "agents", "skills": ["general"], "headcount": 6}],
             routing={"realtime_first": realtime_first},
         )
@@ -110,11 +119,16 @@ def test_realtime_work_goes_before_async_work_when_switched_on() -> None:
 def test_async_backlog_carries_over_the_night_and_nobody_abandons() -> None:
     data = base(
         horizon={"days": 5, "interval_minutes": 60},
-        channels=[{"name": "email", "mode": "async", "arrivals": {"per_hour": 10},
-                   "target": {"respond_within_hours": 24, "service_level": 0.9}}],
+        channels=[
+            {
+                "name": "email",
+                "mode": "async",
+                "arrivals": {"per_hour": 10},
+                "target": {"respond_within_hours": 24, "service_level": 0.9},
+            }
+        ],
         categories=[{"name": "general", "channels": {"email": 1.0}, "skill": "general", "handle_minutes": exp(5)}],
-        groups=[{"name": "agents", "skills": ["general"],
-                 "shifts": [{"start": "09:00", "hours": 8, "count": 3}]}],
+        groups=[{"name": "agents", "skills": ["general"], "shifts": [{"start": "09:00", "hours": 8, "count": 3}]}],
     )
     result = supportsim.simulate(scenario_from_dict(data), seed=3)
     intervals = result.intervals
@@ -153,13 +167,30 @@ def test_proficiency_multiplies_handle_time() -> None:
 
 def test_resolution_time_adds_bot_handle_handoff_and_tier_two_time() -> None:
     data = base(
-        categories=[{"name": "general", "channels": {"phone": 1.0}, "skill": "general", "handle_minutes": fixed(4),
-                     "escalation": [{"skill": "t2", "probability": 1.0, "handle_minutes": fixed(10),
-                                     "handoff_minutes": fixed(30)}]}],
-        automation=[{"name": "ivr", "channels": ["phone"], "resolves": {"general": 0.0},
-                     "bot_minutes": fixed(1), "handoff": {"extra_handle_minutes": 0.5}}],
-        groups=[{"name": "t1", "skills": ["general"], "headcount": 30},
-                {"name": "t2", "skills": ["t2"], "headcount": 30}],
+        categories=[
+            {
+                "name": "general",
+                "channels": {"phone": 1.0},
+                "skill": "general",
+                "handle_minutes": fixed(4),
+                "escalation": [
+                    {"skill": "t2", "probability": 1.0, "handle_minutes": fixed(10), "handoff_minutes": fixed(30)}
+                ],
+            }
+        ],
+        automation=[
+            {
+                "name": "ivr",
+                "channels": ["phone"],
+                "resolves": {"general": 0.0},
+                "bot_minutes": fixed(1),
+                "handoff": {"extra_handle_minutes": 0.5},
+            }
+        ],
+        groups=[
+            {"name": "t1", "skills": ["general"], "headcount": 30},
+            {"name": "t2", "skills": ["t2"], "headcount": 30},
+        ],
     )
     tickets = supportsim.simulate(scenario_from_dict(data), seed=1).tickets
     resolved = tickets[tickets["outcome"] == "resolved"]
@@ -172,11 +203,18 @@ def test_resolution_time_adds_bot_handle_handoff_and_tier_two_time() -> None:
 
 def test_bot_resolves_some_loses_some_and_hands_over_the_rest_with_priority() -> None:
     data = base(
-        channels=[{"name": "chat", "mode": "realtime", "arrivals": {"per_hour": 60},
-                   "patience_seconds": exp(600)}],
+        channels=[{"name": "chat", "mode": "realtime", "arrivals": {"per_hour": 60}, "patience_seconds": exp(600)}],
         categories=[{"name": "general", "channels": {"chat": 1.0}, "skill": "general", "handle_minutes": exp(5)}],
-        automation=[{"name": "bot", "channels": ["chat"], "resolves": {"general": 0.3}, "abandon": 0.2,
-                     "bot_minutes": exp(2), "cost_per_conversation": 0.5}],
+        automation=[
+            {
+                "name": "bot",
+                "channels": ["chat"],
+                "resolves": {"general": 0.3},
+                "abandon": 0.2,
+                "bot_minutes": exp(2),
+                "cost_per_conversation": 0.5,
+            }
+        ],
         groups=[{"name": "agents", "skills": ["general"], "headcount": 6}],
     )
     result = supportsim.simulate(scenario_from_dict(data), seed=6)
@@ -224,13 +262,16 @@ def test_same_seed_gives_same_arrivals_when_only_staffing_changes() -> None:
 def test_a_trace_replays_observed_arrivals_and_categories() -> None:
     from supportsim.engine import ArrivalTrace
 
-    data = base(categories=[
-        {"name": "a", "channels": {"phone": 0.5}, "skill": "general", "handle_minutes": fixed(2)},
-        {"name": "b", "channels": {"phone": 0.5}, "skill": "general", "handle_minutes": fixed(7)},
-    ])
+    data = base(
+        categories=[
+            {"name": "a", "channels": {"phone": 0.5}, "skill": "general", "handle_minutes": fixed(2)},
+            {"name": "b", "channels": {"phone": 0.5}, "skill": "general", "handle_minutes": fixed(7)},
+        ]
+    )
     minutes = np.array([10.0, 10.5, 600.0, 3000.0, 4000.0])
-    trace = ArrivalTrace(channel=np.array(["phone"] * 5), arrival_minute=minutes,
-                         category=np.array(["a", "b", "b", "a", "b"]))
+    trace = ArrivalTrace(
+        channel=np.array(["phone"] * 5), arrival_minute=minutes, category=np.array(["a", "b", "b", "a", "b"])
+    )
     result = supportsim.simulate(scenario_from_dict(data), seed=1, trace=trace, keep_tickets=False)
     assert result.tickets.empty
     assert result.metric("channels", "phone", "offered") == 5
@@ -243,9 +284,19 @@ def test_a_trace_replays_observed_arrivals_and_categories() -> None:
 def test_vip_status_is_independent_of_the_follow_up_delay() -> None:
     data = base(
         channels=[{"name": "phone", "mode": "realtime", "arrivals": {"per_hour": 60}, "vip_share": 0.3}],
-        categories=[{"name": "general", "channels": {"phone": 1.0}, "skill": "general", "handle_minutes": exp(2),
-                     "follow_up": {"probability": 0.5, "delay_hours": {"dist": "uniform", "low": 0, "high": 10},
-                                   "channel": "phone"}}],
+        categories=[
+            {
+                "name": "general",
+                "channels": {"phone": 1.0},
+                "skill": "general",
+                "handle_minutes": exp(2),
+                "follow_up": {
+                    "probability": 0.5,
+                    "delay_hours": {"dist": "uniform", "low": 0, "high": 10},
+                    "channel": "phone",
+                },
+            }
+        ],
         groups=[{"name": "agents", "skills": ["general"], "headcount": 10}],
     )
     t = supportsim.simulate(scenario_from_dict(data), seed=8).tickets.set_index("ticket_id")
@@ -254,6 +305,8 @@ def test_vip_status_is_independent_of_the_follow_up_delay() -> None:
     # parents resolved before the last 10 hours: none of their follow-ups can fall past the end
     early = ((parents["arrival_minute"] + parents["resolution_minutes"]) < 2 * 1440).to_numpy()
     follow_ups, parents = follow_ups[early], parents[early]
-    delay = follow_ups["arrival_minute"].to_numpy() - (parents["arrival_minute"] + parents["resolution_minutes"]).to_numpy()
+    delay = (
+        follow_ups["arrival_minute"].to_numpy() - (parents["arrival_minute"] + parents["resolution_minutes"]).to_numpy()
+    )
     vip = parents["vip"].to_numpy()
     assert stats.ks_2samp(delay[vip], delay[~vip]).pvalue > ALPHA

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +22,7 @@ def test_interval_means_and_maxima_match_direct_integration(changes: list[tuple[
     # exact integral of the step function over each interval, segment by segment
     expected = np.zeros(4)
     knots = [(-np.inf, 0.0), *changes, (400.0, 0.0)]
-    for (start, value), (end, _) in zip(knots[:-1], knots[1:], strict=True):
+    for (start, value), (end, _) in itertools.pairwise(knots):
         for k in range(4):
             overlap = min(end, 100.0 * (k + 1)) - max(start, 100.0 * k)
             if overlap > 0:

@@ -46,9 +46,14 @@ def test_different_seeds_give_different_tickets(single_queue: Scenario) -> None:
 def test_every_ticket_is_accounted_for(single_queue: Scenario) -> None:
     result = supportsim.simulate(_short(single_queue, days=3), seed=11)
     overall = result.per_replication[0]["overall"]["all"]
-    assert overall["offered"] == overall["resolved"] + overall["abandoned"] + overall["deflected"] + overall[
-        "bot_abandoned"
-    ] + overall["open_at_end"]
+    assert (
+        overall["offered"]
+        == overall["resolved"]
+        + overall["abandoned"]
+        + overall["deflected"]
+        + overall["bot_abandoned"]
+        + overall["open_at_end"]
+    )
     outcomes = result.tickets["outcome"].value_counts()
     assert outcomes.sum() == len(result.tickets) == overall["offered"]
     # open tickets are exactly those without a final time
@@ -92,15 +97,21 @@ def test_unstable_scenario_runs_to_the_end_with_a_warning() -> None:
 def test_waits_are_never_negative_and_tickets_are_conserved(
     per_hour: float, handle: float, agents: int, patience: float | None, seed: int
 ) -> None:
-    scenario = mmc(per_hour=per_hour, handle_minutes=handle, agents=agents, days=1, warmup_hours=0,
-                   patience_seconds=patience)
+    scenario = mmc(
+        per_hour=per_hour, handle_minutes=handle, agents=agents, days=1, warmup_hours=0, patience_seconds=patience
+    )
     result = supportsim.simulate(scenario, seed=seed)
     tickets = result.tickets
     assert (tickets["wait_seconds"].dropna() >= 0).all()
     assert (tickets["total_wait_seconds"] >= 0).all()
-    assert (tickets["resolution_minutes"].dropna() >= tickets["handle_minutes"][tickets["resolution_minutes"].notna()] - 1e-9).all()
+    assert (
+        tickets["resolution_minutes"].dropna()
+        >= tickets["handle_minutes"][tickets["resolution_minutes"].notna()] - 1e-9
+    ).all()
     overall = result.per_replication[0]["overall"]["all"]
-    assert overall["offered"] == sum(overall[k] for k in ("resolved", "abandoned", "deflected", "bot_abandoned", "open_at_end"))
+    assert overall["offered"] == sum(
+        overall[k] for k in ("resolved", "abandoned", "deflected", "bot_abandoned", "open_at_end")
+    )
     groups = result.intervals[result.intervals["scope"] == "group"]
     assert ((groups["utilization"].dropna() >= 0) & (groups["utilization"].dropna() <= 1 + 1e-9)).all()
     if patience is None:
@@ -120,7 +131,9 @@ def test_streaming_metrics_equal_the_ticket_table_computation() -> None:
         scenario = scenario.model_copy(update={"horizon": scenario.horizon.model_copy(update={"days": 2})})
         result = supportsim.simulate(scenario, seed=13)
         thresholds = {
-            c.name: (c.target.answer_within_seconds or (c.target.respond_within_hours or 0) * 3600) if c.target else math.nan
+            c.name: (c.target.answer_within_seconds or (c.target.respond_within_hours or 0) * 3600)
+            if c.target
+            else math.nan
             for c in scenario.channels
         }
         end = scenario.horizon.days * 1440
@@ -129,7 +142,11 @@ def test_streaming_metrics_equal_the_ticket_table_computation() -> None:
             reference = from_ticket_table(tickets, thresholds, end)
             engine = result.per_replication[0]["channels"][channel.name]
             for metric, value in reference.items():
-                assert engine[metric] == pytest.approx(value, rel=1e-5, abs=1e-9, nan_ok=True), (name, channel.name, metric)
+                assert engine[metric] == pytest.approx(value, rel=1e-5, abs=1e-9, nan_ok=True), (
+                    name,
+                    channel.name,
+                    metric,
+                )
 
 
 def test_keeping_no_ticket_rows_changes_no_metric() -> None:

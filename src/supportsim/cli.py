@@ -49,8 +49,12 @@ _CHANNEL_COLUMNS = [
 ]
 # Metrics that are shares, printed as percentages (besides every ``*_rate``).
 _SHARES = {
-    "service_level", "service_level_answered", "service_level_realtime", "service_level_async",
-    "utilization", "occupancy",
+    "service_level",
+    "service_level_answered",
+    "service_level_realtime",
+    "service_level_async",
+    "utilization",
+    "occupancy",
 }
 _GROUP_COLUMNS = [
     ("headcount_peak", "Peak headcount", "{:.0f}"),
@@ -149,8 +153,15 @@ def write_outputs(result: SimulationResult, out: Path, *, parquet: bool = False)
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress callback ``(done, total)`` that shows a bar only for runs over a second."""
     bar = Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("replications"),
-        TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=console, transient=True,
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("replications"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     )
     task = bar.add_task(label, total=None)
     timer = threading.Timer(1.0, bar.start)
@@ -210,13 +221,21 @@ def run(
     kpis = _parse_kpis(kpi)
     with progress_bar(f"Simulating {scenario.name}") as update:
         if precision is None:
-            result = simulate(scenario, seed=seed, replications=replications, workers=workers, dask=dask,
-                              progress=update)
+            result = simulate(
+                scenario, seed=seed, replications=replications, workers=workers, dask=dask, progress=update
+            )
         else:
             watched = [(k.scope, k.name, k.metric) for k in kpis] if kpis else None
             result = simulate_to_precision(
-                scenario, precision=precision, kpis=watched, seed=seed, min_replications=replications,
-                max_replications=max_replications, workers=workers, dask=dask, progress=update,
+                scenario,
+                precision=precision,
+                kpis=watched,
+                seed=seed,
+                min_replications=replications,
+                max_replications=max_replications,
+                workers=workers,
+                dask=dask,
+                progress=update,
             )
     _print_report(result)
     if out is not None:
@@ -257,11 +276,17 @@ def _print_comparison(comparison: Comparison) -> None:
             row: Any = rows.loc[name]
             style = _VERDICT_STYLE.get(row["verdict"], "")
             delta = f"{_format(row['difference'], fmt, signed=True)} ± {_format(row['difference_ci95'], fmt)}"
-            cells.append(f"{_format(row['mean'], fmt)}  [{style}]{delta}[/]" if style else f"{_format(row['mean'], fmt)}  {delta}")
+            cells.append(
+                f"{_format(row['mean'], fmt)}  [{style}]{delta}[/]"
+                if style
+                else f"{_format(row['mean'], fmt)}  {delta}"
+            )
         table.add_row(kpi.label, *cells)
     console.print(table)
-    console.print("[green]green[/]: significantly better, [red]red[/]: significantly worse, "
-                  "[dim]grey[/]: no significant difference.")
+    console.print(
+        "[green]green[/]: significantly better, [red]red[/]: significantly worse, "
+        "[dim]grey[/]: no significant difference."
+    )
     for result in comparison.results:
         for warning in result.warnings:
             console.print(f"[yellow]warning:[/yellow] {result.scenario.name}: {warning}", highlight=False)
@@ -293,8 +318,9 @@ def compare_command(
     scenarios = [_load(path) for path in scenario_files]
     kpis = _parse_kpis(kpi)
     with progress_bar(f"Comparing {len(scenarios)} scenarios") as update:
-        comparison = compare(scenarios, seed=seed, replications=replications, workers=workers, dask=dask,
-                             kpis=kpis, progress=update)
+        comparison = compare(
+            scenarios, seed=seed, replications=replications, workers=workers, dask=dask, kpis=kpis, progress=update
+        )
     _print_comparison(comparison)
     if out is not None:
         with staged_output(out) as staging:

@@ -24,18 +24,41 @@ from supportsim.simulation import SimulationResult, Task, collect, run_tasks
 from supportsim.streams import replication_seeds
 
 LOWER_IS_BETTER = {
-    "resolution_minutes", "resolution_minutes_p50", "resolution_minutes_p90", "first_response_minutes",
-    "asa_seconds", "asa_seconds_realtime", "abandon_rate", "mean_waiting", "max_waiting", "cost_per_resolved", "total_cost",
-    "agent_cost", "bot_cost", "open_at_end",
+    "resolution_minutes",
+    "resolution_minutes_p50",
+    "resolution_minutes_p90",
+    "first_response_minutes",
+    "asa_seconds",
+    "asa_seconds_realtime",
+    "abandon_rate",
+    "mean_waiting",
+    "max_waiting",
+    "cost_per_resolved",
+    "total_cost",
+    "agent_cost",
+    "bot_cost",
+    "open_at_end",
 }
 HIGHER_IS_BETTER = {
-    "service_level", "service_level_answered", "service_level_realtime", "service_level_async",
-    "deflection_rate", "resolved",
+    "service_level",
+    "service_level_answered",
+    "service_level_realtime",
+    "service_level_async",
+    "deflection_rate",
+    "resolved",
 }
 OVERALL_KPIS = (
-    "resolution_minutes", "resolution_minutes_p90", "first_response_minutes", "asa_seconds",
-    "service_level_realtime", "service_level_async", "abandon_rate", "mean_waiting",
-    "deflection_rate", "cost_per_resolved", "total_cost",
+    "resolution_minutes",
+    "resolution_minutes_p90",
+    "first_response_minutes",
+    "asa_seconds",
+    "service_level_realtime",
+    "service_level_async",
+    "abandon_rate",
+    "mean_waiting",
+    "deflection_rate",
+    "cost_per_resolved",
+    "total_cost",
 )
 CHANNEL_KPIS = ("service_level", "asa_seconds", "abandon_rate", "mean_waiting", "resolution_minutes")
 GROUP_KPIS = ("utilization",)
@@ -145,11 +168,15 @@ def comparison_table(results: list[SimulationResult], kpis: list[Kpi]) -> pd.Dat
             difference, half = paired_interval(values - base_values)
             rows.append(
                 {
-                    "kpi": kpi.label, "scope": kpi.scope, "name": kpi.name, "metric": kpi.metric,
+                    "kpi": kpi.label,
+                    "scope": kpi.scope,
+                    "name": kpi.name,
+                    "metric": kpi.metric,
                     "scenario": result.scenario.name,
                     "mean": float(finite.mean()) if finite.size else math.nan,
                     "ci95": float(stats.t.ppf(0.975, finite.size - 1) * finite.std(ddof=1) / math.sqrt(finite.size))
-                    if finite.size > 1 else math.nan,
+                    if finite.size > 1
+                    else math.nan,
                     "base_mean": float(np.nanmean(base_values)) if np.isfinite(base_values).any() else math.nan,
                     "difference": difference,
                     "difference_ci95": half,
@@ -188,8 +215,7 @@ def compare(
     if not common:
         raise KeyboardInterrupt("interrupted before every scenario finished a replication")
     results = [
-        collect(scenario, seed, [r for r in finished[k] if r.index in common])
-        for k, scenario in enumerate(scenarios)
+        collect(scenario, seed, [r for r in finished[k] if r.index in common]) for k, scenario in enumerate(scenarios)
     ]
     chosen = kpis or default_kpis(scenarios[0])
     table = comparison_table(results, chosen)

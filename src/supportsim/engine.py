@@ -126,7 +126,6 @@ class Ticket:
         self.total_wait = 0.0
         self.visit = 0
 
-
     @property
     def state_waiting_first(self) -> bool:
         """Still waiting for the first human answer."""
@@ -329,13 +328,20 @@ def draw_tickets(
     if bot is not None:
         bot_seconds = bot.bot_minutes.ppf(bot_u[:, 2]) * 60.0
     vip = routing_u[:, 2 * stages + 2] < channel.vip_share
-    if channel.patience_seconds is None:
-        patience = np.full(n, math.inf)
-    else:
-        patience = channel.patience_seconds.ppf(patience_u)
+    no_patience = channel.patience_seconds is None
+    patience = np.full(n, math.inf) if no_patience else channel.patience_seconds.ppf(patience_u)  # type: ignore[union-attr]
     return _TicketDraws(
-        category_index.astype(np.int64), vip, patience, handle, handoff, depth,
-        bot_seconds, bot_resolves, bot_abandons, follows_up, follow_up_delay,
+        category_index.astype(np.int64),
+        vip,
+        patience,
+        handle,
+        handoff,
+        depth,
+        bot_seconds,
+        bot_resolves,
+        bot_abandons,
+        follows_up,
+        follow_up_delay,
     )
 
 
@@ -415,15 +421,23 @@ class _Simulation:
         self.open: dict[int, Ticket] = {}  # tickets in the system, by id
         self.next_id = 0
         thresholds = [
-            math.nan if c.target is None else (
-                c.target.answer_within_seconds if c.target.answer_within_seconds is not None
+            math.nan
+            if c.target is None
+            else (
+                c.target.answer_within_seconds
+                if c.target.answer_within_seconds is not None
                 else (c.target.respond_within_hours or math.nan) * 3600.0
             )
             for c in self.channels
         ]
         self.log = TicketLog(
-            len(self.channels), len(self.categories), [len(c.escalation) for c in self.categories],
-            thresholds, horizon.intervals, self.interval_s, keep_rows=keep_tickets,
+            len(self.channels),
+            len(self.categories),
+            [len(c.escalation) for c in self.categories],
+            thresholds,
+            horizon.intervals,
+            self.interval_s,
+            keep_rows=keep_tickets,
         )
         self.priorities = scenario.routing.priority
 
@@ -728,10 +742,16 @@ class _Simulation:
         """
         pool = self._follow_up_pools.get((channel, category))
         if pool is None or pool[1] == FOLLOW_UP_BATCH:
-            rows = _DrawRows.of(draw_tickets(
-                self.scenario, self.channels[channel], FOLLOW_UP_BATCH, self.streams,
-                source_prefix="follow_up", categories=np.full(FOLLOW_UP_BATCH, category, dtype=np.int64),
-            ))
+            rows = _DrawRows.of(
+                draw_tickets(
+                    self.scenario,
+                    self.channels[channel],
+                    FOLLOW_UP_BATCH,
+                    self.streams,
+                    source_prefix="follow_up",
+                    categories=np.full(FOLLOW_UP_BATCH, category, dtype=np.int64),
+                )
+            )
             pool = self._follow_up_pools[(channel, category)] = [rows, 0]
         pool[1] += 1
         return pool[0], pool[1] - 1
@@ -793,16 +813,16 @@ class _Simulation:
             if self.trace is None:
                 first = round(begin / self.interval_s)
                 last = round(end / self.interval_s)
-                rates = self.rates[c][first - self.first_k:last - self.first_k]
-                times = arrival_times(channel, rates, first, self.interval_s, self.streams.get("arrivals", channel.name))
+                rates = self.rates[c][first - self.first_k : last - self.first_k]
+                times = arrival_times(
+                    channel, rates, first, self.interval_s, self.streams.get("arrivals", channel.name)
+                )
                 categories = None
             else:
-                times, categories = self.trace.for_channel(
-                    channel.name, begin, end, [k.name for k in self.categories]
-                )
-            self.draws.append(_DrawRows.of(
-                draw_tickets(self.scenario, channel, len(times), self.streams, categories=categories)
-            ))
+                times, categories = self.trace.for_channel(channel.name, begin, end, [k.name for k in self.categories])
+            self.draws.append(
+                _DrawRows.of(draw_tickets(self.scenario, channel, len(times), self.streams, categories=categories))
+            )
             all_times.append(times)
             all_channels.append(np.full(len(times), c, dtype=np.int64))
             all_index.append(np.arange(len(times), dtype=np.int64))

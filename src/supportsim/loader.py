@@ -23,9 +23,7 @@ def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key '{key}' is given twice", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"the key '{key}' is given twice", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node)
 
@@ -39,7 +37,9 @@ class ScenarioError(ValueError):
     def __init__(self, source: str, problems: list[tuple[str, str]]):
         self.source = source
         self.problems = problems
-        super().__init__("\n".join(f"{source}: {path}: {msg}" if path else f"{source}: {msg}" for path, msg in problems))
+        super().__init__(
+            "\n".join(f"{source}: {path}: {msg}" if path else f"{source}: {msg}" for path, msg in problems)
+        )
 
 
 NAMED_LISTS = ("channels", "categories", "automation", "groups")
@@ -140,7 +140,8 @@ def _safe_yaml(text: str, source: str) -> dict[str, Any]:
         raise ScenarioError(source, [("", "the file is empty")])
     if not isinstance(data, dict):
         raise ScenarioError(
-            source, [("", f"a scenario is a YAML mapping with name, horizon, channels, ... (got a {type(data).__name__})")]
+            source,
+            [("", f"a scenario is a YAML mapping with name, horizon, channels, ... (got a {type(data).__name__})")],
         )
     return data
 
@@ -285,8 +286,12 @@ def _number(value: Any) -> str:
 
 def _message(error: Any, parent: Any, annotation: Any) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
-    bounds = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"),
-              "less_than_equal": ("<=", "le"), "less_than": ("<", "lt")}
+    bounds = {
+        "greater_than_equal": (">=", "ge"),
+        "greater_than": (">", "gt"),
+        "less_than_equal": ("<=", "le"),
+        "less_than": ("<", "lt"),
+    }
     if kind in bounds:
         sign, key = bounds[kind]
         return f"must be {sign} {_number(ctx[key])}"
@@ -297,7 +302,10 @@ def _message(error: Any, parent: Any, annotation: Any) -> str:
     if kind == "union_tag_invalid":
         return f"unknown distribution '{ctx.get('tag')}' (expected one of {ctx.get('expected_tags')})"
     if kind == "union_tag_not_found":
-        return "a distribution needs a 'dist' key (exponential, lognormal, gamma, weibull, deterministic, uniform, empirical)"
+        return (
+            "a distribution needs a 'dist' key "
+            "(exponential, lognormal, gamma, weibull, deterministic, uniform, empirical)"
+        )
     if kind in ("model_attributes_type", "model_type", "dict_type"):
         if _union_members(annotation):
             return "a distribution is a mapping like {dist: exponential, mean: 6}"

@@ -258,7 +258,9 @@ def ticket_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFrame:
             "origin": np.where(t["parent_id"] >= 0, "follow_up", "new"),
             "vip": t["vip"],
             "bot": t["bot"],
-            "outcome": pd.Categorical(np.array(OUTCOME_NAMES, dtype=object)[t["outcome"]], categories=list(OUTCOME_NAMES)),
+            "outcome": pd.Categorical(
+                np.array(OUTCOME_NAMES, dtype=object)[t["outcome"]], categories=list(OUTCOME_NAMES)
+            ),
             "arrival_minute": t["arrival_s"] / 60.0,
             "interval": (t["arrival_s"] // interval_s).astype(np.int64),
             "queued": ~np.isnan(t["queued_s"]),

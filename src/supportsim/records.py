@@ -26,20 +26,63 @@ OUTCOME_NAMES = ("open", "resolved", "deflected", "abandoned", "bot_abandoned")
 
 # counters kept per (channel, category)
 COUNTERS = (
-    "offered", "queued", "answered", "abandoned", "deflected", "bot_abandoned", "resolved",
-    "open_at_end", "answered_within", "target_known", "answered_with_target", "wait_sum",
-    "first_response_sum", "resolution_sum", "escalated_answered", "reopened",
+    "offered",
+    "queued",
+    "answered",
+    "abandoned",
+    "deflected",
+    "bot_abandoned",
+    "resolved",
+    "open_at_end",
+    "answered_within",
+    "target_known",
+    "answered_with_target",
+    "wait_sum",
+    "first_response_sum",
+    "resolution_sum",
+    "escalated_answered",
+    "reopened",
 )
-(OFFERED, QUEUED, ANSWERED, ABANDONED_N, DEFLECTED_N, BOT_ABANDONED_N, RESOLVED_N, OPEN_N, WITHIN, KNOWN,
- ANSWERED_T, WAIT_SUM, FIRST_RESPONSE_SUM, RESOLUTION_SUM, ESCALATED, REOPENED) = range(len(COUNTERS))
+(
+    OFFERED,
+    QUEUED,
+    ANSWERED,
+    ABANDONED_N,
+    DEFLECTED_N,
+    BOT_ABANDONED_N,
+    RESOLVED_N,
+    OPEN_N,
+    WITHIN,
+    KNOWN,
+    ANSWERED_T,
+    WAIT_SUM,
+    FIRST_RESPONSE_SUM,
+    RESOLUTION_SUM,
+    ESCALATED,
+    REOPENED,
+) = range(len(COUNTERS))
 
 # counters kept per (channel, arrival interval)
 INTERVAL_COUNTERS = ("offered", "answered", "abandoned", "answered_within", "target_known", "wait_sum")
 
 ROW_FIELDS = (
-    "id", "parent", "channel", "category", "vip", "bot", "outcome", "arrival", "queued_at",
-    "first_wait", "responded_at", "resolved_at", "escalations", "total_wait", "handled",
-    "first_group", "will_follow_up",
+    "id",
+    "parent",
+    "channel",
+    "category",
+    "vip",
+    "bot",
+    "outcome",
+    "arrival",
+    "queued_at",
+    "first_wait",
+    "responded_at",
+    "resolved_at",
+    "escalations",
+    "total_wait",
+    "handled",
+    "first_group",
+    "will_follow_up",
 )
 _row = attrgetter(*ROW_FIELDS)
 
@@ -85,7 +128,9 @@ class TicketLog:
         if end is not None and ticket.state_waiting_first:
             wait = end - ticket.queued_at
         within = answered and wait <= threshold
-        known = answered or outcome == ABANDONED or (end is not None and ticket.state_waiting_first and wait > threshold)
+        known = (
+            answered or outcome == ABANDONED or (end is not None and ticket.state_waiting_first and wait > threshold)
+        )
         known = known and threshold == threshold
         cell[OFFERED] += 1
         if ticket.queued_at == ticket.queued_at:
@@ -102,7 +147,7 @@ class TicketLog:
             cell[WITHIN] += 1
         if known:
             cell[KNOWN] += 1
-        if outcome == RESOLVED or outcome == DEFLECTED:
+        if outcome in (RESOLVED, DEFLECTED):
             minutes = (ticket.resolved_at - ticket.arrival) / 60.0
             cell[RESOLUTION_SUM] += minutes
             self.resolution_minutes[c][k].append(minutes)
@@ -143,9 +188,11 @@ class TicketLog:
     def columns(self, end: float) -> dict[str, NDArray[Any]]:
         """The kept rows as columns (empty arrays without ``keep_rows``)."""
         rows = self.rows or []
-        raw = {f: np.array(col) for f, col in zip(ROW_FIELDS, zip(*rows, strict=True), strict=True)} if rows else {
-            f: np.zeros(0) for f in ROW_FIELDS
-        }
+        raw = (
+            {f: np.array(col) for f, col in zip(ROW_FIELDS, zip(*rows, strict=True), strict=True)}
+            if rows
+            else {f: np.zeros(0) for f in ROW_FIELDS}
+        )
         waiting_at_end = np.array(self.waiting_at_end, dtype=bool)
         queued_at = raw["queued_at"].astype(float)
         outcome = raw["outcome"].astype(np.int64)

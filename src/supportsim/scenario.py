@@ -52,9 +52,7 @@ class Horizon(_Frozen):
 
     days: int = Field(gt=0, le=400, description="Measured days.")
     interval_minutes: Literal[15, 30, 60] = Field(30, description="Reporting and planning interval.")
-    warmup_hours: float = Field(
-        0.0, ge=0, le=24 * 28, description="Simulated before day 1 and not measured."
-    )
+    warmup_hours: float = Field(0.0, ge=0, le=24 * 28, description="Simulated before day 1 and not measured.")
     start_weekday: Weekday = Field("mon", description="Weekday of day 1.")
 
     @property
@@ -399,17 +397,27 @@ def _table_length_problems(s: Scenario) -> list[tuple[str, str]]:
         arrivals = channel.arrivals
         if arrivals.intraday is not None and len(arrivals.intraday) not in (per_day, 24):
             problems.append(
-                (f"channels[{i}].arrivals.intraday", f"needs {per_day} weights (one per interval) or 24 (one per hour), got {len(arrivals.intraday)}")
+                (
+                    f"channels[{i}].arrivals.intraday",
+                    f"needs {per_day} weights (one per interval) or 24 (one per hour), got {len(arrivals.intraday)}",
+                )
             )
         if arrivals.rates_per_hour is not None and len(arrivals.rates_per_hour) not in (per_day, total):
             problems.append(
-                (f"channels[{i}].arrivals.rates_per_hour", f"needs {per_day} rates (one day) or {total} (the whole horizon), got {len(arrivals.rates_per_hour)}")
+                (
+                    f"channels[{i}].arrivals.rates_per_hour",
+                    f"needs {per_day} rates (one day) or {total} (the whole horizon), "
+                    f"got {len(arrivals.rates_per_hour)}",
+                )
             )
     for i, group in enumerate(s.groups):
         counts = group.headcount_per_interval
         if counts is not None and len(counts) not in (per_day, total):
             problems.append(
-                (f"groups[{i}].headcount_per_interval", f"needs {per_day} counts (one day) or {total} (the whole horizon), got {len(counts)}")
+                (
+                    f"groups[{i}].headcount_per_interval",
+                    f"needs {per_day} counts (one day) or {total} (the whole horizon), got {len(counts)}",
+                )
             )
     return problems
 
@@ -450,7 +458,10 @@ def _cross_check(s: Scenario) -> list[tuple[str, str]]:
                 problems.append((f"automation[{i}].channels[{j}]", _unknown("channel", name, channels)))
             elif name in automated:
                 problems.append(
-                    (f"automation[{i}].channels[{j}]", f"channel '{name}' already has automation '{s.automation[automated[name]].name}'")
+                    (
+                        f"automation[{i}].channels[{j}]",
+                        f"channel '{name}' already has automation '{s.automation[automated[name]].name}'",
+                    )
                 )
             else:
                 automated[name] = i

@@ -269,7 +269,7 @@ def simulate_to_precision(
         tasks = [Task(scenario, seeds[i], i, keep_tickets) for i in range(len(done), wanted)]
         finished, interrupted = run_tasks(
             tasks, workers=workers, dask=dask,
-            progress=(lambda k, _n: progress(len(done) + k, wanted)) if progress else None,
+            progress=(lambda k, _n: progress(len(done) + k, wanted)) if progress else None,  # noqa: B023 (called now)
         )
         done += [replication for _, replication in finished]
         result = collect(scenario, seed, done)
