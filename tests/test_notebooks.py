@@ -61,7 +61,10 @@ def test_the_three_notebooks_are_there() -> None:
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
-def test_notebook_runs_quickly_and_its_charts_are_labelled(source: Path) -> None:
+def test_notebook_runs_quickly_and_its_charts_are_labelled(source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Streamlit (imported by the app tests in the same worker) sets MPLBACKEND=Agg; the kernel
+    # inherits the environment and would then draw nothing inline.
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     notebook = jupytext.read(source)
     notebook.cells.insert(0, nbformat.v4.new_code_cell(RECORD_FIGURES))
     notebook.cells.append(nbformat.v4.new_code_cell(REPORT_FIGURES))
