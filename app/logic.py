@@ -18,10 +18,10 @@ import pandas as pd
 import yaml
 
 from supportsim import Scenario, ScenarioError, SimulationResult, parse_scenario, scenario_to_yaml
-from supportsim.analytic import required_agents
 from supportsim.comparison import LOWER_IS_BETTER, Kpi, comparison_table, default_kpis
 from supportsim.loader import scenario_from_dict
 from supportsim.profiles import arrival_rates
+from supportsim.staffing import StaffingPlan
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"
@@ -716,122 +716,181 @@ def waiting_by_step(result: SimulationResult) -> pd.DataFrame:
     return out.rename(columns={"name": "queue"})
 
 
-# --------------------------------------------------------------------------- staffing (analytic)
+# --------------------------------------------------------------------------- staffing plan
+
+WEEKDAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
+
+REQUIREMENT_SERIES = {
+    "analytic_headcount": "Erlang",
+    "simulated_headcount": "Simulated",
+    "scheduled_headcount": "Scheduled",
+}
+
+_KPI_LABELS = {
+    "service_level": ("Service level", "%"),
+    "abandon_rate": ("Abandonment", "%"),
+    "asa_seconds": ("ASA", "s"),
+    "first_response_minutes": ("First response", "min"),
+    "occupancy": ("Occupancy", "%"),
+    "utilization": ("Utilization", "%"),
+    "paid_hours": ("Paid hours", "h"),
+    "agent_cost": ("Agent cost", "cost"),
+}
+_SENSE = {"service_level": "at least ", "abandon_rate": "at most "}
 
 
-def _routed_group(scenario: Scenario, skill: str) -> str:
-    return scenario.routes(skill)[0].group
+def planning_scenario(scenario: Scenario, weekday: str | None) -> Scenario:
+    """The scenario to plan: one day falling on ``weekday``, or the whole scenario (None)."""
+    return scenario if weekday is None else one_day(scenario, weekday)
 
 
-def erlang_requirement(scenario: Scenario, max_occupancy: float = 0.85) -> pd.DataFrame:
-    """Agents needed per measured interval and group by Erlang formulas (a first guess).
+def plan_progress(rounds: int) -> float:
+    """Progress bar fraction after ``rounds`` rounds of the requirement search.
 
-    Approximations: every skill goes to its first routed group; realtime channels with a
-    target use Erlang A (Erlang C without patience) per channel and group, chat concurrency
-    divides the requirement; async and escalated work needs ``ceil(load / max_occupancy)``
-    agents in the interval it arrives (no backlog smoothing); follow-ups are ignored.
+    The number of rounds is not known in advance: the fraction grows with every round but
+    stays below 0.9, leaving the rest for choosing the shifts and checking them.
     """
-    horizon = scenario.horizon
-    n = horizon.intervals
-    bots = {ch: a for a in scenario.automation for ch in a.channels}
-    rate: dict[tuple[str, str], np.ndarray] = {}
-    work: dict[tuple[str, str], np.ndarray] = {}  # per-hour x handle seconds
-    backlog = {g.name: np.zeros(n) for g in scenario.groups}
-    groups = {g.name: g for g in scenario.groups}
-    for channel in scenario.channels:
-        per_hour = arrival_rates(channel.arrivals, horizon)[-n:]
-        bot = bots.get(channel.name)
-        for category in scenario.categories:
-            share = category.channels.get(channel.name, 0.0)
-            if share <= 0:
-                continue
-            human = share
-            extra_s = 0.0
-            if bot is not None:
-                human *= (1 - bot.resolves.get(category.name, 0.0)) * (1 - bot.abandon)
-                extra_s = bot.handoff.extra_handle_minutes * 60
-            flow = per_hour * human
-            group = _routed_group(scenario, category.skill)
-            aht_s = (
-                category.handle_minutes.mean
-                * 60
-                * groups[group].proficiency.get(category.skill, 1.0)
-                + extra_s
-            )
-            key = (channel.name, group)
-            rate[key] = rate.get(key, np.zeros(n)) + flow
-            work[key] = work.get(key, np.zeros(n)) + flow * aht_s
-            probability = 1.0
-            for tier in category.escalation:
-                probability *= tier.probability
-                tier_group = _routed_group(scenario, tier.skill)
-                factor = groups[tier_group].proficiency.get(tier.skill, 1.0)
-                backlog[tier_group] += (
-                    flow * probability * tier.handle_minutes.mean * 60 * factor / 3600
-                )
-    agents = {g: np.zeros(n) for g in groups}
-    for (ch, group), r in rate.items():
-        channel = scenario.channel(ch)
-        load = work[(ch, group)] / 3600
-        if channel.mode == "realtime" and channel.target is not None:
-            agents[group] += _realtime_agents(channel, r, work[(ch, group)], max_occupancy)
-        else:
-            backlog[group] += load / channel.concurrency.max
-    frames = []
-    k = np.arange(n)
-    minutes = (k % horizon.intervals_per_day) * horizon.interval_minutes
-    for name, group in groups.items():
-        total = agents[name] + np.ceil(backlog[name] / max_occupancy - 1e-9)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "interval": k,
-                    "day": k // horizon.intervals_per_day + 1,
-                    "time": [f"{m // 60:02d}:{m % 60:02d}" for m in minutes],
-                    "group": name,
-                    "erlang_agents": total,
-                    "erlang_headcount": np.ceil(total / (1 - group.shrinkage) - 1e-9),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    return 0.9 * (1.0 - 0.9 ** max(rounds, 0))
 
 
-def _realtime_agents(
-    channel: Any, per_hour: np.ndarray, work: np.ndarray, max_occupancy: float
-) -> np.ndarray:
-    target = channel.target
-    patience = channel.patience_seconds.mean if channel.patience_seconds is not None else math.inf
-    out = np.zeros(len(per_hour))
-    cache: dict[tuple[float, float], int] = {}
-    for i, (r, w) in enumerate(zip(per_hour, work, strict=True)):
-        if r <= 1e-9:
-            continue
-        key = (round(float(r), 6), round(float(w / r), 3))
-        if key not in cache:
-            slots = required_agents(
-                key[0],
-                key[1],
-                answer_within_seconds=target.answer_within_seconds,
-                service_level=min(target.service_level, 0.999),
-                max_occupancy=max_occupancy,
-                patience_seconds=patience,
-            ).raw_agents
-            cache[key] = math.ceil(slots / channel.concurrency.max)
-        out[i] = cache[key]
-    return out
-
-
-def staffing_table(requirement: pd.DataFrame, result: SimulationResult) -> pd.DataFrame:
-    """Join the Erlang requirement with what the simulated roster staffs, per interval and group."""
-    groups = result.intervals[result.intervals["scope"] == "group"]
-    simulated = groups.groupby(["interval", "name"], observed=True, as_index=False)[
-        ["headcount", "staffed", "utilization"]
-    ].mean()
-    simulated = simulated.rename(
-        columns={"name": "group", "headcount": "rostered", "staffed": "simulated_staffed"}
+def requirement_by_time(plan: StaffingPlan) -> pd.DataFrame:
+    """Headcount per interval and group in long form for the charts: ``group``, ``when``
+    (a timestamp on a week whose day 1 falls on the plan's first weekday), ``source``
+    (Erlang, Simulated, Scheduled) and ``headcount``.
+    """
+    req = plan.requirement
+    monday = pd.Timestamp("2024-01-01")  # a Monday: the timestamps only carry weekday and time
+    first = str(req["weekday"].iloc[0]) if len(req) else "mon"
+    start = monday + pd.Timedelta(days=list(WEEKDAY_NAMES).index(first))
+    when = (
+        start
+        + pd.to_timedelta(req["day"] - 1, unit="D")
+        + pd.to_timedelta(req["time"] + ":00")
     )
-    return requirement.merge(simulated, on=["interval", "group"], how="left")
+    wide = req[["group", *REQUIREMENT_SERIES]].assign(when=when)
+    long = wide.melt(
+        id_vars=["group", "when"], var_name="source", value_name="headcount"
+    )
+    long["source"] = long["source"].map(REQUIREMENT_SERIES)
+    return long
+
+
+def _clock(minutes: float) -> str:
+    minutes = round(minutes) % (24 * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def shifts_table(plan: StaffingPlan) -> pd.DataFrame:
+    """The chosen shifts, readable: group, start and end, break, days worked (plan days with
+    their weekday; "every day" for a one-day plan), people, paid hours and cost.
+    """
+    shifts = plan.shifts
+    one_day = plan.scenario.horizon.days == 1  # its shifts repeat every day
+    day_names = {
+        int(d): WEEKDAY_NAMES[str(w)][:3]
+        for d, w in plan.requirement[["day", "weekday"]].drop_duplicates().itertuples(index=False)
+    }
+    rows = []
+    for s in shifts.itertuples():
+        start_minutes = int(s.start[:2]) * 60 + int(s.start[3:])
+        end_minutes = start_minutes + s.hours * 60
+        end = _clock(end_minutes) + (" (next day)" if end_minutes > 24 * 60 else "")
+        pause = ""
+        if not pd.isna(s.break_minutes):
+            begins = start_minutes + s.break_after_hours * 60
+            pause = f"{_clock(begins)}–{_clock(begins + s.break_minutes)}"
+        days = (
+            "every day"
+            if one_day
+            else ", ".join(f"{day_names.get(int(d), '')} (day {d})" for d in str(s.days).split(","))
+        )
+        rows.append(
+            {
+                "group": s.group,
+                "start": s.start,
+                "end": end,
+                "break": pause,
+                "days": days,
+                "people": int(s.count),
+                "paid hours": float(s.paid_hours),
+                "cost": float(s.cost),
+            }
+        )
+    columns = ["group", "start", "end", "break", "days", "people", "paid hours", "cost"]
+    order = {g.name: i for i, g in enumerate(plan.scenario.groups)}
+    table = pd.DataFrame(rows, columns=columns)
+    table["rank"] = table["group"].map(order)
+    table["first_day"] = [int(str(d).split(",")[0]) for d in shifts["days"]]
+    table = table.sort_values(["rank", "first_day", "start", "end"], kind="stable")
+    return table.drop(columns=["rank", "first_day"]).reset_index(drop=True)
+
+
+def shifts_worked(plan: StaffingPlan) -> int:
+    """Shifts worked over the plan: people on each shift line times the plan days it works."""
+    return int(group_summary(plan)["shifts worked"].sum())
+
+
+def group_summary(plan: StaffingPlan) -> pd.DataFrame:
+    """Per group: person-hours the Erlang and simulated requirements ask for, person-hours
+    the shifts put on duty, and the shifts worked, their paid hours and cost.
+    """
+    hours = plan.scenario.horizon.interval_minutes / 60
+    req = plan.requirement.groupby("group", sort=False)[list(REQUIREMENT_SERIES)].sum() * hours
+    req.columns = [f"{label} (person-h)" for label in REQUIREMENT_SERIES.values()]
+    worked = plan.shifts["count"] * plan.shifts["days"].astype(str).str.split(",").str.len()
+    shifts = plan.shifts.assign(worked=worked).groupby("group", sort=False)[
+        ["worked", "paid_hours", "cost"]
+    ].sum()
+    shifts.columns = ["shifts worked", "paid hours", "cost"]
+    table = req.join(shifts, how="left").fillna({"shifts worked": 0, "paid hours": 0.0, "cost": 0.0})
+    table["shifts worked"] = table["shifts worked"].astype(int)
+    return table.reset_index()
+
+
+def achieved_table(plan: StaffingPlan) -> pd.DataFrame:
+    """The roster's KPIs on fresh random numbers: ``where``, ``KPI``, ``value`` (mean ± 95%
+    confidence half-width), ``target`` and ``met`` (yes / no, blank without a target).
+    Paid hours and cost are left out: :func:`group_summary` has them.
+    """
+    rows = []
+    for r in plan.achieved.itertuples():
+        if r.metric in ("paid_hours", "agent_cost"):  # shown with the shifts
+            continue
+        label, unit = _KPI_LABELS.get(r.metric, (r.metric.replace("_", " "), ""))
+        mean = math.nan if r.mean is None else float(r.mean)
+        value = fmt(mean, unit)
+        if r.ci95 is not None and math.isfinite(float(r.ci95)) and math.isfinite(mean):
+            value += f" ± {fmt(float(r.ci95), unit)}"
+        has_target = r.target is not None and not pd.isna(r.target)
+        met = "" if r.met is None or pd.isna(r.met) else ("yes" if r.met else "no")
+        rows.append(
+            {
+                "where": f"{r.scope} {r.name}",
+                "KPI": label,
+                "value": value,
+                "target": f"{_SENSE.get(r.metric, '')}{fmt(float(r.target), unit)}"
+                if has_target
+                else "",
+                "met": met,
+            }
+        )
+    return pd.DataFrame(rows, columns=["where", "KPI", "value", "target", "met"])
+
+
+def checks_held(plan: StaffingPlan) -> tuple[int, int]:
+    """(held, total) per-interval target checks of the roster on fresh random numbers."""
+    if plan.checks.empty:
+        return 0, 0
+    met = plan.checks["met"].astype(bool)
+    return int(met.sum()), len(met)
 
 
 # --------------------------------------------------------------------------- editor fields

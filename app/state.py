@@ -1,15 +1,16 @@
-"""Streamlit state shared by the pages: the scenario library and cached simulation runs."""
+"""Streamlit state shared by the pages: the scenario library, cached simulation runs and plans."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 
 import supportsim
 from app import logic
-from supportsim import Scenario, ScenarioError, SimulationResult
+from supportsim import Scenario, ScenarioError, SimulationResult, staffing
 
 LIBRARY = "library"
 
@@ -54,19 +55,79 @@ def scenario(name: str) -> Scenario:
     return parsed(library()[name])
 
 
+class _NotStored(Exception):
+    """Raised by a store looked up before anything was put in it (exceptions are never cached)."""
+
+
+T = TypeVar("T")
+
+
+def _cached(store: Callable[..., T], key: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """``store(*key)`` if it holds a value, else ``compute()`` stored under ``key``.
+
+    ``compute`` runs outside the cached function, so the progress bar it moves is not
+    recorded by ``st.cache_data`` for replay: a replayed bar would belong to a page run that
+    is gone, and the cache hit would fail.
+    """
+    try:
+        return store(*key)
+    except _NotStored:
+        return store(*key, _value=compute())
+
+
 @st.cache_data(show_spinner=False, max_entries=200)
+def _stored_run(
+    yaml_text: str, seed: int, replications: int, keep_tickets: bool, _value: SimulationResult | None = None
+) -> SimulationResult:
+    if _value is None:
+        raise _NotStored
+    return _value
+
+
 def run(
     yaml_text: str,
     seed: int,
     replications: int,
     keep_tickets: bool = True,
-    _progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate a scenario, cached by its YAML content, seed and replications."""
-    return supportsim.simulate(
-        logic.scenario_from_yaml(yaml_text),
-        seed=seed,
-        replications=replications,
-        keep_tickets=keep_tickets,
-        progress=_progress,
+    return _cached(
+        _stored_run,
+        (yaml_text, seed, replications, keep_tickets),
+        lambda: supportsim.simulate(
+            logic.scenario_from_yaml(yaml_text),
+            seed=seed,
+            replications=replications,
+            keep_tickets=keep_tickets,
+            progress=progress,
+        ),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=20)
+def _stored_plan(
+    yaml_text: str, seed: int, replications: int, _value: staffing.StaffingPlan | None = None
+) -> staffing.StaffingPlan:
+    if _value is None:
+        raise _NotStored
+    return _value
+
+
+def staffing_plan(
+    yaml_text: str,
+    seed: int,
+    replications: int,
+    progress: Callable[[int, str], None] | None = None,
+) -> staffing.StaffingPlan:
+    """Plan staffing for a scenario, cached by its YAML content, seed and replications."""
+    return _cached(
+        _stored_plan,
+        (yaml_text, seed, replications),
+        lambda: staffing.plan(
+            logic.scenario_from_yaml(yaml_text),
+            seed=seed,
+            replications=replications,
+            progress=progress,
+        ),
     )

@@ -119,8 +119,8 @@ def _open(page: sync_api.Page, server: str, path: str) -> None:
 
 def test_scenarios_page(page: sync_api.Page, server: str) -> None:
     _open(page, server, "")
-    assert page.get_by_role("heading", name="Scenarios").is_visible()
-    assert page.get_by_text("Save as variant").is_visible()
+    sync_api.expect(page.get_by_role("heading", name="Scenarios")).to_be_visible(timeout=30_000)
+    sync_api.expect(page.get_by_text("Save as variant")).to_be_visible(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "1_scenarios.png"), full_page=True)
 
 
@@ -130,7 +130,7 @@ def test_compare_runs_and_shows_numbers(page: sync_api.Page, server: str) -> Non
     page.wait_for_selector("[data-testid='stMetric']", timeout=90_000)
     _wait_idle(page)
     metrics = page.locator("[data-testid='stMetricValue']")
-    assert metrics.count() == 8
+    sync_api.expect(metrics).to_have_count(8, timeout=30_000)  # waits: the page may still be drawing
     values = [metrics.nth(i).inner_text() for i in range(metrics.count())]
     assert sum(bool(re.search(r"\d", v)) for v in values) >= 6, values
     assert page.locator("[data-testid='stMetricDelta']").count() >= 6
@@ -138,16 +138,53 @@ def test_compare_runs_and_shows_numbers(page: sync_api.Page, server: str) -> Non
         "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
     )
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
-    assert page.get_by_text("Download results (CSV)").is_visible()
+    sync_api.expect(page.get_by_text("Download results (CSV)")).to_be_visible(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "2_compare.png"), full_page=True)
 
 
-def test_staffing_page(page: sync_api.Page, server: str) -> None:
+def test_staffing_plans_shifts(page: sync_api.Page, server: str) -> None:
     _open(page, server, "staffing")
-    page.wait_for_selector("[data-testid='stVegaLiteChart']")
-    page.get_by_text("Download requirement (CSV)").wait_for(timeout=60_000)
+    assert page.get_by_role("radio", name="One day").is_checked()  # the default: a plan in seconds
+    replications = page.get_by_role("spinbutton", name="Replications per candidate staffing")
+    replications.fill("3")  # few replications keep the test quick
+    replications.press("Tab")
+    page.get_by_role("button", name="Plan staffing").click()
+    page.get_by_role("heading", name="Shifts found").wait_for(timeout=90_000)
     _wait_idle(page)
-    page.screenshot(path=str(ARTIFACTS / "3_staffing.png"), full_page=True)
+    metrics = page.locator("[data-testid='stMetric']")
+    sync_api.expect(metrics).to_have_count(4, timeout=30_000)
+    paid = metrics.filter(has_text="Paid hours").locator("[data-testid='stMetricValue']").inner_text()
+    assert re.fullmatch(r"[\d,]+\.\d h", paid), paid
+    sync_api.expect(page.get_by_text("3 replications, seed 0")).to_be_visible(timeout=30_000)
+    # the shifts table (a canvas grid; its accessible copy holds the text)
+    header = page.locator("[data-testid='stDataFrame'] th[role='columnheader']", has_text="break")
+    header.wait_for(state="attached")
+    shifts = page.locator("[data-testid='stDataFrame']").filter(
+        has=page.locator("th[role='columnheader']", has_text="break")
+    )
+    headers = [h.strip() for h in shifts.locator("th[role='columnheader']").all_text_contents()]
+    assert headers == ["group", "start", "end", "break", "days", "people", "paid hours", "cost"]
+    cells = shifts.locator("td[role='gridcell']").all_text_contents()
+    assert any(re.fullmatch(r"\d\d:\d\d", c.strip()) for c in cells), cells[:20]
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+    sync_api.expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(3, timeout=30_000)  # one per group
+    sync_api.expect(page.get_by_text("Download shifts (CSV)")).to_be_visible(timeout=30_000)
+    sync_api.expect(page.get_by_text("Download requirement (CSV)")).to_be_visible(timeout=30_000)
+    _screenshot_whole_page(page, ARTIFACTS / "3_staffing.png")
+
+
+def _screenshot_whole_page(page: sync_api.Page, path: Path) -> None:
+    """Screenshot every part of the page: Streamlit scrolls inside its own container, so the
+    window is made as tall as the content (same width, same layout) for the picture."""
+    size = page.viewport_size
+    assert size is not None
+    height = page.evaluate(
+        "() => document.querySelector(\"[data-testid='stMainBlockContainer']\").scrollHeight"
+    )
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], int(height) + 200)})
+    _wait_idle(page)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
 
 
 def _bottleneck(page: sync_api.Page) -> str:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from app import logic
 
 import supportsim
-from supportsim import ScenarioError
+from supportsim import ScenarioError, staffing
+
+PLANNING = Path(__file__).parent / "data" / "planning"
 
 
 @pytest.fixture(scope="module")
@@ -146,14 +151,81 @@ def test_comparison_cards_and_chart_data(baseline: supportsim.Scenario) -> None:
     assert logic.utilization_by_time(results)["utilization"].between(0, 1.0001).all()
 
 
-def test_erlang_requirement(baseline: supportsim.Scenario) -> None:
-    day = logic.one_day(baseline)
-    requirement = logic.erlang_requirement(day)
-    assert set(requirement["group"]) == {"tier1", "tier2", "billing_specialists"}
-    tier1 = requirement[requirement["group"] == "tier1"].set_index("time")["erlang_agents"]
-    assert tier1["03:00"] < tier1["10:00"]  # phones closed at night
-    table = logic.staffing_table(requirement, supportsim.simulate(day, seed=1, keep_tickets=False))
-    assert {"simulated_staffed", "rostered"} <= set(table.columns)
+@pytest.fixture(scope="module")
+def two_day_plan() -> staffing.StaffingPlan:
+    """A small plan over two days (Saturday and Sunday) with costs: a few seconds."""
+    scenario = supportsim.load_scenario(PLANNING / "three_groups_day.yaml")
+    weekend = logic.with_values(scenario, {"horizon.days": 2, "horizon.start_weekday": "sat"})
+    return staffing.plan(weekend, seed=0, replications=3)
+
+
+def test_planning_scenario_is_one_day_or_the_whole_scenario(baseline: supportsim.Scenario) -> None:
+    day = logic.planning_scenario(baseline, "wed")
+    assert (day.horizon.days, day.horizon.start_weekday) == (1, "wed")
+    assert logic.planning_scenario(baseline, None) == baseline
+
+
+def test_plan_progress_grows_and_leaves_room_for_the_shifts() -> None:
+    fractions = [logic.plan_progress(r) for r in range(0, 80)]
+    assert fractions[0] == 0
+    assert all(b > a for a, b in itertools.pairwise(fractions))
+    assert fractions[-1] < 0.9
+
+
+def test_requirement_by_time(two_day_plan: staffing.StaffingPlan) -> None:
+    plan = two_day_plan
+    data = logic.requirement_by_time(plan)
+    assert set(data["source"]) == set(logic.REQUIREMENT_SERIES.values())
+    assert len(data) == len(logic.REQUIREMENT_SERIES) * len(plan.requirement)
+    for column, source in logic.REQUIREMENT_SERIES.items():
+        shown = data[data["source"] == source]
+        assert shown["headcount"].sum() == plan.requirement[column].sum()
+    assert data["when"].min().day_name() == "Saturday"
+    assert data["when"].max().day_name() == "Sunday"
+    interval = pd.Timedelta(minutes=plan.scenario.horizon.interval_minutes)
+    assert data["when"].max() - data["when"].min() == pd.Timedelta(days=2) - interval
+
+
+def test_shifts_table_and_group_summary(two_day_plan: staffing.StaffingPlan) -> None:
+    plan = two_day_plan
+    table = logic.shifts_table(plan)
+    assert len(table) == len(plan.shifts)
+    assert table["people"].sum() == plan.shifts["count"].sum()
+    assert table["paid hours"].sum() == pytest.approx(plan.paid_hours)
+    assert table["cost"].sum() == pytest.approx(plan.cost)
+    assert set(table["days"]) <= {"Sat (day 1)", "Sun (day 2)", "Sat (day 1), Sun (day 2)"}
+    assert table["start"].str.fullmatch(r"\d\d:\d\d").all()
+    assert table["break"].str.fullmatch(r"(\d\d:\d\d–\d\d:\d\d)?").all()
+    assert list(dict.fromkeys(table["group"])) == [g.name for g in plan.scenario.groups]
+
+    summary = logic.group_summary(plan).set_index("group")
+    hours = plan.scenario.horizon.interval_minutes / 60
+    scheduled = plan.requirement.groupby("group")["scheduled_headcount"].sum() * hours
+    for group in plan.scenario.groups:
+        row = summary.loc[group.name]
+        assert row["Scheduled (person-h)"] == pytest.approx(scheduled[group.name])
+        assert row["paid hours"] >= row["Scheduled (person-h)"]  # breaks are paid
+        assert row["cost"] == pytest.approx(row["paid hours"] * group.cost_per_hour)
+    assert summary["paid hours"].sum() == pytest.approx(plan.paid_hours)
+    assert logic.shifts_worked(plan) == summary["shifts worked"].sum() >= table["people"].sum()
+
+
+def test_achieved_table_and_checks(two_day_plan: staffing.StaffingPlan) -> None:
+    plan = two_day_plan
+    table = logic.achieved_table(plan)
+    kpis = plan.achieved[~plan.achieved["metric"].isin(["paid_hours", "agent_cost"])]
+    assert len(table) == len(kpis)
+    phone = kpis[(kpis["name"] == "phone") & (kpis["metric"] == "service_level")].iloc[0]
+    row = table[(table["where"] == "channel phone") & (table["KPI"] == "Service level")].iloc[0]
+    assert row["value"] == f"{logic.fmt(phone['mean'], '%')} ± {logic.fmt(phone['ci95'], '%')}"
+    assert row["target"] == f"at least {logic.fmt(phone['target'], '%')}"
+    assert row["met"] == ("yes" if phone["met"] else "no")
+    with_target = table["target"] != ""
+    assert set(table.loc[with_target, "met"]) <= {"yes", "no"}
+    assert (table.loc[~with_target, "met"] == "").all()
+    held, total = logic.checks_held(plan)
+    assert total == len(plan.checks) > 0
+    assert held == int(plan.checks["met"].sum())
 
 
 def test_edit_fields_cover_what_managers_change(baseline: supportsim.Scenario) -> None:

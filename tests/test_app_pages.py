@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from app import logic
 from streamlit.testing.v1 import AppTest
 
 import supportsim
+from supportsim import staffing
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 BASELINE = "Helpdesk baseline week"
@@ -117,6 +117,10 @@ def test_compare_matches_simulate_for_the_same_seed(app: AppTest) -> None:
     assert cards["Service level (live)"].value == logic.fmt(sl, "%")
     assert all(c.delta for label, c in cards.items())
     assert any(d.label == "Download results (CSV)" for d in at.get("download_button"))
+    # switching pages and back shows the same cards from the cache, without an error
+    at = _open(_open(at, "trainer"), "compare")
+    assert not at.error, [e.value for e in at.error]
+    assert {m.label: m.value for m in at.metric} == {label: c.value for label, c in cards.items()}
 
 
 def test_compare_refuses_a_single_scenario(app: AppTest) -> None:
@@ -128,12 +132,39 @@ def test_compare_refuses_a_single_scenario(app: AppTest) -> None:
     assert any("two to four" in e.value for e in at.error)
 
 
-def test_staffing_page(app: AppTest) -> None:
+def test_staffing_page_plans_like_the_library(app: AppTest) -> None:
     at = _open(app, "staffing")
     assert at.selectbox(key="st_scenario").value == BASELINE
-    labels = [m.label for m in at.metric]
-    assert "Service level (live)" in labels
-    assert not math.isnan(float(at.metric[0].value.rstrip("%")))
+    assert at.radio(key="st_horizon").value == "One day"
+    assert at.radio(key="st_horizon").options == ["One day", "Whole scenario"]
+    assert at.selectbox(key="st_weekday").value == "mon"
+    assert any("Plan staffing" in i.value for i in at.info)
+    assert not at.metric  # nothing is planned before the button is pressed
+    at.number_input(key="st_reps").set_value(3)
+    at.number_input(key="st_seed").set_value(2)
+    next(b for b in at.button if b.label == "Plan staffing").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+    day = logic.one_day(supportsim.load_scenario(logic.SCENARIO_DIR / "helpdesk_baseline.yaml"), "mon")
+    expected = staffing.plan(day, seed=2, replications=3)
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Paid hours"] == logic.fmt(expected.paid_hours, "h")
+    assert cards["Cost"] == logic.fmt(expected.cost, "cost")
+    held, total = logic.checks_held(expected)
+    assert cards["Interval targets held"] == f"{held} of {total}"
+    tables = [d.value for d in at.dataframe]
+    assert any(t.equals(logic.shifts_table(expected)) for t in tables)
+    assert any(t.equals(logic.achieved_table(expected)) for t in tables)
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == len(expected.scenario.groups)
+    downloads = {d.label for d in at.get("download_button")}
+    assert downloads == {"Download requirement (CSV)", "Download shifts (CSV)"}
+
+    # the plan is kept: back from another page, it is shown again (from the cache)
+    at = _open(_open(at, "compare"), "staffing")
+    assert {m.label: m.value for m in at.metric} == cards
 
 
 def test_trainer_bottleneck_moves_with_staffing(app: AppTest) -> None:

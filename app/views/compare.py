@@ -62,7 +62,7 @@ try:
                 text=f"Simulating {name}: replication {done}",
             )
 
-        results.append(state.run(text, run["seed"], run["replications"], True, _progress=report))
+        results.append(state.run(text, run["seed"], run["replications"], True, progress=report))
         bar.progress((i + 1) / len(run["names"]), text=f"Finished {name}")
 except Exception as exc:
     bar.empty()

@@ -1,4 +1,4 @@
-"""Staffing: agents needed per interval and group, against what the roster staffs and achieves."""
+"""Staffing: agents needed per interval and group, the cheapest shifts, and what they achieve."""
 
 from __future__ import annotations
 
@@ -6,104 +6,195 @@ import altair as alt
 import streamlit as st
 from app import logic, state
 
-try:  # the planner is being written in supportsim.staffing; until then the page is analytic only
-    from supportsim.staffing import plan_staffing  # type: ignore[import-not-found]
-except Exception:  # not written yet, or mid-edit: the page stays analytic
-    plan_staffing = None
+from supportsim import staffing
+
+ONE_DAY, WHOLE = "One day", "Whole scenario"
 
 st.title("Staffing")
+st.caption(
+    "The fewest agents per interval and group that meet every target (Erlang formulas and "
+    "simulation), the cheapest shifts covering them, and the KPIs those shifts achieve "
+    "on fresh random numbers."
+)
 lib = state.library()
 names = list(lib)
-left, mid, right = st.columns([3, 1, 1])
-name = left.selectbox(
-    "Scenario",
-    names,
-    index=names.index(logic.PREFERRED_PAIR[0]) if logic.PREFERRED_PAIR[0] in names else 0,
-    key="st_scenario",
-)
-replications = int(
-    mid.number_input("Replications", min_value=1, max_value=20, value=2, key="st_reps")
-)
-occupancy = right.slider("Max occupancy (Erlang)", 0.6, 1.0, 0.85, step=0.05, key="st_occ")
-scenario = state.scenario(name)
 
-# PLACEHOLDER (staffing planner): when ``supportsim.staffing.plan_staffing`` exists, call it here
-# with ``scenario`` and show the shifts it found, their paid hours and cost, and the KPIs its plan
-# achieves. Until then this page compares the Erlang requirement with the scenario's own roster.
-if plan_staffing is None:
-    st.info(
-        "The shift planner (`supportsim.staffing.plan_staffing`) is not available yet: "
-        "this page shows "
-        "the Erlang requirement per interval next to the scenario's own roster, simulated."
+with st.form("staffing"):
+    left, mid, right = st.columns([3, 2, 2])
+    name = left.selectbox(
+        "Scenario",
+        names,
+        index=names.index(logic.PREFERRED_PAIR[0]) if logic.PREFERRED_PAIR[0] in names else 0,
+        key="st_scenario",
     )
+    horizon = mid.radio(
+        "Plan",
+        [ONE_DAY, WHOLE],
+        horizontal=True,
+        key="st_horizon",
+        help="One day plans a few seconds; the whole scenario searches every day and takes "
+        "much longer.",
+    )
+    weekday = right.selectbox(
+        "Day (one-day plan)",
+        list(logic.WEEKDAY_NAMES),
+        format_func=logic.WEEKDAY_NAMES.__getitem__,
+        key="st_weekday",
+    )
+    left, mid, right = st.columns([3, 2, 2])
+    replications = left.number_input(
+        "Replications per candidate staffing",
+        min_value=2,
+        max_value=50,
+        value=10,
+        key="st_reps",
+        help="More replications give tighter confidence bounds and a slower search.",
+    )
+    seed = mid.number_input("Seed", min_value=0, value=0, step=1, key="st_seed")
+    submitted = st.form_submit_button("Plan staffing", type="primary")
+
+if submitted:
+    try:
+        chosen = logic.planning_scenario(
+            state.scenario(name), weekday if horizon == ONE_DAY else None
+        )
+    except Exception as exc:
+        st.error(f"{name} cannot be planned: {exc}")
+        st.stop()
+    st.session_state["st_run"] = {
+        "name": name,
+        "span": f"one {logic.WEEKDAY_NAMES[weekday]}"
+        if horizon == ONE_DAY
+        else f"{chosen.horizon.days} days",
+        "yaml": logic.canonical_yaml(chosen),
+        "seed": int(seed),
+        "replications": int(replications),
+    }
+
+run = st.session_state.get("st_run")
+if run is None:
+    st.info(
+        "Choose a scenario and press **Plan staffing**. Every candidate staffing is "
+        "simulated on the same random numbers; the shifts found are then checked on new ones."
+    )
+    st.stop()
+
+bar = st.progress(0.0, text="Planning…")
+
+
+def report(rounds: int, _message: str) -> None:
+    """Move the progress bar after each round of the search."""
+    bar.progress(
+        logic.plan_progress(rounds),
+        text=f"Searching the fewest agents per interval: round {rounds}. "
+        "Then the shifts are chosen and checked.",
+    )
+
 
 try:
-    result = state.run(lib[name], 1, replications, False)
-    requirement = logic.erlang_requirement(scenario, max_occupancy=occupancy)
+    plan = state.staffing_plan(run["yaml"], run["seed"], run["replications"], progress=report)
 except Exception as exc:
-    st.error(f"The staffing analysis could not run: {exc}")
+    bar.empty()
+    st.error(f"The staffing plan could not be made for {run['name']}: {exc}")
     st.stop()
-table = logic.staffing_table(requirement, result).rename(
-    columns={"erlang_agents": "Erlang requirement", "simulated_staffed": "simulated roster"}
-)
+bar.empty()
 
-days = sorted(table["day"].unique())
-day = st.select_slider("Day", days, value=days[0], key="st_day") if len(days) > 1 else days[0]
-shown = table[table["day"] == day]
-chart = (
-    alt.Chart(shown)
-    .transform_fold(["Erlang requirement", "simulated roster"], as_=["source", "agents"])
-    .mark_line(interpolate="step-after")
-    .encode(
-        x=alt.X(
-            "time:O",
-            title="time of day",
-            axis=alt.Axis(labelAngle=-45, values=sorted(set(shown["time"]))[::4]),
-        ),
-        y=alt.Y("agents:Q", title="agents taking contacts"),
-        color=alt.Color("source:N", title=None, legend=alt.Legend(orient="bottom")),
-    )
-    .properties(height=150, width=260)
-    .facet(column=alt.Column("group:N", title=None))
-)
-st.altair_chart(chart)
+held, total = logic.checks_held(plan)
 st.caption(
-    "Erlang: agents needed (Erlang A/C per live channel, workload for email and escalations). "
-    "Simulated: agents the scenario's roster puts on the queues."
+    f"Plan for **{run['name']}**, {run['span']} · {plan.replications} replications, "
+    f"seed {plan.seed} (shifts checked with seed {plan.seed + 1}) · each target held with "
+    f"{plan.confidence:.0%} one-sided confidence per interval, occupancy at most "
+    f"{staffing.DEFAULT_MAX_OCCUPANCY:.0%}."
+)
+for warning in plan.warnings:
+    st.warning(warning)
+
+shifts = logic.shifts_table(plan)
+cols = st.columns(4)
+cols[0].metric("Paid hours", logic.fmt(plan.paid_hours, "h"), border=True)
+cols[1].metric("Cost", logic.fmt(plan.cost, "cost"), border=True)
+cols[2].metric(
+    "Shifts worked",
+    f"{logic.shifts_worked(plan):,}",
+    border=True,
+    help="People on each shift line times the days it works.",
+)
+cols[3].metric(
+    "Interval targets held",
+    f"{held} of {total}",
+    border=True,
+    help="Per-interval target checks of the shifts, simulated on fresh random numbers.",
 )
 
-groups = result.summary["groups"]
-st.subheader("Roster: paid hours, cost and utilization")
+st.subheader("Requirement per interval")
+data = logic.requirement_by_time(plan)
+one_day = plan.scenario.horizon.days == 1
+groups = list(dict.fromkeys(data["group"]))
+colors = alt.Scale(
+    domain=list(logic.REQUIREMENT_SERIES.values()), range=["#9e9e9e", "#1f77b4", "#ff7f0e"]
+)
+axis = (
+    alt.Axis(format="%H:%M", labelAngle=0, tickCount=6)
+    if one_day
+    else alt.Axis(format="%a", labelAngle=0, tickCount="day")
+)
+for group in groups:
+    st.markdown(f"**{group}**")
+    chart = (
+        alt.Chart(data[data["group"] == group])
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("when:T", title="time of day" if one_day else "day", axis=axis),
+            y=alt.Y("headcount:Q", title="people rostered"),
+            color=alt.Color("source:N", title=None, scale=colors),
+            tooltip=[
+                alt.Tooltip("when:T", format="%a %H:%M", title="interval"),
+                "source:N",
+                "headcount:Q",
+            ],
+        )
+        .properties(height=180)
+    )
+    st.altair_chart(chart, width="stretch")
+st.caption(
+    "People rostered per interval (before shrinkage). Erlang: the analytic first guess. "
+    "Simulated: the fewest meeting every target when queues carry over and customers "
+    "abandon. Scheduled: people on duty in the shifts below (for the whole interval, "
+    "not on a break)."
+)
+money = {
+    "paid hours": st.column_config.NumberColumn(format="%.1f"),
+    "cost": st.column_config.NumberColumn(format="%.2f"),
+}
+st.dataframe(logic.group_summary(plan), hide_index=True, width="stretch", column_config=money)
+
+st.subheader("Shifts found")
 st.dataframe(
-    [
-        {
-            "group": g,
-            "paid hours": round(m["paid_hours"]["mean"], 1),
-            "agent cost": round(m["agent_cost"]["mean"], 2),
-            "peak headcount": m["headcount_peak"]["mean"],
-            "utilization": f"{m['utilization']['mean']:.1%}",
-        }
-        for g, m in groups.items()
-    ],
+    shifts,
     hide_index=True,
     width="stretch",
+    column_config=money,
 )
+
 st.subheader("Achieved KPIs")
-overall = result.summary["overall"]
-cols = st.columns(4)
-cols[0].metric(
-    "Service level (live)",
-    logic.fmt(overall["service_level_realtime"]["mean"] or float("nan"), "%"),
+st.caption(
+    f"The shifts simulated on {plan.replications} fresh replications: mean ± 95% confidence "
+    "half-width, over the whole plan."
 )
-cols[1].metric("ASA", logic.fmt(overall["asa_seconds"]["mean"] or float("nan"), "s"))
-cols[2].metric("Abandonment", logic.fmt(overall["abandon_rate"]["mean"] or float("nan"), "%"))
-cols[3].metric(
-    "Cost per resolved", logic.fmt(overall["cost_per_resolved"]["mean"] or float("nan"), "cost")
-)
-st.download_button(
+st.dataframe(logic.achieved_table(plan), hide_index=True, width="stretch")
+
+left, right = st.columns(2)
+left.download_button(
     "Download requirement (CSV)",
-    table.to_csv(index=False).encode(),
-    "staffing.csv",
+    plan.requirement.to_csv(index=False).encode(),
+    "staffing_requirement.csv",
     "text/csv",
-    key="st_csv",
+    key="st_csv_requirement",
+)
+right.download_button(
+    "Download shifts (CSV)",
+    plan.shifts.to_csv(index=False).encode(),
+    "staffing_shifts.csv",
+    "text/csv",
+    key="st_csv_shifts",
 )
