@@ -7,6 +7,7 @@ never cross a process boundary: a task carries a scenario and a seed, a result i
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -35,6 +36,9 @@ class LocalPool:
 
     def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         tasks = list(tasks)
+        # Forked workers inherit this process's objects; frozen, the workers' garbage collector
+        # skips them instead of walking (and copying) every inherited page.
+        gc.freeze()
         pool = ProcessPoolExecutor(max_workers=min(self.workers, max(len(tasks), 1)))
         pending: set[Future[Any]] = set()
         try:
@@ -47,6 +51,7 @@ class LocalPool:
             for future in pending:
                 future.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
+            gc.unfreeze()
 
 
 class DaskCluster:
