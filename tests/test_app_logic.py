@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -123,12 +122,13 @@ def test_bottleneck_is_none_without_staff(queue: supportsim.Scenario) -> None:
     assert logic.bottleneck(flow) is None
 
 
-def test_trainer_resimulation_is_fast(baseline: supportsim.Scenario) -> None:
+def test_trainer_resimulation_of_one_day(baseline: supportsim.Scenario) -> None:
+    """The trainer's slider re-simulates one day (its speed is measured by benchmarks/run.py case 3)."""
     day = logic.one_day(baseline)
-    started = time.perf_counter()
     result = supportsim.simulate(logic.scale_headcount(day, "tier2", 1.5), seed=2)
-    logic.build_flow(result)
-    assert time.perf_counter() - started < 2.0  # ~0.15 s on one core; generous for busy CI machines
+    flow = logic.build_flow(result)
+    assert result.scenario.horizon.days == 1
+    assert logic.bottleneck(flow) is not None
 
 
 def test_comparison_cards_and_chart_data(baseline: supportsim.Scenario) -> None:
