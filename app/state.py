@@ -16,12 +16,12 @@ LIBRARY = "library"
 
 
 @st.cache_data(show_spinner=False)
-def _example_yaml(path: str, mtime: float) -> tuple[str, str] | None:
-    """(name, canonical YAML) of an example file; None if it does not load."""
+def _example_yaml(path: str, mtime: float) -> tuple[str, str] | str:
+    """(name, canonical YAML) of an example file, or what is wrong with it."""
     try:
         scenario = supportsim.load_scenario(path)
-    except ScenarioError:
-        return None
+    except ScenarioError as exc:
+        return str(exc).splitlines()[0]
     return scenario.name, logic.canonical_yaml(scenario)
 
 
@@ -31,7 +31,9 @@ def library() -> dict[str, str]:
         entries: dict[str, str] = {}
         for path in logic.example_files():
             loaded = _example_yaml(str(path), Path(path).stat().st_mtime)
-            if loaded is not None:
+            if isinstance(loaded, str):  # a broken file in scenarios/: say so, keep the others
+                st.warning(f"Left out of the library: {loaded}")
+            else:
                 entries[loaded[0]] = loaded[1]
         st.session_state[LIBRARY] = entries
     lib: dict[str, str] = st.session_state[LIBRARY]

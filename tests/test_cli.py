@@ -84,3 +84,45 @@ def test_every_metric_is_defined_in_the_readme(single_queue) -> None:  # type: i
         if n not in defined and m.removesuffix("_p50").removesuffix("_p90") not in defined
     }
     assert not undefined, f"metrics without a definition in README.md: {sorted(undefined)}"
+
+
+def _one_day(tmp_path: Path) -> Path:
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text((SCENARIOS / "single_queue.yaml").read_text().replace("days: 30", "days: 1"))
+    return scenario
+
+
+def test_comparing_a_file_with_itself_numbers_the_copy(tmp_path: Path) -> None:
+    scenario = _one_day(tmp_path)
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["compare", str(scenario), str(scenario), "--replications", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = json.loads((out / "comparison.json").read_text())
+    rows = table["rows"]
+    variants = [r for r in rows if r["scenario"].endswith("(2)")]
+    assert variants and all(r["difference"] == 0 for r in variants)
+
+
+def test_mistakes_found_at_run_time_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    scenario = str(_one_day(tmp_path))
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    cases = {
+        "--seed": ["run", scenario, "--seed", "-5"],
+        "is a file": ["run", scenario, "--out", str(a_file)],
+        "neither 'local' nor": ["run", scenario, "--replications", "2", "--dask", "bogus"],
+        "no groups named 'nosuch'": ["run", scenario, "--precision", "0.1", "--kpi", "groups:nosuch:utilization"],
+        "no metric 'nonsense'": ["run", scenario, "--precision", "0.5", "--kpi", "overall:nonsense"],
+        "give --precision too": ["run", scenario, "--kpi", "overall:asa_seconds"],
+        "no metric 'utilisation'": ["compare", scenario, scenario, "--replications", "2",
+                                    "--kpi", "groups:tier1:utilisation"],
+        "erlangs (per hour x AHT)": ["erlang", "--per-hour", "1e12", "--aht-seconds", "240",
+                                     "--answer-within-seconds", "20", "--service-level", "0.8"],
+    }
+    for expected, args in cases.items():
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert expected in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    assert a_file.read_text() == ""  # nothing written over it
+    assert not list(tmp_path.glob(".a_file*"))  # and no staging folder left behind

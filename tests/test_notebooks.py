@@ -55,7 +55,7 @@ def _builder() -> ModuleType:
 
 def test_the_three_notebooks_are_there() -> None:
     names = {p.stem for p in SOURCES}
-    assert {"1_process_change", "3_bottlenecks"} <= names
+    assert names == {"1_process_change", "2_headcount_plan", "3_bottlenecks"}
     assert _builder().sources() == SOURCES
 
 

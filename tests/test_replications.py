@@ -107,9 +107,9 @@ def test_comparing_a_scenario_with_itself_finds_no_difference() -> None:
     scenario = _small()
     comparison = compare([scenario, scenario], seed=2, replications=4)
     variant = comparison.table[comparison.table.index % 2 == 1]
-    assert (variant["difference"].fillna(0) == 0).all()
-    assert set(variant["verdict"]) <= {"no significant difference", "not available"}
-    assert (variant["verdict"] == "no significant difference").sum() >= len(comparison.kpis) - 2
+    assert len(variant) == len(comparison.kpis)
+    assert (variant["difference"] == 0).all()
+    assert (variant["verdict"] == "no significant difference").all()
 
 
 def test_95_percent_intervals_cover_erlang_c_between_90_and_99_percent_of_the_time() -> None:
@@ -132,9 +132,11 @@ def test_precision_mode_stops_when_precise_and_equals_a_plain_run() -> None:
     assert result.summary["precision"]["relative_half_widths"]["overall:resolution_minutes"] <= 0.03
     plain = supportsim.simulate(scenario, seed=4, replications=result.replications, keep_tickets=False)
     assert plain.summary["overall"] == result.summary["overall"]
-    fewer = supportsim.simulate(scenario, seed=4, replications=result.replications - 1, keep_tickets=False)
-    h = fewer.summary["overall"]["resolution_minutes"]
-    assert result.replications == 3 or h["ci95"] / h["mean"] > 0.03 or result.replications > 3
+    # it had to go on: the first batch (the minimum of 3) was not precise enough
+    assert result.replications > 3
+    first = supportsim.simulate(scenario, seed=4, replications=3, keep_tickets=False)
+    h = first.summary["overall"]["resolution_minutes"]
+    assert h["ci95"] / h["mean"] > 0.03
 
 
 def test_ctrl_c_keeps_the_replications_already_finished() -> None:

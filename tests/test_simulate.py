@@ -64,7 +64,7 @@ def test_every_ticket_is_accounted_for(single_queue: Scenario) -> None:
 def test_result_frames_are_tidy(single_queue: Scenario) -> None:
     result = supportsim.simulate(_short(single_queue), seed=5, replications=2)
     assert set(result.tickets["replication"]) == {0, 1}
-    assert set(result.intervals["scope"]) == {"channel", "skill", "group"}
+    assert set(result.intervals["scope"]) == {"channel", "category", "overall", "skill", "group"}
     per_replication = result.intervals.groupby(["replication", "scope", "name"]).size()
     assert (per_replication == single_queue.horizon.intervals_per_day * 2).all()
     assert set(result.groups["group"]) == {"tier1", "tier2"}
@@ -119,23 +119,33 @@ def test_waits_are_never_negative_and_tickets_are_conserved(
     assert math.isfinite(overall["offered"])
 
 
+def _thresholds(scenario: Scenario) -> dict[str, float]:
+    """Each channel's target threshold in seconds (NaN without a target)."""
+    return {
+        c.name: (c.target.answer_within_seconds or (c.target.respond_within_hours or 0) * 3600)
+        if c.target
+        else math.nan
+        for c in scenario.channels
+    }
+
+
+def _two_days(name: str) -> Scenario:
+    from supportsim.loader import load_scenario
+    from tests.conftest import SCENARIOS
+
+    scenario = load_scenario(SCENARIOS / name)
+    return scenario.model_copy(update={"horizon": scenario.horizon.model_copy(update={"days": 2})})
+
+
 def test_streaming_metrics_equal_the_ticket_table_computation() -> None:
     """The engine's streaming statistics and an independent vectorised computation from the
     per-ticket table give the same metrics, channel by channel (README definitions)."""
-    from supportsim.loader import load_scenario
-    from tests.conftest import SCENARIOS
     from tests.reference_metrics import from_ticket_table
 
     for name in ("single_queue.yaml", "helpdesk_chatbot.yaml"):
-        scenario = load_scenario(SCENARIOS / name)
-        scenario = scenario.model_copy(update={"horizon": scenario.horizon.model_copy(update={"days": 2})})
+        scenario = _two_days(name)
         result = supportsim.simulate(scenario, seed=13)
-        thresholds = {
-            c.name: (c.target.answer_within_seconds or (c.target.respond_within_hours or 0) * 3600)
-            if c.target
-            else math.nan
-            for c in scenario.channels
-        }
+        thresholds = _thresholds(scenario)
         end = scenario.horizon.days * 1440
         for channel in scenario.channels:
             tickets = result.tickets[result.tickets["channel"] == channel.name]
@@ -147,6 +157,89 @@ def test_streaming_metrics_equal_the_ticket_table_computation() -> None:
                     channel.name,
                     metric,
                 )
+
+
+COUNTS = ["offered", "queued", "answered", "abandoned", "deflected", "bot_abandoned", "resolved", "open_at_end"]
+
+
+def test_interval_counts_add_up_across_scopes_and_to_the_horizon() -> None:
+    """Per interval, the category rows and the channel rows each sum to the overall row; over
+    the intervals, each scope's rows sum to its whole-horizon totals; and every ticket that
+    arrived in an interval is accounted for there."""
+    scenario = _two_days("helpdesk_chatbot.yaml")
+    result = supportsim.simulate(scenario, seed=21, replications=2, keep_tickets=False)
+    n = scenario.horizon.intervals
+    for r, metrics in enumerate(result.per_replication):
+        rows = result.intervals[result.intervals["replication"] == r]
+        by_scope = {
+            scope: rows[rows["scope"] == scope].groupby("interval")[COUNTS].sum()
+            for scope in ("channel", "category", "overall")
+        }
+        assert (by_scope["overall"]["offered"] > 0).sum() > n / 2
+        for scope in ("channel", "category"):
+            assert len(by_scope[scope]) == n
+            np.testing.assert_array_equal(by_scope[scope].to_numpy(), by_scope["overall"].to_numpy())
+        overall = by_scope["overall"]
+        np.testing.assert_array_equal(
+            overall["offered"],
+            overall[["resolved", "abandoned", "deflected", "bot_abandoned", "open_at_end"]].sum(axis=1),
+        )
+        for scope, key in (("channel", "channels"), ("category", "categories"), ("overall", "overall")):
+            totals = rows[rows["scope"] == scope].groupby("name")[COUNTS].sum()
+            for name, horizon in metrics[key].items():
+                for column in COUNTS:
+                    assert totals.loc[name, column] == horizon[column], (scope, name, column)
+        # equal-length intervals: the time averages per interval average to the horizon's
+        assert rows.loc[rows["scope"] == "overall", "mean_waiting"].mean() == pytest.approx(
+            metrics["overall"]["all"]["mean_waiting"], rel=1e-9
+        )
+        for channel in scenario.channels:
+            waiting = rows.loc[(rows["scope"] == "channel") & (rows["name"] == channel.name), "mean_waiting"]
+            assert waiting.mean() == pytest.approx(metrics["channels"][channel.name]["mean_waiting"], rel=1e-9)
+
+
+def test_interval_metrics_equal_the_ticket_table_computation() -> None:
+    """Every ticket metric of the channel, category and overall interval rows equals the same
+    metric computed from the per-ticket table, interval by interval (tickets count in the
+    interval they arrived in)."""
+    from tests.reference_metrics import per_interval
+
+    for name in ("single_queue.yaml", "helpdesk_chatbot.yaml"):
+        scenario = _two_days(name)
+        result = supportsim.simulate(scenario, seed=17, keep_tickets=True)
+        thresholds = _thresholds(scenario)
+        end = scenario.horizon.days * 1440
+        n = scenario.horizon.intervals
+        tickets, intervals = result.tickets, result.intervals
+        realtime = [c.name for c in scenario.channels if c.mode == "realtime"]
+        background = [c.name for c in scenario.channels if c.mode == "async"]
+        selections = [("channel", c.name, tickets["channel"] == c.name) for c in scenario.channels]
+        selections += [("category", k.name, tickets["category"] == k.name) for k in scenario.categories]
+        selections.append(("overall", "all", np.ones(len(tickets), dtype=bool)))
+        checked = 0
+        for scope, key, mask in selections:
+            reference = per_interval(tickets[mask], thresholds, end, n)
+            engine = intervals[(intervals["scope"] == scope) & (intervals["name"] == key)].set_index("interval")
+            assert list(engine.index) == list(range(n))
+            if scope == "overall":
+                for pooled, channels, column in (
+                    ("service_level_realtime", realtime, "service_level"),
+                    ("asa_seconds_realtime", realtime, "asa_seconds"),
+                    ("service_level_async", background, "service_level"),
+                ):
+                    sub = per_interval(tickets[tickets["channel"].isin(channels)], thresholds, end, n)
+                    reference[pooled] = sub[column]
+            for column in reference.columns:
+                np.testing.assert_allclose(
+                    engine[column].to_numpy(dtype=float),
+                    reference[column].to_numpy(dtype=float),
+                    rtol=1e-5,
+                    atol=1e-9,
+                    equal_nan=True,
+                    err_msg=f"{name}: {scope} {key} {column}",
+                )
+                checked += int(np.isfinite(reference[column].to_numpy(dtype=float)).sum())
+        assert checked > 1000, checked
 
 
 def test_keeping_no_ticket_rows_changes_no_metric() -> None:

@@ -106,9 +106,18 @@ def _nonneg_or_inf(name: str, value: float) -> float:
     return v
 
 
+MAX_LOAD_ERLANGS = 100_000.0  # the solvers walk agent counts one by one up to about the load
+
+
 def _load(per_hour: float, aht_seconds: float) -> float:
-    """Offered load in erlangs from calls per hour and AHT in seconds."""
-    return per_hour * aht_seconds / SECONDS_PER_HOUR
+    """Offered load in erlangs from calls per hour and AHT in seconds (at most ``MAX_LOAD_ERLANGS``)."""
+    load = per_hour * aht_seconds / SECONDS_PER_HOUR
+    if load > MAX_LOAD_ERLANGS:
+        raise ValueError(
+            f"offered load {load:,.0f} erlangs (per hour x AHT) is above {MAX_LOAD_ERLANGS:,.0f}: "
+            "split the queue, or check the units (AHT is in seconds)"
+        )
+    return load
 
 
 # ---------------------------------------------------------------------------------------------

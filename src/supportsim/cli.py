@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from supportsim.comparison import Comparison, Kpi, compare
+from supportsim.executors import ExecutorError
 from supportsim.loader import ScenarioError, load_scenario
 from supportsim.reports import json_ready, write_comparison
 from supportsim.scenario import Scenario
@@ -29,6 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: "channels:phone:service_level" must not become an emoji
 )
 console = Console()
 
@@ -121,6 +123,33 @@ def _print_report(result: SimulationResult) -> None:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
 
 
+def check_output(out: Path | None) -> None:
+    """Refuse, before any work, an output folder that names a file or cannot be written."""
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        typer.echo(f"{out}: is a file; --out names a folder", err=True)
+        raise typer.Exit(2)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        Path(tempfile.mkdtemp(prefix=f".{out.name}-check-", dir=out.parent)).rmdir()
+    except OSError as exc:
+        typer.echo(f"{out}: cannot write here ({exc.strerror or exc})", err=True)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def running() -> Iterator[None]:
+    """Turn what a user can get wrong at run time (a KPI that does not exist, an unreachable
+    Dask scheduler) into one line and exit code 2.
+    """
+    try:
+        yield
+    except (ValueError, ExecutorError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
 @contextmanager
 def staged_output(out: Path) -> Iterator[Path]:
     """A temporary folder beside ``out`` whose files are moved into ``out`` only once all of
@@ -200,7 +229,7 @@ DaskOption = Annotated[
 @app.command()
 def run(
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
-    seed: Annotated[int, typer.Option(help="Root random seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Root random seed.")] = 0,
     replications: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 1,
     precision: Annotated[
         float | None,
@@ -219,7 +248,11 @@ def run(
     """Simulate a scenario and print its KPIs (mean ± 95% confidence half-width)."""
     scenario = _load(scenario_file)
     kpis = _parse_kpis(kpi)
-    with progress_bar(f"Simulating {scenario.name}") as update:
+    if kpis and precision is None:
+        typer.echo("--kpi chooses the KPIs of --precision: give --precision too", err=True)
+        raise typer.Exit(2)
+    check_output(out)
+    with running(), progress_bar(f"Simulating {scenario.name}") as update:
         if precision is None:
             result = simulate(
                 scenario, seed=seed, replications=replications, workers=workers, dask=dask, progress=update
@@ -304,7 +337,7 @@ def compare_command(
     scenario_files: Annotated[
         list[Path], typer.Argument(help="The base scenario, then one or more variants.", show_default=False)
     ],
-    seed: Annotated[int, typer.Option(help="Root random seed shared by all scenarios.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Root random seed shared by all scenarios.")] = 0,
     replications: Annotated[int, typer.Option(min=2, help="Paired replications per scenario.")] = 10,
     kpi: Annotated[list[str] | None, typer.Option(help="KPIs to compare (default: a manager's set).")] = None,
     workers: WorkersOption = None,
@@ -317,7 +350,8 @@ def compare_command(
         raise typer.Exit(2)
     scenarios = [_load(path) for path in scenario_files]
     kpis = _parse_kpis(kpi)
-    with progress_bar(f"Comparing {len(scenarios)} scenarios") as update:
+    check_output(out)
+    with running(), progress_bar(f"Comparing {len(scenarios)} scenarios") as update:
         comparison = compare(
             scenarios, seed=seed, replications=replications, workers=workers, dask=dask, kpis=kpis, progress=update
         )

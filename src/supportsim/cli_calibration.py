@@ -345,7 +345,7 @@ def backtest_command(
     ],
     out: Annotated[Path | None, typer.Option(help="Write backtest.csv, summary.json and plots here.")] = None,
     replications: Annotated[int, typer.Option(min=1, help="Replications of the replay.")] = 5,
-    seed: Annotated[int, typer.Option(help="Root random seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Root random seed.")] = 0,
     min_contacts: Annotated[
         int, typer.Option(min=1, help="Score intervals with at least this many queued contacts.")
     ] = 20,

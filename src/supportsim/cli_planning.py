@@ -107,7 +107,7 @@ def erlang(
 
 def staff(
     scenario_file: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
-    seed: Annotated[int, typer.Option(help="Root seed of the search; the roster is checked with seed + 1.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Root seed of the search; the roster is checked with seed + 1.")] = 0,
     replications: Annotated[
         int, typer.Option(min=2, help="Replications per candidate staffing and of the roster.")
     ] = 20,
@@ -126,10 +126,11 @@ def staff(
     scenario (their counts ignored) plus default options: starts at every interval within the
     group's opening hours, 4, 6 or 8 paid hours, one 30-minute break for 6 hours or more.
     """
-    from supportsim.cli import _load, staged_output  # the main CLI module imports this one last
+    from supportsim.cli import _load, check_output, staged_output  # the main CLI module imports this one last
     from supportsim.staffing import plan
 
     scenario = _load(scenario_file)
+    check_output(out)
     with console.status(f"Planning {scenario.name}") as status:
         result = plan(scenario, seed=seed, replications=replications, confidence=confidence, workers=workers,
                       progress=lambda i, message: status.update(f"Planning {scenario.name}: round {i}, {message}"))

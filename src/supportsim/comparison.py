@@ -88,10 +88,32 @@ class Kpi:
         raise ValueError(f"'{text}' is not a KPI: write overall:METRIC or channels|categories|groups:NAME:METRIC")
 
 
+def unique_names(scenarios: list[Scenario]) -> list[Scenario]:
+    """The scenarios, a repeated name numbered (``"Helpdesk (2)"``): results are keyed by name."""
+    seen: dict[str, int] = {}
+    out = []
+    for scenario in scenarios:
+        seen[scenario.name] = seen.get(scenario.name, 0) + 1
+        if seen[scenario.name] > 1:
+            scenario = scenario.model_copy(update={"name": f"{scenario.name} ({seen[scenario.name]})"})
+        out.append(scenario)
+    return out
+
+
 def default_kpis(scenario: Scenario) -> list[Kpi]:
-    """The KPIs a manager looks at: overall ones, per channel, and group utilization."""
-    kpis = [Kpi("overall", "", m) for m in OVERALL_KPIS]
-    kpis += [Kpi("channels", c.name, m) for c in scenario.channels for m in CHANNEL_KPIS]
+    """The KPIs a manager looks at: overall ones, per channel, and group utilization; a KPI
+    that cannot exist in this scenario (an async service level without async channels) is left out.
+    """
+    modes = {c.mode for c in scenario.channels}
+    skip = {m for m, mode in (("service_level_realtime", "realtime"), ("asa_seconds_realtime", "realtime"),
+                              ("service_level_async", "async")) if mode not in modes}
+    kpis = [Kpi("overall", "", m) for m in OVERALL_KPIS if m not in skip]
+    kpis += [
+        Kpi("channels", c.name, m)
+        for c in scenario.channels
+        for m in CHANNEL_KPIS
+        if not (m == "service_level" and c.target is None) and not (m == "abandon_rate" and c.mode == "async")
+    ]
     kpis += [Kpi("groups", g.name, m) for g in scenario.groups for m in GROUP_KPIS]
     return kpis
 
@@ -201,6 +223,7 @@ def compare(
         raise ValueError("compare needs a base and at least one variant")
     if replications < 2:
         raise ValueError("a paired comparison needs at least 2 replications")
+    scenarios = unique_names(scenarios)
     seeds = replication_seeds(seed, replications)
     tasks = [
         Task(scenario, s, i, keep_tickets=False, key=k)
@@ -218,5 +241,7 @@ def compare(
         collect(scenario, seed, [r for r in finished[k] if r.index in common]) for k, scenario in enumerate(scenarios)
     ]
     chosen = kpis or default_kpis(scenarios[0])
+    for kpi in chosen:  # a KPI unknown to the base is a mistake: say so instead of a column of blanks
+        results[0].values(kpi.scope, kpi.name, kpi.metric)
     table = comparison_table(results, chosen)
     return Comparison(results, chosen, table, seed, len(common) if interrupted else replications)

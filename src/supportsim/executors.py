@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
+
+
+class ExecutorError(RuntimeError):
+    """An executor cannot run: a malformed or unreachable Dask address."""
 
 
 class Executor(Protocol):
@@ -62,6 +67,8 @@ class DaskCluster:
     """
 
     def __init__(self, address: str = "local", workers: int | None = None):
+        if address != "local" and not re.fullmatch(r"(tcp|tls|ucx|inproc)://[^\s:/]+:\d+", address):
+            raise ExecutorError(f"--dask: '{address}' is neither 'local' nor a scheduler address like tcp://host:8786")
         self.address = address
         self.workers = workers
 
@@ -78,7 +85,10 @@ class DaskCluster:
             )
             client = Client(cluster)
         else:
-            client = Client(self.address)
+            try:
+                client = Client(self.address, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise ExecutorError(f"--dask: no Dask scheduler answers at {self.address} ({exc})") from None
         try:
             futures = client.map(fn, list(tasks), pure=False)
             for future in as_completed(futures):

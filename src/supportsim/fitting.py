@@ -218,10 +218,6 @@ def wilson(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
 # --- arrivals ------------------------------------------------------------------------------------
 
 
-def _day_index(log: ContactLog) -> NDArray[np.int64]:
-    return (log.arrival_minutes() // 1440).astype(np.int64)
-
-
 def period_weekdays(log: ContactLog) -> list[str]:
     """Weekday of each day of the log's period."""
     first = WEEKDAYS.index(log.start_weekday)

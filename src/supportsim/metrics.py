@@ -4,6 +4,17 @@ Only what happens in the measured window counts: tickets that *arrived* at time 
 (after the warm-up), and time-weighted quantities over ``[0, horizon end)``. Ticket
 metrics per interval are attributed to the interval in which the ticket arrived.
 
+The interval table (:func:`interval_frame`) has, per interval, rows for each channel, each
+category and ``overall`` (name ``all``) with every ticket metric below but the resolution
+percentiles, counting the tickets that arrived in the interval: so the counts of the
+category rows and of the channel rows each add up to the overall row, and summed over the
+intervals to the whole-horizon totals. A ratio whose denominator is 0 in an interval is
+NaN. Channel rows add ``mean_waiting`` / ``max_waiting`` during the interval; the overall
+row adds ``service_level_realtime``, ``service_level_async``, ``asa_seconds_realtime`` and
+``mean_waiting`` (tickets waiting in any queue); skill rows have ``mean_waiting`` /
+``max_waiting`` of the skill's queue; group rows ``headcount``, ``staffed``, ``busy``,
+``utilization``, ``occupancy`` and ``served`` for the interval.
+
 Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshold,
 ``answer_within_seconds`` or ``respond_within_hours``):
 
@@ -28,12 +39,12 @@ Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshol
 - ``resolved``: tickets resolved by a human. ``open_at_end``: still in the system at the end.
 - ``escalation_rate``: answered tickets escalated at least once ÷ answered.
   ``escalation_rate_tier{j}``: tickets that went on to escalation tier ``j`` ÷ tickets that
-  finished tier ``j - 1``.
+  finished tier ``j - 1`` (went on, or were resolved there).
 - ``deflection_rate``: deflected ÷ offered. ``reopen_rate``: resolved tickets that come back
   as a follow-up ÷ resolved (a follow-up due after the horizon still counts).
 - Overall only: ``service_level_realtime`` / ``service_level_async`` and
   ``asa_seconds_realtime`` pool the realtime / async channels; ``total_cost`` = agent cost +
-  bot cost; ``in_system_at_end``: tickets still open when the horizon ends. A channel
+  bot cost; ``in_system_at_end``: tickets still open when the horizon ends, warm-up arrivals included. A channel
   without a target has no ``service_level`` (NaN).
 - Groups: ``headcount`` (mean rostered people, breaks included), ``headcount_peak`` (most
   people rostered at once), ``staffed`` (mean agents
@@ -67,34 +78,56 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole else math.nan
 
 
+def _ratio(part: NDArray[np.float64], whole: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``part / whole`` elementwise, NaN where ``whole`` is 0."""
+    out: NDArray[np.float64] = np.full(np.shape(part), math.nan)
+    np.divide(part, whole, out=out, where=whole != 0)
+    return out
+
+
+def counter_metrics(counts: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+    """Ticket metrics from summed counters, by the definitions above: ``counts[X]`` is counter
+    ``X`` of :data:`supportsim.records.COUNTERS`, a number (whole horizon) or an array (one
+    value per interval). Everything but the resolution-time percentiles, which need the times.
+    """
+    answered = counts[R.ANSWERED]
+    return {
+        "offered": counts[R.OFFERED],
+        "queued": counts[R.QUEUED],
+        "answered": answered,
+        "abandoned": counts[R.ABANDONED_N],
+        "deflected": counts[R.DEFLECTED_N],
+        "bot_abandoned": counts[R.BOT_ABANDONED_N],
+        "resolved": counts[R.RESOLVED_N],
+        "open_at_end": counts[R.OPEN_N],
+        "service_level": _ratio(counts[R.WITHIN], counts[R.KNOWN]),
+        "service_level_answered": _ratio(counts[R.WITHIN], counts[R.ANSWERED_T]),
+        "asa_seconds": _ratio(counts[R.WAIT_SUM], answered),
+        "abandon_rate": _ratio(counts[R.ABANDONED_N], answered + counts[R.ABANDONED_N]),
+        "first_response_minutes": _ratio(counts[R.FIRST_RESPONSE_SUM], answered) / 60.0,
+        "resolution_minutes": _ratio(counts[R.RESOLUTION_SUM], counts[R.RESOLVED_N] + counts[R.DEFLECTED_N]),
+        "escalation_rate": _ratio(counts[R.ESCALATED], answered),
+        "deflection_rate": _ratio(counts[R.DEFLECTED_N], counts[R.OFFERED]),
+        "reopen_rate": _ratio(counts[R.REOPENED], counts[R.RESOLVED_N]),
+    }
+
+
 def cell_metrics(cell: list[float], resolution_minutes: NDArray[np.float32]) -> Metrics:
     """Ticket metrics from summed counters (see :data:`supportsim.records.COUNTERS`) and the
     resolution times of the same tickets, by the definitions above.
     """
-    answered = cell[R.ANSWERED]
-    closed = cell[R.RESOLVED_N] + cell[R.DEFLECTED_N]
+    metrics: Metrics = {}
     has_times = resolution_minutes.size > 0
-    return {
-        "offered": cell[R.OFFERED],
-        "queued": cell[R.QUEUED],
-        "answered": answered,
-        "abandoned": cell[R.ABANDONED_N],
-        "deflected": cell[R.DEFLECTED_N],
-        "bot_abandoned": cell[R.BOT_ABANDONED_N],
-        "resolved": cell[R.RESOLVED_N],
-        "open_at_end": cell[R.OPEN_N],
-        "service_level": _share(cell[R.WITHIN], cell[R.KNOWN]),
-        "service_level_answered": _share(cell[R.WITHIN], cell[R.ANSWERED_T]),
-        "asa_seconds": _share(cell[R.WAIT_SUM], answered),
-        "abandon_rate": _share(cell[R.ABANDONED_N], answered + cell[R.ABANDONED_N]),
-        "first_response_minutes": _share(cell[R.FIRST_RESPONSE_SUM], answered) / 60.0,
-        "resolution_minutes": _share(cell[R.RESOLUTION_SUM], closed),
-        "resolution_minutes_p50": float(np.percentile(resolution_minutes, 50)) if has_times else math.nan,
-        "resolution_minutes_p90": float(np.percentile(resolution_minutes, 90)) if has_times else math.nan,
-        "escalation_rate": _share(cell[R.ESCALATED], answered),
-        "deflection_rate": _share(cell[R.DEFLECTED_N], cell[R.OFFERED]),
-        "reopen_rate": _share(cell[R.REOPENED], cell[R.RESOLVED_N]),
-    }
+    for name, value in counter_metrics(np.array(cell, dtype=float)).items():
+        metrics[name] = float(value)
+        if name == "resolution_minutes":
+            metrics["resolution_minutes_p50"] = (
+                float(np.percentile(resolution_minutes, 50)) if has_times else math.nan
+            )
+            metrics["resolution_minutes_p90"] = (
+                float(np.percentile(resolution_minutes, 90)) if has_times else math.nan
+            )
+    return metrics
 
 
 def _pooled(log: TicketLog, pairs: list[tuple[int, int]]) -> Metrics:
@@ -173,51 +206,68 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
 
 
 def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFrame:
-    """One row per measured interval and scope (channel, skill, group) with that interval's metrics."""
+    """One row per measured interval and scope (channel, category, overall, skill, group)
+    with that interval's metrics; ticket metrics count the tickets that arrived in the interval.
+    """
     interval_s = scenario.horizon.interval_minutes * 60.0
-    base = _interval_index(scenario)
-    frames = []
+    counts = output.log.interval_counts()  # [channel, category, counter, interval]
+    by_channel, by_category = counts.sum(axis=1), counts.sum(axis=0)
+    blocks: list[tuple[str, str, dict[str, NDArray[np.float64]]]] = []
     for c, channel in enumerate(scenario.channels):
-        offered, answered, abandoned, within, known, wait_sum = (np.array(v) for v in output.log.by_interval[c])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frames.append(
-                base.assign(
-                    scope="channel",
-                    name=channel.name,
-                    offered=offered,
-                    answered=answered,
-                    abandoned=abandoned,
-                    service_level=within / known if channel.target is not None else np.nan,
-                    asa_seconds=wait_sum / answered,
-                    mean_waiting=output.waiting_by_channel[c].interval_means,
-                    max_waiting=output.waiting_by_channel[c].interval_maxima,
-                )
-            )
+        waiting = output.waiting_by_channel[c]
+        columns = counter_metrics(by_channel[c])
+        columns |= {"mean_waiting": waiting.interval_means, "max_waiting": waiting.interval_maxima}
+        blocks.append(("channel", channel.name, columns))
+    for k, category in enumerate(scenario.categories):
+        blocks.append(("category", category.name, counter_metrics(by_category[k])))
+    realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
+    background = [c for c in range(len(scenario.channels)) if c not in realtime]
+    live = counter_metrics(by_channel[realtime].sum(axis=0))
+    overall = counter_metrics(by_channel.sum(axis=0))
+    overall |= {
+        "service_level_realtime": live["service_level"],
+        "asa_seconds_realtime": live["asa_seconds"],
+        "service_level_async": counter_metrics(by_channel[background].sum(axis=0))["service_level"],
+        "mean_waiting": np.sum([level.interval_means for level in output.waiting_by_skill], axis=0),
+    }
+    blocks.append(("overall", "all", overall))
     for s, skill in enumerate(output.skills):
-        frames.append(
-            base.assign(
-                scope="skill",
-                name=skill,
-                mean_waiting=output.waiting_by_skill[s].interval_means,
-                max_waiting=output.waiting_by_skill[s].interval_maxima,
-            )
-        )
+        level = output.waiting_by_skill[s]
+        blocks.append(("skill", skill, {"mean_waiting": level.interval_means, "max_waiting": level.interval_maxima}))
     for g, group in enumerate(scenario.groups):
         staffed = output.staffed[g].interval_areas
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frames.append(
-                base.assign(
-                    scope="group",
-                    name=group.name,
-                    headcount=output.rostered_seconds[g] / interval_s,
-                    staffed=staffed / interval_s,
-                    busy=output.busy[g].interval_means,
-                    utilization=output.busy[g].interval_areas / staffed,
-                    occupancy=output.occupied[g].interval_areas / staffed,
-                    served=output.served[g].astype(float),
-                )
+        blocks.append(
+            (
+                "group",
+                group.name,
+                {
+                    "headcount": output.rostered_seconds[g] / interval_s,
+                    "staffed": staffed / interval_s,
+                    "busy": output.busy[g].interval_means,
+                    "utilization": _ratio(output.busy[g].interval_areas, staffed),
+                    "occupancy": _ratio(output.occupied[g].interval_areas, staffed),
+                    "served": output.served[g].astype(float),
+                },
             )
-    return pd.concat(frames, ignore_index=True)
+        )
+    return _stack(_interval_index(scenario), blocks)
+
+
+def _stack(base: pd.DataFrame, blocks: list[tuple[str, str, dict[str, NDArray[np.float64]]]]) -> pd.DataFrame:
+    """The blocks' rows one under the other, each block ``base`` plus its scope, name and
+    columns; a column a block lacks is NaN there (like ``pd.concat``, built in one go).
+    """
+    n = len(base)
+    names = list(dict.fromkeys(name for _, _, columns in blocks for name in columns))
+    data: dict[str, object] = {column: np.tile(base[column].to_numpy(), len(blocks)) for column in base.columns}
+    data["scope"] = np.repeat(np.array([scope for scope, _, _ in blocks], dtype=object), n)
+    data["name"] = np.repeat(np.array([name for _, name, _ in blocks], dtype=object), n)
+    nan = np.full(n, math.nan)
+    for name in names:
+        data[name] = np.concatenate(
+            [np.broadcast_to(np.asarray(columns.get(name, nan), dtype=float), n) for _, _, columns in blocks]
+        )
+    return pd.DataFrame(data)
 
 
 def _interval_index(scenario: Scenario) -> pd.DataFrame:

@@ -2,10 +2,11 @@
 
 The engine hands every ticket to :meth:`TicketLog.record` once, when its fate is final
 (resolved, deflected, abandoned) or when the horizon ends (still open), and then forgets
-it. The log adds the ticket to counters per (channel, category) and per (channel, arrival
-interval), and keeps its resolution time as a float32 for exact percentiles, so memory
-grows by 4 bytes per resolved ticket however long the run. With ``keep_rows`` it also
-keeps one row per ticket for the per-ticket table.
+it. The log adds the ticket to counters per (channel, category) for the whole horizon and
+per (channel, category, arrival interval) for the interval table, and keeps its resolution
+time as a float32 for exact percentiles, so memory grows by 4 bytes per resolved ticket
+however long the run. With ``keep_rows`` it also keeps one row per ticket for the
+per-ticket table.
 
 Only tickets that arrived in the measured window (time >= 0) count in the statistics.
 """
@@ -62,8 +63,10 @@ COUNTERS = (
     REOPENED,
 ) = range(len(COUNTERS))
 
-# counters kept per (channel, arrival interval)
+# the per-channel view :attr:`TicketLog.by_interval` gives of the per-interval counters
+# (which are the COUNTERS, kept per channel, category and arrival interval)
 INTERVAL_COUNTERS = ("offered", "answered", "abandoned", "answered_within", "target_known", "wait_sum")
+_CHANNEL_VIEW = [OFFERED, ANSWERED, ABANDONED_N, WITHIN, KNOWN, WAIT_SUM]
 
 ROW_FIELDS = (
     "id",
@@ -107,7 +110,11 @@ class TicketLog:
         self.cells = [[[0.0] * len(COUNTERS) for _ in range(categories)] for _ in range(channels)]
         self.went_on = [[[0] * (t + 1) for t in tiers] for _ in range(channels)]
         self.finished_before = [[[0] * (t + 1) for t in tiers] for _ in range(channels)]
-        self.by_interval = [[[0.0] * intervals for _ in INTERVAL_COUNTERS] for _ in range(channels)]
+        # [channel][category][counter][interval]; slot ``intervals`` takes any arrival past the
+        # horizon's end (none arrive there) so the hot path needs no bounds test
+        self.interval_cells = [
+            [[[0.0] * (intervals + 1) for _ in COUNTERS] for _ in range(categories)] for _ in range(channels)
+        ]
         self.resolution_minutes = [[array("f") for _ in range(categories)] for _ in range(channels)]
         self.rows: list[tuple[Any, ...]] | None = [] if keep_rows else None
         self.waiting_at_end: list[bool] = []
@@ -121,6 +128,11 @@ class TicketLog:
             return
         c, k = ticket.channel, ticket.category
         cell = self.cells[c][k]
+        # the same counters for the ticket's arrival interval: by[X][i]
+        by = self.interval_cells[c][k]
+        i = int(ticket.arrival // self.interval_seconds)
+        if i > self.intervals:
+            i = self.intervals
         outcome = ticket.outcome
         threshold = self.thresholds[c]
         answered = ticket.responded_at == ticket.responded_at  # not NaN
@@ -133,36 +145,53 @@ class TicketLog:
         )
         known = known and threshold == threshold
         cell[OFFERED] += 1
+        by[OFFERED][i] += 1
         if ticket.queued_at == ticket.queued_at:
             cell[QUEUED] += 1
+            by[QUEUED][i] += 1
         if answered:
+            first_response = ticket.responded_at - ticket.arrival
             cell[ANSWERED] += 1
             cell[WAIT_SUM] += wait
-            cell[FIRST_RESPONSE_SUM] += ticket.responded_at - ticket.arrival
+            cell[FIRST_RESPONSE_SUM] += first_response
+            by[ANSWERED][i] += 1
+            by[WAIT_SUM][i] += wait
+            by[FIRST_RESPONSE_SUM][i] += first_response
             if threshold == threshold:
                 cell[ANSWERED_T] += 1
+                by[ANSWERED_T][i] += 1
             if ticket.escalations:
                 cell[ESCALATED] += 1
+                by[ESCALATED][i] += 1
         if within:
             cell[WITHIN] += 1
+            by[WITHIN][i] += 1
         if known:
             cell[KNOWN] += 1
+            by[KNOWN][i] += 1
         if outcome in (RESOLVED, DEFLECTED):
             minutes = (ticket.resolved_at - ticket.arrival) / 60.0
             cell[RESOLUTION_SUM] += minutes
+            by[RESOLUTION_SUM][i] += minutes
             self.resolution_minutes[c][k].append(minutes)
             if outcome == RESOLVED:
                 cell[RESOLVED_N] += 1
+                by[RESOLVED_N][i] += 1
                 if ticket.will_follow_up:
                     cell[REOPENED] += 1
+                    by[REOPENED][i] += 1
             else:
                 cell[DEFLECTED_N] += 1
+                by[DEFLECTED_N][i] += 1
         elif outcome == ABANDONED:
             cell[ABANDONED_N] += 1
+            by[ABANDONED_N][i] += 1
         elif outcome == BOT_ABANDONED:
             cell[BOT_ABANDONED_N] += 1
+            by[BOT_ABANDONED_N][i] += 1
         else:
             cell[OPEN_N] += 1
+            by[OPEN_N][i] += 1
         escalations = ticket.escalations
         went_on, finished_before = self.went_on[c][k], self.finished_before[c][k]
         for j in range(1, len(went_on)):
@@ -171,19 +200,19 @@ class TicketLog:
                 finished_before[j] += 1
             elif outcome == RESOLVED and escalations == j - 1:
                 finished_before[j] += 1
-        i = int(ticket.arrival // self.interval_seconds)
-        if i < self.intervals:
-            columns = self.by_interval[c]
-            columns[0][i] += 1
-            if answered:
-                columns[1][i] += 1
-                columns[5][i] += wait
-            if outcome == ABANDONED:
-                columns[2][i] += 1
-            if within:
-                columns[3][i] += 1
-            if known:
-                columns[4][i] += 1
+
+    def interval_counts(self) -> NDArray[np.float64]:
+        """The per-interval counters as an array ``[channel, category, counter, interval]``
+        (counters in the order of :data:`COUNTERS`, measured intervals only).
+        """
+        return np.array(self.interval_cells, dtype=float)[..., : self.intervals]
+
+    @property
+    def by_interval(self) -> NDArray[np.float64]:
+        """Per channel, the :data:`INTERVAL_COUNTERS` per arrival interval: ``[channel, counter,
+        interval]``, summed over categories.
+        """
+        return np.asarray(self.interval_counts().sum(axis=1)[:, _CHANNEL_VIEW, :], dtype=np.float64)
 
     def columns(self, end: float) -> dict[str, NDArray[Any]]:
         """The kept rows as columns (empty arrays without ``keep_rows``)."""

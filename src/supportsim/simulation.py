@@ -61,6 +61,14 @@ class SimulationResult:
     def values(self, scope: str, name: str, metric: str) -> np.ndarray:
         """The metric's value in each replication (NaN where undefined)."""
         key = "all" if scope == "overall" else name
+        if scope not in ("overall", "channels", "categories", "groups"):
+            raise ValueError(f"unknown scope '{scope}': overall, channels, categories or groups")
+        if scope != "overall" and name not in self.summary[scope]:
+            known = ", ".join(self.summary[scope])
+            raise ValueError(f"no {scope} named '{name}' in scenario '{self.scenario.name}' (it has {known})")
+        if self.per_replication and all(metric not in r[scope][key] for r in self.per_replication):
+            known = ", ".join(sorted(self.per_replication[0][scope][key]))
+            raise ValueError(f"no metric '{metric}' for {scope} {name or ''}: choose one of {known}")
         return np.array([r[scope][key].get(metric, math.nan) for r in self.per_replication], dtype=float)
 
 
@@ -151,7 +159,9 @@ def run_tasks(
     """Run ``tasks`` on the chosen executor; returns the finished ones and whether the run was
     interrupted (Ctrl-C), in which case the replications finished so far are kept.
     """
-    executor = InProcess() if len(tasks) == 1 else make_executor(workers, dask)
+    executor = make_executor(workers, dask)  # built (and its address checked) even for one task
+    if len(tasks) == 1:
+        executor = InProcess()
     done: list[tuple[int, Replication]] = []
     try:
         for finished in executor.run(run_task, tasks):
