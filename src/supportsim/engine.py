@@ -492,9 +492,9 @@ class _Simulation:
         k: int = event._value
         c, i = self._arrival_channels[k], self._arrival_index[k]
         draws = self.draws[c]
-        self._arrive(self._new_ticket(c, draws, i, self.env.now), draws, i)
+        self._arrive(self._new_ticket(c, draws, i, self.env._now), draws, i)
         if k + 1 < len(self._arrival_times):
-            self._after(self._arrival_times[k + 1] - self.env.now, self._arrival, k + 1)
+            self._after(self._arrival_times[k + 1] - self.env._now, self._arrival, k + 1)
 
     def _new_ticket(self, channel: int, draws: _DrawRows, i: int, now: float) -> Ticket:
         ticket = Ticket()
@@ -542,14 +542,13 @@ class _Simulation:
 
     def _enqueue(self, ticket: Ticket) -> None:
         """The ticket joins the human queue of its current stage, or is served at once."""
-        now = self.env.now
+        now = self.env._now
         skill = self.stage_skills[ticket.category][ticket.stage]
         ticket.skill = skill
         ticket.state = WAITING
         ticket.visit += 1
         if ticket.stage == 0:
             ticket.queued_at = now
-        ticket.klass = self._klass(ticket.stage == 0 and self.realtime[ticket.channel], ticket.priority)
         ticket.joined = now
         routes = self.routes[skill]
         for g, delay in routes:
@@ -558,6 +557,7 @@ class _Simulation:
                 if agent is not None:
                     self._start(ticket, agent)
                     return
+        ticket.klass = self._klass(ticket.stage == 0 and self.realtime[ticket.channel], ticket.priority)
         self.queues[(skill, ticket.channel, ticket.klass)].append((ticket, ticket.visit))
         if ticket.stage == 0:
             self.waiting_by_channel[ticket.channel].add(now, 1)
@@ -591,7 +591,7 @@ class _Simulation:
     def _patience_out(self, event: _Call) -> None:
         ticket, visit = event._value
         if ticket.state == WAITING and ticket.visit == visit:
-            now = self.env.now
+            now = self.env._now
             self._leave_queue(ticket, now)
             ticket.first_wait = now - ticket.queued_at
             ticket.total_wait += ticket.first_wait
@@ -602,18 +602,18 @@ class _Simulation:
         if ticket.state == WAITING and ticket.visit == visit:
             agent = self._take_agent(self.groups[g], ticket.channel)
             if agent is not None:
-                self._leave_queue(ticket, self.env.now)
+                self._leave_queue(ticket, self.env._now)
                 self._start(ticket, agent)
 
     def _start(self, ticket: Ticket, agent: Agent) -> None:
         """Agent ``agent`` starts work on ``ticket`` now."""
-        now = self.env.now
+        now = self.env._now
         channel = ticket.channel
         wait = now - ticket.joined
         ticket.total_wait += wait
         ticket.state = SERVING
         ticket.agent = agent
-        if ticket.stage == 0 and math.isnan(ticket.responded_at):
+        if ticket.stage == 0 and ticket.responded_at != ticket.responded_at:  # NaN: not answered yet
             ticket.responded_at = now
             ticket.first_wait = wait
             ticket.first_group = agent.group
@@ -643,7 +643,7 @@ class _Simulation:
         agent = ticket.agent
         assert agent is not None
         ticket.agent = None
-        now = self.env.now
+        now = self.env._now
         group = self.groups[agent.group]
         agent.count -= 1
         self.busy[agent.group].add(now, -1.0 / self.concurrency[ticket.channel])
@@ -673,7 +673,7 @@ class _Simulation:
     def _agent_free(self, agent: Agent) -> None:
         """``agent`` has room for work: serve waiting tickets, or go idle or off duty."""
         group = self.groups[agent.group]
-        now = self.env.now
+        now = self.env._now
         if agent.leaving:
             if agent.count == 0:
                 agent.leaving = False
@@ -714,7 +714,7 @@ class _Simulation:
 
     def _finish(self, ticket: Ticket, outcome: int) -> None:
         """The ticket's fate is final: record it and forget it (a follow-up keeps a reference)."""
-        now = self.env.now
+        now = self.env._now
         ticket.state = DONE
         ticket.outcome = outcome
         ticket.resolved_at = now
@@ -730,7 +730,7 @@ class _Simulation:
         assert follow_up is not None
         c = self.channel_index[follow_up.channel]
         draws, i = self._follow_up_draws(c, parent.category)
-        ticket = self._new_ticket(c, draws, i, self.env.now)
+        ticket = self._new_ticket(c, draws, i, self.env._now)
         ticket.parent = parent.id
         ticket.vip = parent.vip
         ticket.priority = self.priorities.vip if parent.vip else 0
@@ -768,7 +768,7 @@ class _Simulation:
     def _set_available(self, g: int, count: int) -> None:
         """Bring the number of agents of group ``g`` taking contacts to ``count``."""
         group = self.groups[g]
-        now = self.env.now
+        now = self.env._now
         working = [a for a in group.on_duty if not a.leaving]
         change = count - len(working)
         if change > 0:
@@ -832,9 +832,9 @@ class _Simulation:
         self._arrival_channels = np.concatenate(all_channels)[order].tolist()
         self._arrival_index = np.concatenate(all_index)[order].tolist()
         if self._arrival_times:
-            self._after(self._arrival_times[0] - self.env.now, self._arrival, 0)
+            self._after(self._arrival_times[0] - self.env._now, self._arrival, 0)
         if end < self.end_s:
-            self._after(end - self.env.now, self._day, day + 1)
+            self._after(end - self.env._now, self._day, day + 1)
 
     def run(self) -> ReplicationOutput:
         scenario = self.scenario

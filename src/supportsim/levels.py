@@ -29,8 +29,26 @@ class Level:
             self._max[0] = value
 
     def add(self, now: float, delta: float) -> None:
-        """Change the quantity by ``delta`` at time ``now`` (seconds, non-decreasing)."""
-        self.set(now, self.value + delta)
+        """Change the quantity by ``delta`` at time ``now`` (seconds, non-decreasing).
+
+        The body of :meth:`set`, inlined: this is called several times per ticket.
+        """
+        value = self.value + delta
+        k = self._k
+        if now < 0.0:
+            self.value = value
+            if self._intervals:
+                self._max[0] = value
+            return
+        if now >= self._next:
+            self._advance(now)
+            k = self._k
+        elif now > self._last:
+            self._area[k] += self.value * (now - self._last)
+            self._last = now
+        self.value = value
+        if k < self._intervals and value > self._max[k]:
+            self._max[k] = value
 
     def set(self, now: float, value: float) -> None:
         """Set the quantity to ``value`` at time ``now`` (seconds, non-decreasing)."""

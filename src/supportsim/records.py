@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from functools import cached_property
 from operator import attrgetter
 from typing import Any
 
@@ -107,13 +108,13 @@ class TicketLog:
         self.thresholds = thresholds  # seconds per channel; nan without a target
         self.interval_seconds = interval_seconds
         self.intervals = intervals
-        self.cells = [[[0.0] * len(COUNTERS) for _ in range(categories)] for _ in range(channels)]
         self.went_on = [[[0] * (t + 1) for t in tiers] for _ in range(channels)]
         self.finished_before = [[[0] * (t + 1) for t in tiers] for _ in range(channels)]
-        # [channel][category][counter][interval]; slot ``intervals`` takes any arrival past the
-        # horizon's end (none arrive there) so the hot path needs no bounds test
+        # [channel][category][interval][counter]: one row of counters per arrival interval, the
+        # only copy (horizon totals are their sums); row ``intervals`` takes an arrival at the
+        # horizon's very end, so the hot path needs no bounds test
         self.interval_cells = [
-            [[[0.0] * (intervals + 1) for _ in COUNTERS] for _ in range(categories)] for _ in range(channels)
+            [[[0.0] * len(COUNTERS) for _ in range(intervals + 1)] for _ in range(categories)] for _ in range(channels)
         ]
         self.resolution_minutes = [[array("f") for _ in range(categories)] for _ in range(channels)]
         self.rows: list[tuple[Any, ...]] | None = [] if keep_rows else None
@@ -127,12 +128,8 @@ class TicketLog:
         if ticket.arrival < 0:
             return
         c, k = ticket.channel, ticket.category
-        cell = self.cells[c][k]
-        # the same counters for the ticket's arrival interval: by[X][i]
-        by = self.interval_cells[c][k]
         i = int(ticket.arrival // self.interval_seconds)
-        if i > self.intervals:
-            i = self.intervals
+        cell = self.interval_cells[c][k][i if i < self.intervals else self.intervals]
         outcome = ticket.outcome
         threshold = self.thresholds[c]
         answered = ticket.responded_at == ticket.responded_at  # not NaN
@@ -145,53 +142,36 @@ class TicketLog:
         )
         known = known and threshold == threshold
         cell[OFFERED] += 1
-        by[OFFERED][i] += 1
         if ticket.queued_at == ticket.queued_at:
             cell[QUEUED] += 1
-            by[QUEUED][i] += 1
         if answered:
-            first_response = ticket.responded_at - ticket.arrival
             cell[ANSWERED] += 1
             cell[WAIT_SUM] += wait
-            cell[FIRST_RESPONSE_SUM] += first_response
-            by[ANSWERED][i] += 1
-            by[WAIT_SUM][i] += wait
-            by[FIRST_RESPONSE_SUM][i] += first_response
+            cell[FIRST_RESPONSE_SUM] += ticket.responded_at - ticket.arrival
             if threshold == threshold:
                 cell[ANSWERED_T] += 1
-                by[ANSWERED_T][i] += 1
             if ticket.escalations:
                 cell[ESCALATED] += 1
-                by[ESCALATED][i] += 1
         if within:
             cell[WITHIN] += 1
-            by[WITHIN][i] += 1
         if known:
             cell[KNOWN] += 1
-            by[KNOWN][i] += 1
         if outcome in (RESOLVED, DEFLECTED):
             minutes = (ticket.resolved_at - ticket.arrival) / 60.0
             cell[RESOLUTION_SUM] += minutes
-            by[RESOLUTION_SUM][i] += minutes
             self.resolution_minutes[c][k].append(minutes)
             if outcome == RESOLVED:
                 cell[RESOLVED_N] += 1
-                by[RESOLVED_N][i] += 1
                 if ticket.will_follow_up:
                     cell[REOPENED] += 1
-                    by[REOPENED][i] += 1
             else:
                 cell[DEFLECTED_N] += 1
-                by[DEFLECTED_N][i] += 1
         elif outcome == ABANDONED:
             cell[ABANDONED_N] += 1
-            by[ABANDONED_N][i] += 1
         elif outcome == BOT_ABANDONED:
             cell[BOT_ABANDONED_N] += 1
-            by[BOT_ABANDONED_N][i] += 1
         else:
             cell[OPEN_N] += 1
-            by[OPEN_N][i] += 1
         escalations = ticket.escalations
         went_on, finished_before = self.went_on[c][k], self.finished_before[c][k]
         for j in range(1, len(went_on)):
@@ -205,7 +185,17 @@ class TicketLog:
         """The per-interval counters as an array ``[channel, category, counter, interval]``
         (counters in the order of :data:`COUNTERS`, measured intervals only).
         """
-        return np.array(self.interval_cells, dtype=float)[..., : self.intervals]
+        return np.array(self.interval_cells, dtype=float)[:, :, : self.intervals, :].transpose(0, 1, 3, 2)
+
+    @cached_property
+    def cells(self) -> list[list[list[float]]]:
+        """Horizon totals ``[channel][category][counter]``: the interval rows summed (read once
+        the run is over: the sums are kept).
+        """
+        return [
+            [[sum(column) for column in zip(*rows, strict=True)] for rows in by_category]
+            for by_category in self.interval_cells
+        ]
 
     @property
     def by_interval(self) -> NDArray[np.float64]:
