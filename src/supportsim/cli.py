@@ -252,10 +252,13 @@ def run(
         typer.echo("--kpi chooses the KPIs of --precision: give --precision too", err=True)
         raise typer.Exit(2)
     check_output(out)
+    if parquet:
+        _require_pyarrow()
     with running(), progress_bar(f"Simulating {scenario.name}") as update:
         if precision is None:
             result = simulate(
-                scenario, seed=seed, replications=replications, workers=workers, dask=dask, progress=update
+                scenario, seed=seed, replications=replications, workers=workers, dask=dask, progress=update,
+                keep_tickets=out is not None,  # the per-ticket table is only written, never printed
             )
         else:
             watched = [(k.scope, k.name, k.metric) for k in kpis] if kpis else None
@@ -269,11 +272,10 @@ def run(
                 workers=workers,
                 dask=dask,
                 progress=update,
+                keep_tickets=out is not None,
             )
     _print_report(result)
     if out is not None:
-        if parquet:
-            _require_pyarrow()
         write_outputs(result, out, parquet=parquet)
         console.print(f"Wrote {out}/summary.json, intervals and tickets.")
 
