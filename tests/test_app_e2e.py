@@ -121,6 +121,11 @@ def test_scenarios_page(page: sync_api.Page, server: str) -> None:
     _open(page, server, "")
     sync_api.expect(page.get_by_role("heading", name="Scenarios")).to_be_visible(timeout=30_000)
     sync_api.expect(page.get_by_text("Save as variant")).to_be_visible(timeout=30_000)
+    # the editor's numbers are drawn: a manager sees the phone volume, not placeholders
+    volume = page.get_by_role("spinbutton", name="contacts per day").first
+    sync_api.expect(volume).to_be_visible(timeout=30_000)
+    assert float(volume.input_value()) > 0
+    _wait_idle(page)
     page.screenshot(path=str(ARTIFACTS / "1_scenarios.png"), full_page=True)
 
 
