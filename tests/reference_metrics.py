@@ -24,16 +24,6 @@ def _share(part: int | np.integer[Any], whole: int | np.integer[Any]) -> float:
     return float(part) / float(whole) if whole else math.nan
 
 
-def _threshold_seconds(channel: Any) -> float:
-    target = channel.target
-    if target is None:
-        return math.nan
-    if target.answer_within_seconds is not None:
-        return target.answer_within_seconds
-    assert target.respond_within_hours is not None
-    return target.respond_within_hours * 3600.0
-
-
 def ticket_metrics(t: dict[str, NDArray[Any]], threshold: NDArray[np.float64]) -> Metrics:
     """Ticket-based metrics of a set of tickets; ``threshold`` is each ticket's target in seconds."""
     outcome = t["outcome"]

@@ -121,12 +121,7 @@ def test_waits_are_never_negative_and_tickets_are_conserved(
 
 def _thresholds(scenario: Scenario) -> dict[str, float]:
     """Each channel's target threshold in seconds (NaN without a target)."""
-    return {
-        c.name: (c.target.answer_within_seconds or (c.target.respond_within_hours or 0) * 3600)
-        if c.target
-        else math.nan
-        for c in scenario.channels
-    }
+    return {c.name: c.target_seconds for c in scenario.channels}
 
 
 def _two_days(name: str) -> Scenario:

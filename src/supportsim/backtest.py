@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ from supportsim.engine import ArrivalTrace
 from supportsim.fitting import infer_staffing, period_weekdays
 from supportsim.loader import scenario_from_dict
 from supportsim.logs import ContactLog
+from supportsim.reports import json_ready, staged_output
 from supportsim.scenario import WEEKDAYS, Scenario
 from supportsim.simulation import simulate
 
@@ -66,29 +65,10 @@ class BacktestResult:
 
     def write(self, out: Path) -> None:
         """Write ``backtest.csv``, ``summary.json`` and plots into ``out``, all or nothing."""
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-        try:
+        with staged_output(out) as staging:
             self.intervals.to_csv(staging / "backtest.csv", index=False)
-            (staging / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2) + "\n")
+            (staging / "summary.json").write_text(json.dumps(json_ready(self.summary), indent=2) + "\n")
             write_plots(self, staging)
-            out.mkdir(exist_ok=True)
-            for item in staging.iterdir():
-                item.replace(out / item.name)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if not math.isfinite(float(value)) else float(value)
-    return value
 
 
 # --- the replayed scenario -----------------------------------------------------------------------
@@ -296,7 +276,7 @@ def backtest(
         workers=workers,
         keep_tickets=True,  # the KPIs are tabulated from the simulated tickets
     )
-    thresholds = {c.name: _threshold(c) for c in replayed.channels}
+    thresholds = {c.name: c.target_seconds for c in replayed.channels}
     observed_table = _observed_table(log, horizon.interval_minutes)
     simulated_table = _simulated_table(result.tickets, observed_table, replications)
 
@@ -386,15 +366,6 @@ def backtest(
         "warnings": warnings + list(result.warnings),
     }
     return BacktestResult(table, summary, replayed, by_time)
-
-
-def _threshold(channel: Any) -> float:
-    target = channel.target
-    if target is None:
-        return math.nan
-    if target.answer_within_seconds is not None:
-        return float(target.answer_within_seconds)
-    return float(target.respond_within_hours) * 3600.0
 
 
 def _noise(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ from rich.table import Table
 from supportsim.comparison import Comparison, Kpi, compare
 from supportsim.executors import ExecutorError
 from supportsim.loader import ScenarioError, load_scenario
-from supportsim.reports import json_ready, write_comparison
+from supportsim.reports import json_ready, staged_output, write_comparison
 from supportsim.scenario import Scenario
 from supportsim.simulation import SimulationResult, simulate, simulate_to_precision
 
@@ -148,22 +147,6 @@ def running() -> Iterator[None]:
     except (ValueError, ExecutorError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-
-
-@contextmanager
-def staged_output(out: Path) -> Iterator[Path]:
-    """A temporary folder beside ``out`` whose files are moved into ``out`` only once all of
-    them are written, so a failure never leaves a half-written output folder.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        yield staging
-        out.mkdir(exist_ok=True)
-        for item in staging.iterdir():
-            item.replace(out / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_outputs(result: SimulationResult, out: Path, *, parquet: bool = False) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import os
 import shlex
-import shutil
 import tempfile
 import textwrap
 from enum import StrEnum
@@ -25,6 +24,7 @@ from supportsim.backtest import KPIS, BacktestError, backtest
 from supportsim.fitting import FitOptions, FitResult, fit, scenario_yaml, write_report
 from supportsim.loader import ScenarioError, load_scenario
 from supportsim.logs import ColumnMap, ContactLog, LogError, read_log
+from supportsim.reports import staged_output
 
 console = Console()
 
@@ -279,17 +279,9 @@ def fit_command(
 
 def _write_fit(result: FitResult, text: str, output: Path, report_dir: Path) -> None:
     """Write the report (staged beside its folder) and the scenario; all or nothing."""
-    parent = report_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{report_dir.name}-", dir=parent))
-    try:
+    with staged_output(report_dir) as staging:
         write_report(result, staging)
         _write_atomic(output, text)
-        report_dir.mkdir(parents=True, exist_ok=True)
-        for item in staging.iterdir():
-            item.replace(report_dir / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _print_problems(r: dict[str, Any]) -> None:

@@ -12,21 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from supportsim.analytic import erlang_table, required_agents
+from supportsim.reports import json_ready, staged_output
 
 console = Console()
-
-
-def json_ready(value: Any) -> Any:
-    """``value`` as plain JSON: NaN and infinities become None, numpy scalars Python ones."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def erlang_report(
@@ -126,7 +114,7 @@ def staff(
     scenario (their counts ignored) plus default options: starts at every interval within the
     group's opening hours, 4, 6 or 8 paid hours, one 30-minute break for 6 hours or more.
     """
-    from supportsim.cli import _load, check_output, staged_output  # the main CLI module imports this one last
+    from supportsim.cli import _load, check_output  # the main CLI module imports this one last
     from supportsim.staffing import plan
 
     scenario = _load(scenario_file)

@@ -420,21 +420,11 @@ class _Simulation:
         self.served = [[0] * horizon.intervals for _ in self.groups]
         self.open: dict[int, Ticket] = {}  # tickets in the system, by id
         self.next_id = 0
-        thresholds = [
-            math.nan
-            if c.target is None
-            else (
-                c.target.answer_within_seconds
-                if c.target.answer_within_seconds is not None
-                else (c.target.respond_within_hours or math.nan) * 3600.0
-            )
-            for c in self.channels
-        ]
         self.log = TicketLog(
             len(self.channels),
             len(self.categories),
             [len(c.escalation) for c in self.categories],
-            thresholds,
+            [c.target_seconds for c in self.channels],
             horizon.intervals,
             self.interval_s,
             keep_rows=keep_tickets,

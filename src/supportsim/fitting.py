@@ -45,6 +45,7 @@ from scipy import special, stats
 
 from supportsim.loader import scenario_from_dict, scenario_to_yaml
 from supportsim.logs import ContactLog
+from supportsim.reports import json_ready
 from supportsim.scenario import WEEKDAYS, Scenario
 
 FAMILIES = ("exponential", "lognormal", "gamma", "weibull")
@@ -1193,16 +1194,4 @@ def write_report(result: FitResult, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     figures = write_figures(result, folder)
     (folder / "fit_report.md").write_text(report_markdown(result, figures), encoding="utf-8")
-    (folder / "fit_report.json").write_text(json.dumps(_jsonable(result.report), indent=2) + "\n", encoding="utf-8")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if not math.isfinite(float(value)) else float(value)
-    return value
+    (folder / "fit_report.json").write_text(json.dumps(json_ready(result.report), indent=2) + "\n", encoding="utf-8")

@@ -31,11 +31,11 @@ class Level:
     def add(self, now: float, delta: float) -> None:
         """Change the quantity by ``delta`` at time ``now`` (seconds, non-decreasing).
 
-        The body of :meth:`set`, inlined: this is called several times per ticket.
+        Self-contained (no helper call): the engine calls it several times per ticket.
         """
         value = self.value + delta
         k = self._k
-        if now < 0.0:
+        if now < 0.0:  # warm-up: not measured; the value at time 0 starts interval 0
             self.value = value
             if self._intervals:
                 self._max[0] = value
@@ -52,21 +52,13 @@ class Level:
 
     def set(self, now: float, value: float) -> None:
         """Set the quantity to ``value`` at time ``now`` (seconds, non-decreasing)."""
-        k = self._k
+        self.add(now, 0.0)  # account for the time up to ``now`` at the old value
+        self.value = value
         if now < 0.0:  # warm-up: not measured; the value at time 0 starts interval 0
-            self.value = value
             if self._intervals:
                 self._max[0] = value
-            return
-        if now >= self._next:
-            self._advance(now)
-            k = self._k
-        elif now > self._last:
-            self._area[k] += self.value * (now - self._last)
-            self._last = now
-        self.value = value
-        if k < self._intervals and value > self._max[k]:
-            self._max[k] = value
+        elif self._k < self._intervals and value > self._max[self._k]:
+            self._max[self._k] = value
 
     def _advance(self, now: float) -> None:
         """Close every interval that ends by ``now``, then accumulate up to ``now``."""

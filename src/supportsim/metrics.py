@@ -66,7 +66,7 @@ from numpy.typing import NDArray
 
 from supportsim import records as R
 from supportsim.engine import ReplicationOutput
-from supportsim.profiles import weekday_of_day
+from supportsim.profiles import interval_labels
 from supportsim.records import DEFLECTED, OUTCOME_NAMES, RESOLVED, TicketLog
 from supportsim.scenario import Scenario
 
@@ -250,7 +250,7 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
                 },
             )
         )
-    return _stack(_interval_index(scenario), blocks)
+    return _stack(interval_labels(scenario.horizon), blocks)
 
 
 def _stack(base: pd.DataFrame, blocks: list[tuple[str, str, dict[str, NDArray[np.float64]]]]) -> pd.DataFrame:
@@ -268,21 +268,6 @@ def _stack(base: pd.DataFrame, blocks: list[tuple[str, str, dict[str, NDArray[np
             [np.broadcast_to(np.asarray(columns.get(name, nan), dtype=float), n) for _, _, columns in blocks]
         )
     return pd.DataFrame(data)
-
-
-def _interval_index(scenario: Scenario) -> pd.DataFrame:
-    horizon = scenario.horizon
-    k = np.arange(horizon.intervals)
-    per_day = horizon.intervals_per_day
-    minutes = (k % per_day) * horizon.interval_minutes
-    return pd.DataFrame(
-        {
-            "interval": k,
-            "day": k // per_day + 1,
-            "weekday": [weekday_of_day(horizon, int(d)) for d in k // per_day],
-            "time": [f"{m // 60:02d}:{m % 60:02d}" for m in minutes],
-        }
-    )
 
 
 def ticket_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from supportsim.scenario import WEEKDAYS, Arrivals, Group, Horizon
@@ -25,6 +26,21 @@ def first_interval(horizon: Horizon) -> int:
 def weekday_of_day(horizon: Horizon, day: int) -> str:
     """Weekday name (``mon`` .. ``sun``) of day index ``day`` (0 is day 1)."""
     return WEEKDAYS[(WEEKDAYS.index(horizon.start_weekday) + day) % 7]
+
+
+def interval_labels(horizon: Horizon) -> pd.DataFrame:
+    """``interval``, ``day`` (from 1), ``weekday`` and ``time`` (hh:mm start) of every measured interval."""
+    k = np.arange(horizon.intervals)
+    per_day = horizon.intervals_per_day
+    minutes = (k % per_day) * horizon.interval_minutes
+    return pd.DataFrame(
+        {
+            "interval": k,
+            "day": k // per_day + 1,
+            "weekday": [weekday_of_day(horizon, int(d)) for d in k // per_day],
+            "time": [f"{m // 60:02d}:{m % 60:02d}" for m in minutes],
+        }
+    )
 
 
 def _table_value(table: list[float] | list[int], k: int, per_day: int) -> float:

@@ -64,11 +64,6 @@ COUNTERS = (
     REOPENED,
 ) = range(len(COUNTERS))
 
-# the per-channel view :attr:`TicketLog.by_interval` gives of the per-interval counters
-# (which are the COUNTERS, kept per channel, category and arrival interval)
-INTERVAL_COUNTERS = ("offered", "answered", "abandoned", "answered_within", "target_known", "wait_sum")
-_CHANNEL_VIEW = [OFFERED, ANSWERED, ABANDONED_N, WITHIN, KNOWN, WAIT_SUM]
-
 ROW_FIELDS = (
     "id",
     "parent",
@@ -196,13 +191,6 @@ class TicketLog:
             [[sum(column) for column in zip(*rows, strict=True)] for rows in by_category]
             for by_category in self.interval_cells
         ]
-
-    @property
-    def by_interval(self) -> NDArray[np.float64]:
-        """Per channel, the :data:`INTERVAL_COUNTERS` per arrival interval: ``[channel, counter,
-        interval]``, summed over categories.
-        """
-        return np.asarray(self.interval_counts().sum(axis=1)[:, _CHANNEL_VIEW, :], dtype=np.float64)
 
     def columns(self, end: float) -> dict[str, NDArray[Any]]:
         """The kept rows as columns (empty arrays without ``keep_rows``)."""

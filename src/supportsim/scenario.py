@@ -173,6 +173,18 @@ class Channel(_Frozen):
                 raise ValueError("an async channel's target is respond_within_hours")
         return self
 
+    @property
+    def target_seconds(self) -> float:
+        """The target's time limit in seconds (answer within, or first response within); NaN
+        without a target.
+        """
+        if self.target is None:
+            return math.nan
+        if self.target.answer_within_seconds is not None:
+            return float(self.target.answer_within_seconds)
+        assert self.target.respond_within_hours is not None
+        return self.target.respond_within_hours * 3600.0
+
 
 class Tier(_Frozen):
     """One escalation step: the ticket moves on with ``probability`` from the tier before."""

@@ -45,8 +45,10 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
+from supportsim import records as R
 from supportsim.analytic import erlang_c_service_level
 from supportsim.engine import run_replication
+from supportsim.profiles import interval_labels
 from supportsim.scenario import Scenario
 from supportsim.simulation import SimulationResult, simulate
 from supportsim.streams import replication_seeds
@@ -55,7 +57,6 @@ from supportsim.workload import (
     analytic_requirement,
     answer_load,
     headcount_for,
-    interval_labels,
     timeline,
 )
 
@@ -104,27 +105,16 @@ class Counts:
     waiting: FloatArray  # time-average tickets waiting, per skill
 
 
-def _threshold_seconds(scenario: Scenario, c: int) -> float:
-    target = scenario.channels[c].target
-    if target is None:
-        return math.nan
-    if target.answer_within_seconds is not None:
-        return target.answer_within_seconds
-    assert target.respond_within_hours is not None
-    return target.respond_within_hours * 3600.0
-
-
 def replicate(task: tuple[Scenario, np.random.SeedSequence]) -> Counts:
     """Simulate one replication and keep its per-interval sums (picklable, for worker processes)."""
     scenario, seed = task
     output = run_replication(scenario, seed, keep_tickets=False)
-    # the log's per-interval counters: offered, answered, abandoned, answered_within, target_known, wait_sum
-    by_interval = np.array(output.log.by_interval, dtype=float)
+    per_channel = output.log.interval_counts().sum(axis=1)  # [channel, counter, interval]
     return Counts(
-        known=by_interval[:, 4],
-        within=by_interval[:, 3],
-        answered=by_interval[:, 1],
-        abandoned=by_interval[:, 2],
+        known=per_channel[:, R.KNOWN],
+        within=per_channel[:, R.WITHIN],
+        answered=per_channel[:, R.ANSWERED],
+        abandoned=per_channel[:, R.ABANDONED_N],
         staffed=np.array([level.interval_areas for level in output.staffed]),
         occupied=np.array([level.interval_areas for level in output.occupied]),
         waiting=np.array([level.interval_means for level in output.waiting_by_skill]),
@@ -194,10 +184,10 @@ def _targets(tl: Timeline, max_occupancy: float | None) -> _Targets:
         limit = math.inf
         if channel.mode == "realtime":
             realtime.append(c)
-            limit = _threshold_seconds(scenario, c)
+            limit = channel.target_seconds
         else:
             asynchronous.append(c)
-            window[c] = max(1, math.ceil(_threshold_seconds(scenario, c) / (scenario.horizon.interval_minutes * 60)))
+            window[c] = max(1, math.ceil(channel.target_seconds / (scenario.horizon.interval_minutes * 60)))
         groups: list[int] = []
         for skill in sorted(first_skills, key=skills.index):
             routes = scenario.routes(skill)
@@ -261,7 +251,7 @@ def evaluate(targets: _Targets, counts: list[Counts], confidence: float) -> Eval
     part = tl.plan_slice
     replications = len(counts)
     t_q = float(stats.t.ppf(confidence, replications - 1)) if replications > 1 else 0.0
-    labels = interval_labels(tl.plan)
+    labels = interval_labels(tl.plan.horizon)
     rows: list[pd.DataFrame] = []
     failing: list[tuple[str, int, int]] = []
 
@@ -423,7 +413,7 @@ class _Search:
         self.added = np.zeros(shape, dtype=bool)  # added to in the last round
         scenario = targets.scenario
         self.concurrency = {c: scenario.channels[c].concurrency.max for c in targets.realtime}
-        self.within = {c: _threshold_seconds(scenario, c) for c in targets.realtime}
+        self.within = {c: scenario.channels[c].target_seconds for c in targets.realtime}
         load = answer_load(targets.tl)
         plan = targets.tl.plan_intervals
         self.load = {c: load.get(c, (np.zeros(plan), np.zeros(plan)))[1] for c in targets.realtime}

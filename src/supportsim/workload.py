@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from supportsim.analytic import required_agents
 from supportsim.distributions import Distribution
 from supportsim.loader import scenario_from_dict
-from supportsim.profiles import arrival_rates, weekday_of_day
+from supportsim.profiles import arrival_rates, interval_labels, weekday_of_day
 from supportsim.scenario import Channel, Scenario
 
 FloatArray = NDArray[np.float64]
@@ -321,22 +321,6 @@ def answer_load(tl: Timeline) -> dict[int, tuple[FloatArray, FloatArray]]:
     return out
 
 
-def interval_labels(scenario: Scenario) -> pd.DataFrame:
-    """``interval``, ``day``, ``weekday`` and ``time`` of every measured interval."""
-    horizon = scenario.horizon
-    k = np.arange(horizon.intervals)
-    per_day = horizon.intervals_per_day
-    minutes = (k % per_day) * horizon.interval_minutes
-    return pd.DataFrame(
-        {
-            "interval": k,
-            "day": k // per_day + 1,
-            "weekday": [weekday_of_day(horizon, int(d)) for d in k // per_day],
-            "time": [f"{m // 60:02d}:{m % 60:02d}" for m in minutes],
-        }
-    )
-
-
 def offered_load(scenario: Scenario, tl: Timeline | None = None) -> pd.DataFrame:
     """Offered load per measured interval, group, channel and kind of work.
 
@@ -346,7 +330,7 @@ def offered_load(scenario: Scenario, tl: Timeline | None = None) -> pd.DataFrame
     extra included) and ``load_erlangs`` (agent-equivalents: slot load ÷ chat concurrency).
     """
     tl = tl or timeline(scenario)
-    labels = interval_labels(scenario)
+    labels = interval_labels(scenario.horizon)
     part = tl.plan_slice
     frames = []
     for q in _queues(tl):
@@ -406,7 +390,7 @@ def analytic_requirement(
     (rostered: :func:`headcount_for` with the group's shrinkage).
     """
     tl = tl or timeline(scenario)
-    labels = interval_labels(scenario)
+    labels = interval_labels(scenario.horizon)
     part = tl.plan_slice
     per_day_minutes = scenario.horizon.interval_minutes
     n_groups = len(scenario.groups)
