@@ -18,10 +18,10 @@ import pandas as pd
 import yaml
 
 from supportsim import Scenario, ScenarioError, SimulationResult, parse_scenario, scenario_to_yaml
-from supportsim.comparison import LOWER_IS_BETTER, Kpi, comparison_table, default_kpis
-from supportsim.loader import scenario_from_dict
-from supportsim.profiles import arrival_rates
-from supportsim.staffing import StaffingPlan
+from supportsim.planning.requirement import StaffingPlan
+from supportsim.results.comparison import LOWER_IS_BETTER, Kpi, comparison_table, default_kpis
+from supportsim.scenario.io import scenario_from_dict
+from supportsim.scenario.profiles import arrival_rates
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"

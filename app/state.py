@@ -10,7 +10,8 @@ import streamlit as st
 
 import supportsim
 from app import logic
-from supportsim import Scenario, ScenarioError, SimulationResult, staffing
+from supportsim import Scenario, ScenarioError, SimulationResult
+from supportsim.planning import requirement as staffing
 
 LIBRARY = "library"
 

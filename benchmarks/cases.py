@@ -107,7 +107,7 @@ def mmc_scenario(
     *, per_hour: float, handle_minutes: float, servers: int, days: int, warmup_hours: float
 ) -> Any:
     """supportsim's M/M/c: one realtime channel without patience, one skill, one group."""
-    from supportsim.loader import scenario_from_dict
+    from supportsim.scenario.io import scenario_from_dict
 
     return scenario_from_dict(
         {
@@ -143,7 +143,7 @@ def helpdesk_scenario() -> Any:
 
 def day_scenario(scale: float = DAY_SCALE) -> Any:
     """One Monday of the helpdesk baseline, volumes and every shift line's count x ``scale``."""
-    from supportsim.loader import scenario_from_dict
+    from supportsim.scenario.io import scenario_from_dict
 
     data = helpdesk_scenario().model_dump(by_alias=True, exclude_none=True)
     data["name"] = f"Helpdesk Monday x{scale}"
@@ -189,7 +189,7 @@ class _TicketCounter:
     """
 
     def __init__(self) -> None:
-        import supportsim.simulation as simulation
+        import supportsim.results.simulation as simulation
 
         self.simulation = simulation
         self.original = simulation.run_replication

@@ -265,7 +265,7 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
             "results": results,
         }
         if key == "mmc":
-            from supportsim.analytic import erlang_c_asa_seconds
+            from supportsim.planning.analytic import erlang_c_asa_seconds
 
             load_erl = cases.MMC["per_hour"] * cases.MMC["handle_minutes"] / 60
             entry["erlang_c_asa_s"] = erlang_c_asa_seconds(
@@ -325,7 +325,7 @@ def _engine_hash() -> str:
     import hashlib
     import importlib.util
 
-    spec = importlib.util.find_spec("supportsim.engine")
+    spec = importlib.util.find_spec("supportsim.engine.replication")
     if spec is None or spec.origin is None:
         return "?"
     return hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()[:12]
@@ -507,7 +507,7 @@ def _warm_scenario(args: argparse.Namespace, scenario: Any) -> Any:
         return scenario
     data = scenario.model_dump(by_alias=True, exclude_none=True)
     data["horizon"]["days"] = 1
-    from supportsim.loader import scenario_from_dict
+    from supportsim.scenario.io import scenario_from_dict
 
     return scenario_from_dict(data)
 
@@ -520,7 +520,8 @@ def run_profile(args: argparse.Namespace) -> None:
     import simpy
 
     import supportsim
-    from supportsim import engine, simulation
+    from supportsim.engine import replication as engine
+    from supportsim.results import simulation
 
     scenario, keep, label = _profile_scenario(args)
     seed = args.seed
@@ -713,7 +714,7 @@ def run_profile(args: argparse.Namespace) -> None:
     )
 
     # 4. ablations, alternating: upper bounds of what removing a cost can gain ----------------
-    from supportsim import levels
+    from supportsim.engine import levels
 
     def no_gc() -> Any:
         gc.disable()
@@ -851,9 +852,9 @@ def _micro_costs(scenario: Any, seed: int) -> dict[str, float]:
     import simpy
     from simpy.events import Timeout
 
-    from supportsim import engine
-    from supportsim.levels import Level
-    from supportsim.streams import replication_seeds
+    from supportsim.engine import replication as engine
+    from supportsim.engine.levels import Level
+    from supportsim.engine.streams import replication_seeds
 
     n = 200_000
     rng = random.Random(1)

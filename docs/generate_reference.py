@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from supportsim.scenario import Scenario
+from supportsim.scenario.model import Scenario
 
 PAGE = Path(__file__).resolve().parent / "scenario-reference.md"
 

@@ -5,7 +5,7 @@ Each case is a scenario whose steady state is known exactly: M/M/c (Erlang C), M
 it with independent replications from a fixed root seed and prints, per quantity, the
 exact value, the mean over replications, the half-width of its 95% Student-t confidence
 interval and whether the exact value lies inside. Every number on the page comes from
-this run and from :mod:`supportsim.analytic`.
+this run and from :mod:`supportsim.planning.analytic`.
 
     .venv/bin/python docs/generate_validation.py           # full run, rewrites the page (~30 s)
     .venv/bin/python docs/generate_validation.py --quick   # a short run, printed only
@@ -27,9 +27,9 @@ import numpy as np
 from scipy import stats
 
 import supportsim
-from supportsim import analytic
-from supportsim.scenario import Scenario
-from supportsim.simulation import SimulationResult
+from supportsim.planning import analytic
+from supportsim.results.simulation import SimulationResult
+from supportsim.scenario.model import Scenario
 
 PAGE = Path(__file__).resolve().parent / "validation.md"
 SEED = 2024
@@ -266,7 +266,7 @@ def render(cases: list[Case], mode: Mode) -> str:
         f"{SEED} + case number. *simulated* is the mean over replications and *± 95%* the "
         "half-width of its Student-t confidence interval (from the spread between "
         "replications); *in CI* says whether the exact value lies inside it. Exact values come "
-        "from `supportsim.analytic` (Erlang C and Erlang A are computed exactly, Erlang A as a "
+        "from `supportsim.planning.analytic` (Erlang C and Erlang A are computed exactly, Erlang A as a "
         "birth-death chain) and from the closed forms named in each case.",
         "",
         f"**{covered} of {len(rows)}** exact values lie inside their 95% interval. If the engine "

@@ -44,8 +44,7 @@ import numpy as np
 import pandas as pd
 
 import supportsim
-from supportsim.comparison import Kpi, compare, unpaired_half_width
-from supportsim.loader import scenario_from_dict
+from supportsim import Kpi, compare, scenario_from_dict, unpaired_half_width
 
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
 SCENARIOS = ROOT / "scenarios"

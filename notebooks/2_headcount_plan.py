@@ -41,8 +41,14 @@ import pandas as pd
 from IPython.display import display
 
 import supportsim
-from supportsim import shifts, staffing
-from supportsim.loader import scenario_from_dict
+from supportsim import (
+    achieved_kpis,
+    check_targets,
+    scenario_from_dict,
+    schedule,
+    simulate_roster,
+    simulated_requirement,
+)
 
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
 SEED = 11
@@ -76,7 +82,7 @@ print(f"group {group.name}: shrinkage {group.shrinkage:.1%}")
 per_day = week.horizon.intervals_per_day
 data = week.model_dump(by_alias=True, exclude_none=True)
 day_slice = slice(DAY * per_day, (DAY + 1) * per_day)
-data["horizon"] |= {"days": 1, "start_weekday": supportsim.scenario.WEEKDAYS[DAY % 7]}
+data["horizon"] |= {"days": 1, "start_weekday": supportsim.WEEKDAYS[DAY % 7]}
 for channel in data["channels"]:
     channel["arrivals"]["rates_per_hour"] = channel["arrivals"]["rates_per_hour"][day_slice]
 for g in data["groups"]:
@@ -99,7 +105,7 @@ print(f"{day.name}, {day.horizon.start_weekday}: {expected_calls:,.0f} calls exp
 # candidate.
 
 # %%
-search = staffing.simulated_requirement(day, seed=SEED, replications=SEARCH_REPLICATIONS)
+search = simulated_requirement(day, seed=SEED, replications=SEARCH_REPLICATIONS)
 plan = search.table.copy()
 plan["actual_headcount"] = actual_headcount
 print(f"targets met by the simulated requirement on the search's replications: {search.met}")
@@ -175,8 +181,8 @@ plans = {
 }
 rows = []
 for label, scenario in plans.items():
-    checks = staffing.check_targets(scenario, seed=CHECK_SEED, replications=CHECK_REPLICATIONS)
-    kpis = staffing.achieved_kpis(staffing.simulate_roster(scenario, seed=CHECK_SEED, replications=CHECK_REPLICATIONS))
+    checks = check_targets(scenario, seed=CHECK_SEED, replications=CHECK_REPLICATIONS)
+    kpis = achieved_kpis(simulate_roster(scenario, seed=CHECK_SEED, replications=CHECK_REPLICATIONS))
     sl = kpis[(kpis["scope"] == "channel") & (kpis["metric"] == "service_level")].iloc[0]
     abandon = kpis[(kpis["scope"] == "channel") & (kpis["metric"] == "abandon_rate")].iloc[0]
     rows.append({
@@ -214,7 +220,7 @@ display(pd.DataFrame(rows).set_index("plan"))
 
 # %%
 required = search.table["simulated_headcount"].to_numpy().reshape(len(day.groups), -1)
-roster = shifts.schedule(day, required)
+roster = schedule(day, required)
 requirement_hours = required.sum() * hours
 print(f"{len(roster.shifts)} shift lines, {roster.shifts['count'].sum()} people, "
       f"{roster.paid_hours:,.1f} paid hours costing {roster.cost:,.0f} at {COST_PER_HOUR:g} per hour "
@@ -255,9 +261,9 @@ plt.show()
 # interval as above.
 
 # %%
-checks = staffing.check_targets(roster.scenario, seed=CHECK_SEED, replications=CHECK_REPLICATIONS)
-achieved = staffing.achieved_kpis(
-    staffing.simulate_roster(roster.scenario, seed=CHECK_SEED, replications=CHECK_REPLICATIONS)
+checks = check_targets(roster.scenario, seed=CHECK_SEED, replications=CHECK_REPLICATIONS)
+achieved = achieved_kpis(
+    simulate_roster(roster.scenario, seed=CHECK_SEED, replications=CHECK_REPLICATIONS)
 )
 print(f"interval checks met by the shifts: {int(checks['met'].sum())} of {len(checks)}")
 display(achieved.round(3))

@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import supportsim
-from supportsim.comparison import Kpi, comparison_table
+from supportsim import Kpi, comparison_table
 
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
 SCENARIOS = ROOT / "scenarios"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from supportsim.loader import scenario_from_dict
-from supportsim.scenario import Scenario
+from supportsim.scenario.io import scenario_from_dict
+from supportsim.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -1,4 +1,4 @@
-"""Tests for supportsim.analytic: reference tables, published cases and independent checks."""
+"""Tests for supportsim.planning.analytic: reference tables, published cases and independent checks."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from scipy.optimize import brentq
 from scipy.sparse.linalg import expm_multiply
 from scipy.special import gammaln, logsumexp
 
-from supportsim.analytic import (
+from supportsim.planning.analytic import (
     ErlangAResult,
     Requirement,
     erlang_a,

@@ -11,7 +11,8 @@ import pytest
 from app import logic
 
 import supportsim
-from supportsim import ScenarioError, staffing
+from supportsim import ScenarioError
+from supportsim.planning import requirement as staffing
 
 PLANNING = Path(__file__).parent / "data" / "planning"
 

@@ -9,7 +9,7 @@ from app import logic
 from streamlit.testing.v1 import AppTest
 
 import supportsim
-from supportsim import staffing
+from supportsim.planning import requirement as staffing
 
 MAIN = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 BASELINE = "Helpdesk baseline week"

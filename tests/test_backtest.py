@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from supportsim.backtest import KPIS, BacktestError, backtest, interval_kpis, replay
-from supportsim.loader import load_scenario, scenario_from_dict
-from supportsim.logs import ColumnMap, ContactLog, read_csv_log
-from supportsim.scenario import Scenario
+from supportsim.calibration.backtesting import KPIS, BacktestError, backtest, interval_kpis, replay
+from supportsim.calibration.logs import ColumnMap, ContactLog, read_csv_log
+from supportsim.scenario.io import load_scenario, scenario_from_dict
+from supportsim.scenario.model import Scenario
 from tests.test_fitting import ROOT, ROUND_TRIP_MAP, simulated_log
 from tests.test_logs import BANK, LOGS, cli, shared_file
 

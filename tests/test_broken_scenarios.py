@@ -18,7 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 from supportsim.cli import app
-from supportsim.loader import ScenarioError, load_scenario
+from supportsim.scenario.io import ScenarioError, load_scenario
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "broken_scenarios"

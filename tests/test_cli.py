@@ -7,7 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from supportsim.cli import app, scenario_json_schema
+from supportsim.cli import app
+from supportsim.scenario import scenario_json_schema
 from tests.conftest import SCENARIOS
 
 runner = CliRunner()

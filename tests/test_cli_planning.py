@@ -4,8 +4,8 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
-from supportsim.analytic import required_agents
 from supportsim.cli import app
+from supportsim.planning.analytic import required_agents
 
 DATA = Path(__file__).parent / "data" / "planning"
 runner = CliRunner()

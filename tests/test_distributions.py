@@ -9,7 +9,7 @@ import pytest
 from pydantic import TypeAdapter
 from scipy import stats
 
-from supportsim.distributions import Distribution
+from supportsim.scenario.distributions import Distribution
 
 ALPHA = 0.001
 adapter: TypeAdapter[Distribution] = TypeAdapter(Distribution)

@@ -10,9 +10,9 @@ from types import ModuleType
 import pytest
 
 import supportsim
-from supportsim.comparison import HIGHER_IS_BETTER, LOWER_IS_BETTER
-from supportsim.loader import scenario_from_dict
-from supportsim.scenario import Scenario
+from supportsim.results.comparison import HIGHER_IS_BETTER, LOWER_IS_BETTER
+from supportsim.scenario.io import scenario_from_dict
+from supportsim.scenario.model import Scenario
 from tests.conftest import ROOT, SCENARIOS
 
 DOCS = ROOT / "docs"

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 import supportsim
-from supportsim.loader import load_scenario
-from supportsim.scenario import Scenario
-from supportsim.simulation import SimulationResult
+from supportsim.results.simulation import SimulationResult
+from supportsim.scenario.io import load_scenario
+from supportsim.scenario.model import Scenario
 from tests.conftest import SCENARIOS
 
 SEED = 7

@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 import supportsim
-from supportsim.loader import load_scenario, scenario_from_dict
+from supportsim.scenario.io import load_scenario, scenario_from_dict
 from tests.conftest import exp
 
 ALPHA = 0.001
@@ -265,7 +265,7 @@ def test_same_seed_gives_same_arrivals_when_only_staffing_changes() -> None:
 
 
 def test_a_trace_replays_observed_arrivals_and_categories() -> None:
-    from supportsim.engine import ArrivalTrace
+    from supportsim.engine.replication import ArrivalTrace
 
     data = base(
         categories=[

@@ -21,12 +21,12 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import supportsim
-from supportsim.distributions import Gamma, Lognormal, Weibull
-from supportsim.fitting import FitOptions, fit, fit_durations, infer_staffing, kaplan_meier
-from supportsim.loader import load_scenario, scenario_from_dict
-from supportsim.logs import ColumnMap, read_csv_log, read_servicenow
-from supportsim.profiles import arrival_rates
-from supportsim.scenario import Scenario
+from supportsim.calibration.fitting import FitOptions, fit, fit_durations, infer_staffing, kaplan_meier
+from supportsim.calibration.logs import ColumnMap, read_csv_log, read_servicenow
+from supportsim.scenario.distributions import Gamma, Lognormal, Weibull
+from supportsim.scenario.io import load_scenario, scenario_from_dict
+from supportsim.scenario.model import Scenario
+from supportsim.scenario.profiles import arrival_rates
 from tests.test_logs import BANK, SERVICENOW, cli, shared_file
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from supportsim.levels import Level
+from supportsim.engine.levels import Level
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,8 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from supportsim.cli_calibration import register
-from supportsim.logs import (
+from supportsim.calibration.logs import (
     CONTACT_COLUMNS,
     ColumnMap,
     ContactLog,
@@ -24,6 +23,7 @@ from supportsim.logs import (
     read_csv_log,
     read_servicenow,
 )
+from supportsim.cli import app as supportsim_app
 
 LOGS = Path(__file__).resolve().parent / "data" / "logs"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -40,9 +40,7 @@ def shared_file(path: Path) -> Path:
 
 
 def cli() -> typer.Typer:
-    app = typer.Typer(pretty_exceptions_enable=False)
-    register(app)
-    return app
+    return supportsim_app
 
 
 def problems(log: ContactLog) -> set[tuple[int, str, str]]:

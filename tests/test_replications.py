@@ -15,11 +15,12 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import supportsim
-from supportsim import analytic
 from supportsim.cli import app
-from supportsim.comparison import Kpi, compare, unpaired_half_width
-from supportsim.loader import ScenarioError, load_scenario, scenario_to_yaml
-from supportsim.simulation import simulate_to_precision
+from supportsim.planning import analytic
+from supportsim.results.comparison import Kpi, compare
+from supportsim.results.simulation import simulate_to_precision
+from supportsim.results.stats import unpaired_half_width
+from supportsim.scenario.io import ScenarioError, load_scenario, scenario_to_yaml
 from tests.conftest import SCENARIOS, mmc
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 
 from supportsim import load_scenario, simulate
-from supportsim.shifts import coverage, greedy_cover, schedule, shift_options, solve_cover
-from supportsim.workload import analytic_requirement
+from supportsim.planning.shifts import coverage, greedy_cover, schedule, shift_options, solve_cover
+from supportsim.planning.workload import analytic_requirement
 
 DATA = Path(__file__).parent / "data" / "planning"
 

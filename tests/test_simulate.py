@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import supportsim
-from supportsim.scenario import Scenario
+from supportsim.scenario.model import Scenario
 from tests.conftest import mmc
 
 
@@ -125,7 +125,7 @@ def _thresholds(scenario: Scenario) -> dict[str, float]:
 
 
 def _two_days(name: str) -> Scenario:
-    from supportsim.loader import load_scenario
+    from supportsim.scenario.io import load_scenario
     from tests.conftest import SCENARIOS
 
     scenario = load_scenario(SCENARIOS / name)
@@ -238,7 +238,7 @@ def test_interval_metrics_equal_the_ticket_table_computation() -> None:
 
 
 def test_keeping_no_ticket_rows_changes_no_metric() -> None:
-    from supportsim.loader import load_scenario
+    from supportsim.scenario.io import load_scenario
     from tests.conftest import SCENARIOS
 
     scenario = load_scenario(SCENARIOS / "helpdesk_baseline.yaml")

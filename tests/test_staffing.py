@@ -5,9 +5,9 @@ import pytest
 from scipy import stats
 
 from supportsim import load_scenario, simulate
-from supportsim.staffing import _targets, evaluate, plan, replicate, simulated_requirement
-from supportsim.streams import replication_seeds
-from supportsim.workload import analytic_requirement, timeline
+from supportsim.engine.streams import replication_seeds
+from supportsim.planning.requirement import _targets, evaluate, plan, replicate, simulated_requirement
+from supportsim.planning.workload import analytic_requirement, timeline
 
 DATA = Path(__file__).parent / "data" / "planning"
 

@@ -5,7 +5,7 @@ replications with the exact value using the replications' own Student-t confiden
 interval. Every comparison uses a two-sided level of ``1 - ALPHA`` with ALPHA = 0.001:
 with the ~60 comparisons in this file, a correct engine fails one of them with
 probability of about 6% for a random seed, and the seeds are fixed. Nothing here is a
-golden number: the exact values come from :mod:`supportsim.analytic` or from closed
+golden number: the exact values come from :mod:`supportsim.planning.analytic` or from closed
 forms written out in the test.
 """
 
@@ -19,9 +19,9 @@ import pytest
 from scipy import stats
 
 import supportsim
-from supportsim import analytic
-from supportsim.loader import scenario_from_dict
-from supportsim.simulation import SimulationResult
+from supportsim.planning import analytic
+from supportsim.results.simulation import SimulationResult
+from supportsim.scenario.io import scenario_from_dict
 from tests.conftest import exp, mmc, with_channel
 
 ALPHA = 0.001

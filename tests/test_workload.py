@@ -4,8 +4,8 @@ from pathlib import Path
 import numpy as np
 
 from supportsim import load_scenario
-from supportsim.analytic import required_agents
-from supportsim.workload import agents_for, analytic_requirement, headcount_for, offered_load, timeline
+from supportsim.planning.analytic import required_agents
+from supportsim.planning.workload import agents_for, analytic_requirement, headcount_for, offered_load, timeline
 
 DATA = Path(__file__).parent / "data" / "planning"
 

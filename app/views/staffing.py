@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 from app import logic, state
 
-from supportsim import staffing
+from supportsim.planning import requirement as staffing
 
 ONE_DAY, WHOLE = "One day", "Whole scenario"
 

@@ -3,7 +3,7 @@
 A :class:`Scenario` is what a YAML file says, validated: channels and their arrival
 profiles, ticket categories with their escalation paths, automation in front of
 channels, agent groups with skills and schedules, and routing rules. It holds no
-randomness and runs nothing; :mod:`supportsim.engine` turns it into a simulation.
+randomness and runs nothing; :mod:`supportsim.engine.replication` turns it into a simulation.
 
 Units are in the key names: ``handle_minutes``, ``patience_seconds``,
 ``answer_within_seconds``, ``respond_within_hours``. Weekdays are written
@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from supportsim.distributions import Distribution
+from supportsim.scenario.distributions import Distribution
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

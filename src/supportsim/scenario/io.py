@@ -11,7 +11,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from supportsim.scenario import Scenario, ScenarioInvalid
+from supportsim.scenario.model import Scenario, ScenarioInvalid
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -158,6 +158,11 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     """The scenario as YAML, with defaults left out, that loads back to an equal scenario."""
     data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (as in ``scenarios/scenario.schema.json``)."""
+    return Scenario.model_json_schema(by_alias=True)
 
 
 def _read_arrival_tables(data: dict[str, Any], source: str, base_dir: Path) -> dict[str, Any]:

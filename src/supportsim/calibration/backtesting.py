@@ -33,13 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from supportsim.engine import ArrivalTrace
-from supportsim.fitting import infer_staffing, period_weekdays
-from supportsim.loader import scenario_from_dict
-from supportsim.logs import ContactLog
-from supportsim.reports import json_ready, staged_output
-from supportsim.scenario import WEEKDAYS, Scenario
-from supportsim.simulation import simulate
+from supportsim.calibration.fitting import infer_staffing, period_weekdays
+from supportsim.calibration.logs import ContactLog
+from supportsim.engine.replication import ArrivalTrace
+from supportsim.reports.files import json_ready, staged_output
+from supportsim.results.simulation import simulate
+from supportsim.scenario.io import scenario_from_dict
+from supportsim.scenario.model import WEEKDAYS, Scenario
 
 KPIS = {
     "offered": "contacts that arrived (equal by construction: the replay uses the log's arrivals)",

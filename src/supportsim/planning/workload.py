@@ -38,11 +38,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from supportsim.analytic import required_agents
-from supportsim.distributions import Distribution
-from supportsim.loader import scenario_from_dict
-from supportsim.profiles import arrival_rates, interval_labels, weekday_of_day
-from supportsim.scenario import Channel, Scenario
+from supportsim.planning.analytic import required_agents
+from supportsim.scenario.distributions import Distribution
+from supportsim.scenario.io import scenario_from_dict
+from supportsim.scenario.model import Channel, Scenario
+from supportsim.scenario.profiles import arrival_rates, interval_labels, weekday_of_day
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -44,8 +44,8 @@ from numpy.typing import NDArray
 from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import csc_matrix
 
-from supportsim.profiles import weekday_of_day
-from supportsim.scenario import WEEKDAYS, Break, Group, Scenario, Shift
+from supportsim.scenario.model import WEEKDAYS, Break, Group, Scenario, Shift
+from supportsim.scenario.profiles import weekday_of_day
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]

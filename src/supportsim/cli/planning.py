@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from supportsim.analytic import erlang_table, required_agents
-from supportsim.reports import json_ready, staged_output
-
-console = Console()
+from supportsim.cli.common import DaskOption, check_output, console, load_or_exit, running
+from supportsim.planning.analytic import erlang_table, required_agents
+from supportsim.planning.requirement import plan
+from supportsim.reports.files import json_ready, staged_output
 
 
 def erlang_report(
@@ -103,6 +102,7 @@ def staff(
         float, typer.Option(min=0.5, max=0.999, help="One-sided confidence of each target in each interval.")
     ] = 0.9,
     workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = 1,
+    dask: DaskOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Write staffing.csv, shifts.csv, kpis.csv, summary.json and staffing.png here.")
     ] = None,
@@ -114,14 +114,15 @@ def staff(
     scenario (their counts ignored) plus default options: starts at every interval within the
     group's opening hours, 4, 6 or 8 paid hours, one 30-minute break for 6 hours or more.
     """
-    from supportsim.cli import _load, check_output  # the main CLI module imports this one last
-    from supportsim.staffing import plan
-
-    scenario = _load(scenario_file)
+    scenario = load_or_exit(scenario_file)
     check_output(out)
-    with console.status(f"Planning {scenario.name}") as status:
+    with running(), console.status(f"Planning {scenario.name}") as status:
+
+        def progress(i: int, message: str) -> None:
+            status.update(f"Planning {scenario.name}: round {i}, {message}")
+
         result = plan(scenario, seed=seed, replications=replications, confidence=confidence, workers=workers,
-                      progress=lambda i, message: status.update(f"Planning {scenario.name}: round {i}, {message}"))
+                      dask=dask, progress=progress)
     _print_plan(result)
     if out is not None:
         with staged_output(out) as staging:
@@ -218,7 +219,6 @@ def _plot(result: Any, path: Path) -> None:
     plt.close(fig)
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``erlang`` and ``staff`` to the main ``supportsim`` command."""
-    app.command("erlang")(erlang)
-    app.command("staff")(staff)
+app = typer.Typer()
+app.command("erlang")(erlang)
+app.command("staff")(staff)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from supportsim.scenario import WEEKDAYS, Arrivals, Group, Horizon
+from supportsim.scenario.model import WEEKDAYS, Arrivals, Group, Horizon
 
 FloatArray = NDArray[np.float64]
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from supportsim.engine import ArrivalTrace, run_replication
-from supportsim.executors import InProcess, make_executor
-from supportsim.metrics import Metrics, interval_frame, replication_metrics, ticket_frame
-from supportsim.scenario import Scenario
-from supportsim.streams import replication_seeds
+from supportsim.engine.replication import ArrivalTrace, run_replication
+from supportsim.engine.streams import replication_seeds
+from supportsim.results.executors import Executor, InProcess, make_executor
+from supportsim.results.metrics import Metrics, interval_frame, replication_metrics, ticket_frame
+from supportsim.results.stats import confidence_half_width
+from supportsim.scenario.model import Scenario
 
 SCOPES = ("channels", "categories", "groups", "overall")
 
@@ -70,14 +70,6 @@ class SimulationResult:
             known = ", ".join(sorted(self.per_replication[0][scope][key]))
             raise ValueError(f"no metric '{metric}' for {scope} {name or ''}: choose one of {known}")
         return np.array([r[scope][key].get(metric, math.nan) for r in self.per_replication], dtype=float)
-
-
-def confidence_half_width(values: np.ndarray, level: float = 0.95) -> float | None:
-    """Half-width of the Student-t confidence interval of the mean of ``values``; None for < 2 values."""
-    values = values[~np.isnan(values)]
-    if values.size < 2:
-        return None
-    return float(stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size))
 
 
 def _summarise(per_replication: list[ReplicationMetrics]) -> dict[str, Any]:
@@ -151,15 +143,13 @@ def run_task(task: Task) -> tuple[int, Replication]:
 
 def run_tasks(
     tasks: list[Task],
+    executor: Executor,
     *,
-    workers: int | None = 1,
-    dask: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[tuple[int, Replication]], bool]:
-    """Run ``tasks`` on the chosen executor; returns the finished ones and whether the run was
-    interrupted (Ctrl-C), in which case the replications finished so far are kept.
+    """Run ``tasks`` on ``executor`` (a single task in this process); returns the finished ones
+    and whether the run was interrupted (Ctrl-C), in which case those finished so far are kept.
     """
-    executor = make_executor(workers, dask)  # built (and its address checked) even for one task
     if len(tasks) == 1:
         executor = InProcess()
     done: list[tuple[int, Replication]] = []
@@ -200,7 +190,8 @@ def simulate(
         raise ValueError("replications must be >= 1")
     seeds = replication_seeds(seed, replications)
     tasks = [Task(scenario, s, i, keep_tickets, trace) for i, s in enumerate(seeds)]
-    done, interrupted = run_tasks(tasks, workers=workers, dask=dask, progress=progress)
+    with make_executor(workers, dask) as executor:  # built (and its address checked) even for one task
+        done, interrupted = run_tasks(tasks, executor, progress=progress)
     result = collect(scenario, seed, [replication for _, replication in done])
     if interrupted:
         note = f"interrupted: {result.replications} of {replications} replications finished"
@@ -274,26 +265,27 @@ def simulate_to_precision(
     done: list[Replication] = []
     wanted = max(2, min_replications)
     interrupted = False
-    while True:
-        seeds = replication_seeds(seed, wanted)
-        tasks = [Task(scenario, seeds[i], i, keep_tickets) for i in range(len(done), wanted)]
-        finished, interrupted = run_tasks(
-            tasks, workers=workers, dask=dask,
-            progress=(lambda k, _n: progress(len(done) + k, wanted)) if progress else None,  # noqa: B023 (called now)
-        )
-        done += [replication for _, replication in finished]
-        result = collect(scenario, seed, done)
-        # KPIs undefined in this scenario (e.g. no realtime channel) are not watched
-        widths = {
-            ":".join(part for part in kpi if part): relative_half_width(result, *kpi)
-            for kpi in watched
-            if np.isfinite(result.values(*kpi)).any()
-        }
-        worst = max(widths.values(), default=0.0)
-        if interrupted or worst <= precision or len(done) >= max_replications:
-            break
-        growth = (worst / precision) ** 2 if math.isfinite(worst) else 2.0
-        wanted = min(max_replications, max(len(done) + 1, math.ceil(len(done) * growth)))
+    with make_executor(workers, dask) as executor:
+        while True:
+            seeds = replication_seeds(seed, wanted)
+            tasks = [Task(scenario, seeds[i], i, keep_tickets) for i in range(len(done), wanted)]
+            finished, interrupted = run_tasks(
+                tasks, executor,
+                progress=(lambda k, _n: progress(len(done) + k, wanted)) if progress else None,  # noqa: B023 (called now)
+            )
+            done += [replication for _, replication in finished]
+            result = collect(scenario, seed, done)
+            # KPIs undefined in this scenario (e.g. no realtime channel) are not watched
+            widths = {
+                ":".join(part for part in kpi if part): relative_half_width(result, *kpi)
+                for kpi in watched
+                if np.isfinite(result.values(*kpi)).any()
+            }
+            worst = max(widths.values(), default=0.0)
+            if interrupted or worst <= precision or len(done) >= max_replications:
+                break
+            growth = (worst / precision) ** 2 if math.isfinite(worst) else 2.0
+            wanted = min(max_replications, max(len(done) + 1, math.ceil(len(done) * growth)))
     met = worst <= precision
     result.summary["precision"] = {"target": precision, "met": met, "relative_half_widths": widths}
     notes = [] if met else [f"precision {precision:g} not reached after {len(done)} replications (widest: {worst:.3g})"]

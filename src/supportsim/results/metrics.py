@@ -64,11 +64,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from supportsim import records as R
-from supportsim.engine import ReplicationOutput
-from supportsim.profiles import interval_labels
-from supportsim.records import DEFLECTED, OUTCOME_NAMES, RESOLVED, TicketLog
-from supportsim.scenario import Scenario
+from supportsim.engine import records as R
+from supportsim.engine.records import DEFLECTED, OUTCOME_NAMES, RESOLVED, TicketLog
+from supportsim.engine.replication import ReplicationOutput
+from supportsim.scenario.model import Scenario
+from supportsim.scenario.profiles import interval_labels
 
 Metrics = dict[str, float]
 """Metric name -> value for one scope of one replication."""

@@ -9,7 +9,7 @@ per-group resources so that one ticket can be served by several groups and one g
 can serve several skills.
 
 All random numbers are drawn up front per channel and per source (see
-:mod:`supportsim.streams`), ticket by ticket in arrival order, so that common random
+:mod:`supportsim.engine.streams`), ticket by ticket in arrival order, so that common random
 numbers survive changes of staffing or routing.
 """
 
@@ -26,11 +26,11 @@ import simpy
 from numpy.typing import NDArray
 from simpy.events import NORMAL
 
-from supportsim.levels import Level
-from supportsim.profiles import arrival_rates, first_interval, staffing_steps
-from supportsim.records import ABANDONED, BOT_ABANDONED, DEFLECTED, OPEN, RESOLVED, TicketLog
-from supportsim.scenario import Category, Channel, Scenario
-from supportsim.streams import Streams
+from supportsim.engine.levels import Level
+from supportsim.engine.records import ABANDONED, BOT_ABANDONED, DEFLECTED, OPEN, RESOLVED, TicketLog
+from supportsim.engine.streams import Streams
+from supportsim.scenario.model import Category, Channel, Scenario
+from supportsim.scenario.profiles import arrival_rates, first_interval, staffing_steps
 
 # Ticket states
 IN_BOT, WAITING, SERVING, HANDOFF, DONE = range(5)

@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from supportsim.scenario import Scenario
-from supportsim.simulation import SimulationResult, Task, collect, run_tasks
-from supportsim.streams import replication_seeds
+from supportsim.engine.streams import replication_seeds
+from supportsim.results.executors import make_executor
+from supportsim.results.simulation import SimulationResult, Task, collect, run_tasks
+from supportsim.results.stats import confidence_half_width, paired_interval
+from supportsim.scenario.model import Scenario
 
 LOWER_IS_BETTER = {
     "resolution_minutes",
@@ -118,27 +119,6 @@ def default_kpis(scenario: Scenario) -> list[Kpi]:
     return kpis
 
 
-def paired_interval(differences: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Mean and half-width of the paired t-interval of per-replication differences."""
-    d = differences[~np.isnan(differences)]
-    if d.size == 0:
-        return math.nan, math.nan
-    if d.size < 2:
-        return float(d.mean()), math.nan
-    half = stats.t.ppf(0.5 + level / 2, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size)
-    return float(d.mean()), float(half)
-
-
-def unpaired_half_width(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> float:
-    """Half-width of Welch's interval for ``mean(b) - mean(a)`` as if the runs were independent."""
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    if va + vb == 0:
-        return 0.0
-    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    return float(stats.t.ppf(0.5 + level / 2, dof) * math.sqrt(va + vb))
-
-
 def verdict(metric: str, difference: float, half_width: float) -> str:
     """``better``, ``worse``, ``higher``/``lower`` (no preferred direction) or ``no significant
     difference`` when the interval contains 0.
@@ -179,6 +159,10 @@ def _values(result: SimulationResult, kpi: Kpi) -> np.ndarray:
     return np.array([r[kpi.scope].get(key, {}).get(kpi.metric, math.nan) for r in result.per_replication])
 
 
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
 def comparison_table(results: list[SimulationResult], kpis: list[Kpi]) -> pd.DataFrame:
     """The comparison table of ``results`` (the first is the base) on ``kpis``."""
     rows = []
@@ -196,9 +180,7 @@ def comparison_table(results: list[SimulationResult], kpis: list[Kpi]) -> pd.Dat
                     "metric": kpi.metric,
                     "scenario": result.scenario.name,
                     "mean": float(finite.mean()) if finite.size else math.nan,
-                    "ci95": float(stats.t.ppf(0.975, finite.size - 1) * finite.std(ddof=1) / math.sqrt(finite.size))
-                    if finite.size > 1
-                    else math.nan,
+                    "ci95": _or_nan(confidence_half_width(values)),
                     "base_mean": float(np.nanmean(base_values)) if np.isfinite(base_values).any() else math.nan,
                     "difference": difference,
                     "difference_ci95": half,
@@ -230,7 +212,8 @@ def compare(
         for k, scenario in enumerate(scenarios)
         for i, s in enumerate(seeds)
     ]
-    done, interrupted = run_tasks(tasks, workers=workers, dask=dask, progress=progress)
+    with make_executor(workers, dask) as executor:
+        done, interrupted = run_tasks(tasks, executor, progress=progress)
     finished: dict[int, list[Any]] = {}
     for key, replication in done:
         finished.setdefault(key, []).append(replication)

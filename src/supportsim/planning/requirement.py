@@ -20,7 +20,7 @@ the upper bound for abandonment and occupancy. The bound is per target and inter
 simultaneous. See :data:`DEFAULT_REPLICATIONS` for what the default number of replications
 buys.
 
-**Search.** Start from the analytic first guess (:mod:`supportsim.workload`), then repeat:
+**Search.** Start from the analytic first guess (:mod:`supportsim.planning.workload`), then repeat:
 simulate; if targets miss, add one agent where it helps most (for each missing target, among
 the cells (group, interval) that can serve it, the one whose group was busiest, preferring
 cells cut in the round before, which are put back); if every target holds, remember the
@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,20 +43,21 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from supportsim import records as R
-from supportsim.analytic import erlang_c_service_level
-from supportsim.engine import run_replication
-from supportsim.profiles import interval_labels
-from supportsim.scenario import Scenario
-from supportsim.simulation import SimulationResult, simulate
-from supportsim.streams import replication_seeds
-from supportsim.workload import (
+from supportsim.engine import records as R
+from supportsim.engine.replication import run_replication
+from supportsim.engine.streams import replication_seeds
+from supportsim.planning.analytic import erlang_c_service_level
+from supportsim.planning.workload import (
     Timeline,
     analytic_requirement,
     answer_load,
     headcount_for,
     timeline,
 )
+from supportsim.results.executors import make_executor
+from supportsim.results.simulation import SimulationResult, simulate
+from supportsim.scenario.model import Scenario
+from supportsim.scenario.profiles import interval_labels
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -119,32 +118,6 @@ def replicate(task: tuple[Scenario, np.random.SeedSequence]) -> Counts:
         occupied=np.array([level.interval_areas for level in output.occupied]),
         waiting=np.array([level.interval_means for level in output.waiting_by_skill]),
     )
-
-
-class _Runner:
-    """Runs replications in this process or in a pool kept for the whole search."""
-
-    def __init__(self, workers: int):
-        self._pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
-
-    def run(self, scenario: Scenario, seeds: list[np.random.SeedSequence]) -> list[Counts]:
-        tasks = [(scenario, s) for s in seeds]
-        if self._pool is None:
-            return [replicate(task) for task in tasks]
-        return list(self._pool.map(replicate, tasks))
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-@contextmanager
-def _runner(workers: int) -> Iterator[_Runner]:
-    runner = _Runner(workers)
-    try:
-        yield runner
-    finally:
-        runner.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -559,6 +532,7 @@ def simulated_requirement(
     confidence: float = DEFAULT_CONFIDENCE,
     max_occupancy: float | None = DEFAULT_MAX_OCCUPANCY,
     workers: int = 1,
+    dask: str | None = None,
     max_iterations: int = 60,
     start: IntArray | None = None,
     progress: Callable[[int, str], None] | None = None,
@@ -575,6 +549,7 @@ def simulated_requirement(
         confidence: One-sided confidence with which each target holds in each interval.
         max_occupancy: Ceiling on each group's occupancy per interval (None: no ceiling).
         workers: Local processes running replications (1: this process).
+        dask: Run the replications on Dask instead: ``"local"`` or a scheduler address.
         max_iterations: Rounds of simulate-and-adjust at most, both stages together.
         start: Agents to start from, shape (groups, intervals) (default: the analytic guess).
         progress: Called as ``progress(round, message)`` after each round.
@@ -595,7 +570,7 @@ def simulated_requirement(
     log: list[dict[str, Any]] = []
     warnings: list[str] = []
     iteration = 0
-    with _runner(workers) as runner:
+    with make_executor(workers, dask) as executor:
         for stage, stage_seeds in enumerate(stages, start=1):
             search = _Search(targets, agents, max_occupancy)
             best: tuple[float, IntArray, Evaluation] | None = None
@@ -603,7 +578,7 @@ def simulated_requirement(
             while changed != 0 and iteration < max_iterations:
                 iteration += 1
                 began = time.perf_counter()
-                counts = runner.run(tl.with_agents(search.agents), stage_seeds)
+                counts = executor.map(replicate, [(tl.with_agents(search.agents), s) for s in stage_seeds])
                 evaluation = evaluate(targets, counts, confidence)
                 entry: dict[str, Any] = {
                     "iteration": iteration, "stage": stage, "replications": len(stage_seeds),
@@ -653,14 +628,15 @@ def check_targets(
     confidence: float = DEFAULT_CONFIDENCE,
     max_occupancy: float | None = DEFAULT_MAX_OCCUPANCY,
     workers: int = 1,
+    dask: str | None = None,
 ) -> pd.DataFrame:
     """Per-interval target checks of ``scenario`` as it is staffed (e.g. a roster of shifts),
     simulated on its planning timeline (lead days, cyclic schedules, tail days).
     """
     tl = timeline(scenario)
     targets = _targets(tl, max_occupancy)
-    with _runner(workers) as runner:
-        counts = runner.run(tl.scenario, replication_seeds(seed, replications))
+    with make_executor(workers, dask) as executor:
+        counts = executor.map(replicate, [(tl.scenario, s) for s in replication_seeds(seed, replications)])
     return evaluate(targets, counts, confidence).checks
 
 
@@ -695,9 +671,11 @@ def achieved_kpis(result: SimulationResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def simulate_roster(scenario: Scenario, *, seed: int, replications: int, workers: int = 1) -> SimulationResult:
+def simulate_roster(
+    scenario: Scenario, *, seed: int, replications: int, workers: int = 1, dask: str | None = None
+) -> SimulationResult:
     """Simulate a rostered scenario as ``supportsim run`` would (fresh seeds are the caller's)."""
-    return simulate(scenario, seed=seed, replications=replications, workers=workers, keep_tickets=False)
+    return simulate(scenario, seed=seed, replications=replications, workers=workers, dask=dask, keep_tickets=False)
 
 
 @dataclass(frozen=True)
@@ -759,6 +737,7 @@ def plan(
     replications: int = DEFAULT_REPLICATIONS,
     confidence: float = DEFAULT_CONFIDENCE,
     workers: int = 1,
+    dask: str | None = None,
     max_occupancy: float | None = DEFAULT_MAX_OCCUPANCY,
     progress: Callable[[int, str], None] | None = None,
 ) -> StaffingPlan:
@@ -766,19 +745,19 @@ def plan(
     common random numbers, cheapest shifts covering it (MILP), and the roster's KPIs
     simulated on fresh seeds (root seed ``seed + 1``).
     """
-    from supportsim.shifts import schedule  # here: shifts imports nothing of this module
+    from supportsim.planning.shifts import schedule  # here: shifts imports nothing of this module
 
     search = simulated_requirement(
         scenario, seed=seed, replications=replications, confidence=confidence,
-        max_occupancy=max_occupancy, workers=workers, progress=progress,
+        max_occupancy=max_occupancy, workers=workers, dask=dask, progress=progress,
     )
     headcount = search.table["simulated_headcount"].to_numpy().reshape(len(scenario.groups), -1)
     roster = schedule(scenario, headcount)
     requirement = search.table.assign(scheduled_headcount=roster.coverage["scheduled_headcount"].to_numpy())
-    result = simulate_roster(roster.scenario, seed=seed + 1, replications=replications, workers=workers)
+    result = simulate_roster(roster.scenario, seed=seed + 1, replications=replications, workers=workers, dask=dask)
     checks = check_targets(
         roster.scenario, seed=seed + 1, replications=replications, confidence=confidence,
-        max_occupancy=max_occupancy, workers=workers,
+        max_occupancy=max_occupancy, workers=workers, dask=dask,
     )
     warnings = list(search.warnings)
     if not roster.optimal:

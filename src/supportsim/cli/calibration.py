@@ -17,16 +17,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from supportsim.backtest import KPIS, BacktestError, backtest
-from supportsim.fitting import FitOptions, FitResult, fit, scenario_yaml, write_report
-from supportsim.loader import ScenarioError, load_scenario
-from supportsim.logs import ColumnMap, ContactLog, LogError, read_log
-from supportsim.reports import staged_output
-
-console = Console()
+from supportsim.calibration.backtesting import KPIS, BacktestError, backtest
+from supportsim.calibration.fitting import FitOptions, FitResult, fit, scenario_yaml, write_report
+from supportsim.calibration.logs import ColumnMap, ContactLog, LogError, read_log
+from supportsim.cli.common import console
+from supportsim.reports.files import staged_output
+from supportsim.scenario.io import ScenarioError, load_scenario
 
 
 class LogFormat(StrEnum):
@@ -436,7 +434,6 @@ def _pct(value: float) -> str:
     return "–" if value is None or math.isnan(value) else f"{value:.1%}"
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``fit`` and ``backtest`` commands to ``app``."""
-    app.command("fit")(fit_command)
-    app.command("backtest")(backtest_command)
+app = typer.Typer()
+app.command("fit")(fit_command)
+app.command("backtest")(backtest_command)

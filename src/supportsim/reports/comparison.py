@@ -1,4 +1,4 @@
-"""Charts and files made from results (PNG via matplotlib figures, CSV, JSON).
+"""The comparison report: ``comparison.csv``, ``comparison.json`` and two PNG charts.
 
 Figures are built with ``matplotlib.figure.Figure`` directly, so importing this module never
 changes the pyplot backend of a notebook or an app.
@@ -7,51 +7,14 @@ changes the pyplot backend of a notebook or an app.
 from __future__ import annotations
 
 import json
-import math
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from supportsim.comparison import Comparison
-from supportsim.simulation import SimulationResult
-
-
-@contextmanager
-def staged_output(out: Path) -> Iterator[Path]:
-    """A temporary folder beside ``out`` whose files are moved into ``out`` only once all of
-    them are written, so a failure never leaves a half-written output folder.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        yield staging
-        out.mkdir(exist_ok=True)
-        for item in staging.iterdir():
-            item.replace(out / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def json_ready(value: Any) -> Any:
-    """``value`` as plain JSON: NaN and infinities become None, numpy scalars Python ones,
-    mapping keys strings.
-    """
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+from supportsim.reports.files import json_ready
+from supportsim.results.comparison import Comparison
+from supportsim.results.simulation import SimulationResult
 
 
 def queue_by_time_of_day(result: SimulationResult) -> pd.Series:

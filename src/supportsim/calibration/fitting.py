@@ -43,10 +43,10 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import special, stats
 
-from supportsim.loader import scenario_from_dict, scenario_to_yaml
-from supportsim.logs import ContactLog
-from supportsim.reports import json_ready
-from supportsim.scenario import WEEKDAYS, Scenario
+from supportsim.calibration.logs import ContactLog
+from supportsim.reports.files import json_ready
+from supportsim.scenario.io import scenario_from_dict, scenario_to_yaml
+from supportsim.scenario.model import WEEKDAYS, Scenario
 
 FAMILIES = ("exponential", "lognormal", "gamma", "weibull")
 _SCIPY = {

@@ -1,0 +1,104 @@
+"""``supportsim compare``: variants against a base on common random numbers."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from supportsim.cli.common import (
+    SHARES,
+    DaskOption,
+    WorkersOption,
+    check_output,
+    console,
+    load_or_exit,
+    parse_kpis,
+    progress_bar,
+    running,
+)
+from supportsim.reports.comparison import write_comparison
+from supportsim.reports.files import staged_output
+from supportsim.results.comparison import Comparison, compare
+
+app = typer.Typer()
+
+_VERDICT_STYLE = {"better": "green", "worse": "red", "no significant difference": "dim"}
+
+
+def _print_comparison(comparison: Comparison) -> None:
+    table = Table(
+        title=f"{comparison.replications} paired replications, seed {comparison.seed}: "
+        "difference from the base with its 95% confidence interval",
+        title_justify="left",
+    )
+    table.add_column("KPI")
+    names = [r.scenario.name for r in comparison.results]
+    table.add_column(f"{names[0]} (base)", justify="right")
+    for name in names[1:]:
+        table.add_column(name, justify="right")
+    for kpi in comparison.kpis:
+        rows = comparison.table[comparison.table["kpi"] == kpi.label].set_index("scenario")
+        fmt = "{:.1%}" if kpi.metric.endswith("_rate") or kpi.metric in SHARES else "{:,.2f}"
+        base_mean: Any = rows.loc[names[0], "mean"]
+        cells = [_format(float(base_mean), fmt)]
+        for name in names[1:]:
+            row: Any = rows.loc[name]
+            style = _VERDICT_STYLE.get(row["verdict"], "")
+            delta = f"{_format(row['difference'], fmt, signed=True)} ± {_format(row['difference_ci95'], fmt)}"
+            cells.append(
+                f"{_format(row['mean'], fmt)}  [{style}]{delta}[/]"
+                if style
+                else f"{_format(row['mean'], fmt)}  {delta}"
+            )
+        table.add_row(kpi.label, *cells)
+    console.print(table)
+    console.print(
+        "[green]green[/]: significantly better, [red]red[/]: significantly worse, "
+        "[dim]grey[/]: no significant difference."
+    )
+    for result in comparison.results:
+        for warning in result.warnings:
+            console.print(f"[yellow]warning:[/yellow] {result.scenario.name}: {warning}", highlight=False)
+
+
+def _format(value: float, fmt: str, *, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = fmt.format(value)
+    return f"+{text}" if signed and value > 0 else text
+
+
+@app.command("compare")
+def compare_command(
+    scenario_files: Annotated[
+        list[Path], typer.Argument(help="The base scenario, then one or more variants.", show_default=False)
+    ],
+    seed: Annotated[int, typer.Option(min=0, help="Root random seed shared by all scenarios.")] = 0,
+    replications: Annotated[int, typer.Option(min=2, help="Paired replications per scenario.")] = 10,
+    kpi: Annotated[list[str] | None, typer.Option(help="KPIs to compare (default: a manager's set).")] = None,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
+    out: Annotated[Path | None, typer.Option(help="Write comparison.csv/.json and PNG charts here.")] = None,
+) -> None:
+    """Compare variants with a base scenario on common random numbers (paired differences)."""
+    if len(scenario_files) < 2:
+        typer.echo("compare needs a base scenario and at least one variant", err=True)
+        raise typer.Exit(2)
+    scenarios = [load_or_exit(path) for path in scenario_files]
+    kpis = parse_kpis(kpi)
+    check_output(out)
+    with running(), progress_bar(f"Comparing {len(scenarios)} scenarios") as update:
+        comparison = compare(
+            scenarios, seed=seed, replications=replications, workers=workers, dask=dask, kpis=kpis, progress=update
+        )
+    _print_comparison(comparison)
+    if out is not None:
+        with staged_output(out) as staging:
+            write_comparison(comparison, staging)
+        console.print(f"Wrote {out}/comparison.csv, comparison.json, kpi_deltas.png and queue_over_day.png.")
+
+

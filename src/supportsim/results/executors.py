@@ -1,0 +1,161 @@
+"""Where tasks run: in this process, a local process pool, or a Dask cluster.
+
+This is the only module that runs tasks. An executor maps a picklable function over
+picklable tasks: :meth:`Executor.run` yields results as they finish (callers put them back
+in order by replication index), :meth:`Executor.map` returns them in task order. Used as a
+context manager, an executor keeps its pool or cluster between calls (a staffing search
+runs hundreds of rounds on one pool) and closes it on exit. SimPy objects never cross a
+process boundary: a task carries a scenario and a seed, a result is plain data.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from functools import partial
+from types import TracebackType
+from typing import Any
+
+
+class ExecutorError(RuntimeError):
+    """An executor cannot run: a malformed or unreachable Dask address."""
+
+
+def _indexed(fn: Callable[[Any], Any], item: tuple[int, Any]) -> tuple[int, Any]:
+    index, task = item
+    return index, fn(task)
+
+
+class Executor:
+    """Runs ``fn(task)`` for every task; subclasses say where (this process by default)."""
+
+    def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        """Yield ``fn(task)`` for every task, in the order they finish."""
+        for task in tasks:
+            yield fn(task)
+
+    def map(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> list[Any]:
+        """``[fn(task) for task in tasks]``, in task order, wherever they ran."""
+        results: dict[int, Any] = dict(self.run(partial(_indexed, fn), enumerate(tasks)))
+        return [results[i] for i in range(len(results))]
+
+    def close(self) -> None:
+        """Release the pool or cluster (nothing to release in this process)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class InProcess(Executor):
+    """Run tasks one after the other in this process."""
+
+
+class LocalPool(Executor):
+    """Run tasks in a pool of ``workers`` local processes (default: one per core), started on
+    first use and kept until :meth:`close`.
+    """
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        tasks = list(tasks)
+        if not tasks:
+            return
+        pending: set[Future[Any]] = set()
+        try:
+            if self._pool is None:
+                # Forked workers inherit this process's objects; frozen, the workers' garbage
+                # collector skips them instead of walking (and copying) every inherited page.
+                gc.freeze()
+                try:
+                    self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)))
+                    pending = {self._pool.submit(fn, task) for task in tasks}  # forks the workers
+                finally:
+                    gc.unfreeze()
+            else:
+                pending = {self._pool.submit(fn, task) for task in tasks}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskCluster(Executor):
+    """Run tasks on Dask: ``"local"`` starts a ``LocalCluster`` on first use, anything else is
+    the address of a running scheduler (``tcp://host:8786``). Needs ``supportsim[distributed]``.
+
+    Dask re-runs the tasks of a worker that dies, so a lost worker costs time, not results.
+    """
+
+    def __init__(self, address: str = "local", workers: int | None = None):
+        if address != "local" and not re.fullmatch(r"(tcp|tls|ucx|inproc)://[^\s:/]+:\d+", address):
+            raise ExecutorError(f"--dask: '{address}' is neither 'local' nor a scheduler address like tcp://host:8786")
+        self.address = address
+        self.workers = workers
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def _connect(self) -> Any:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - depends on the installed extras
+            raise RuntimeError("Dask is not installed: pip install 'supportsim[distributed]'") from exc
+        if self.address == "local":
+            self._cluster = LocalCluster(
+                n_workers=self.workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            return Client(self._cluster)
+        try:
+            return Client(self.address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ExecutorError(f"--dask: no Dask scheduler answers at {self.address} ({exc})") from None
+
+    def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        if self._client is None:
+            self._client = self._connect()
+        futures = self._client.map(fn, list(tasks), pure=False)
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            self._client.cancel(futures)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:
+    """The executor for ``workers`` processes (1: this process; None: all cores), or Dask."""
+    if dask:
+        return DaskCluster(dask, workers)
+    if workers == 1:
+        return InProcess()
+    return LocalPool(workers)

@@ -1,0 +1,44 @@
+"""Confidence intervals over replications: Student t on independent replications, paired
+differences on common random numbers, and Welch's interval for comparison.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+FloatArray = NDArray[np.float64]
+
+
+def confidence_half_width(values: FloatArray, level: float = 0.95) -> float | None:
+    """Half-width of the Student-t confidence interval of the mean of ``values`` (NaN left out);
+    None for fewer than 2 values.
+    """
+    values = values[~np.isnan(values)]
+    if values.size < 2:
+        return None
+    return float(stats.t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / math.sqrt(values.size))
+
+
+def paired_interval(differences: FloatArray, level: float = 0.95) -> tuple[float, float]:
+    """Mean and half-width of the paired t-interval of per-replication differences (NaN left
+    out); the half-width is NaN for fewer than 2 differences, both are NaN for none.
+    """
+    d = differences[~np.isnan(differences)]
+    if d.size == 0:
+        return math.nan, math.nan
+    half = confidence_half_width(d, level)
+    return float(d.mean()), math.nan if half is None else half
+
+
+def unpaired_half_width(a: FloatArray, b: FloatArray, level: float = 0.95) -> float:
+    """Half-width of Welch's interval for ``mean(b) - mean(a)`` as if the runs were independent."""
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    if va + vb == 0:
+        return 0.0
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    return float(stats.t.ppf(0.5 + level / 2, dof) * math.sqrt(va + vb))
