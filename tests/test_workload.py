@@ -5,7 +5,8 @@ import numpy as np
 
 from supportsim import load_scenario
 from supportsim.planning.analytic import required_agents
-from supportsim.planning.workload import agents_for, analytic_requirement, headcount_for, offered_load, timeline
+from supportsim.planning.workload import analytic_requirement, offered_load, timeline
+from supportsim.scenario.profiles import agents_for, headcount_for
 
 DATA = Path(__file__).parent / "data" / "planning"
 

@@ -38,8 +38,9 @@ from supportsim.calibration.logs import ContactLog
 from supportsim.engine.replication import ArrivalTrace
 from supportsim.reports.files import json_ready, staged_output
 from supportsim.results.simulation import simulate
+from supportsim.scenario.calendar import WEEKDAYS
 from supportsim.scenario.io import scenario_from_dict
-from supportsim.scenario.model import WEEKDAYS, Scenario
+from supportsim.scenario.model import Scenario
 
 KPIS = {
     "offered": "contacts that arrived (equal by construction: the replay uses the log's arrivals)",

@@ -45,8 +45,9 @@ from scipy import special, stats
 
 from supportsim.calibration.logs import ContactLog
 from supportsim.reports.files import json_ready
+from supportsim.scenario.calendar import WEEKDAYS
 from supportsim.scenario.io import scenario_from_dict, scenario_to_yaml
-from supportsim.scenario.model import WEEKDAYS, Scenario
+from supportsim.scenario.model import Scenario
 
 FAMILIES = ("exponential", "lognormal", "gamma", "weibull")
 _SCIPY = {

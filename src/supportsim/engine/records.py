@@ -26,7 +26,6 @@ from numpy.typing import NDArray
 OPEN, RESOLVED, DEFLECTED, ABANDONED, BOT_ABANDONED = range(5)
 OUTCOME_NAMES = ("open", "resolved", "deflected", "abandoned", "bot_abandoned")
 
-# counters kept per (channel, category)
 COUNTERS = (
     "offered",
     "queued",
@@ -46,23 +45,23 @@ COUNTERS = (
     "reopened",
 )
 (
-    OFFERED,
-    QUEUED,
-    ANSWERED,
-    ABANDONED_N,
-    DEFLECTED_N,
-    BOT_ABANDONED_N,
-    RESOLVED_N,
-    OPEN_N,
-    WITHIN,
-    KNOWN,
-    ANSWERED_T,
-    WAIT_SUM,
-    FIRST_RESPONSE_SUM,
-    RESOLUTION_SUM,
-    ESCALATED,
-    REOPENED,
-) = range(len(COUNTERS))
+    _OFFERED,
+    _QUEUED,
+    _ANSWERED,
+    _ABANDONED_N,
+    _DEFLECTED_N,
+    _BOT_ABANDONED_N,
+    _RESOLVED_N,
+    _OPEN_N,
+    _WITHIN,
+    _KNOWN,
+    _ANSWERED_T,
+    _WAIT_SUM,
+    _FIRST_RESPONSE_SUM,
+    _RESOLUTION_SUM,
+    _ESCALATED,
+    _REOPENED,
+) = range(len(COUNTERS))  # positions in a row of counters (this module only)
 
 ROW_FIELDS = (
     "id",
@@ -136,37 +135,37 @@ class TicketLog:
             answered or outcome == ABANDONED or (end is not None and ticket.state_waiting_first and wait > threshold)
         )
         known = known and threshold == threshold
-        cell[OFFERED] += 1
+        cell[_OFFERED] += 1
         if ticket.queued_at == ticket.queued_at:
-            cell[QUEUED] += 1
+            cell[_QUEUED] += 1
         if answered:
-            cell[ANSWERED] += 1
-            cell[WAIT_SUM] += wait
-            cell[FIRST_RESPONSE_SUM] += ticket.responded_at - ticket.arrival
+            cell[_ANSWERED] += 1
+            cell[_WAIT_SUM] += wait
+            cell[_FIRST_RESPONSE_SUM] += ticket.responded_at - ticket.arrival
             if threshold == threshold:
-                cell[ANSWERED_T] += 1
+                cell[_ANSWERED_T] += 1
             if ticket.escalations:
-                cell[ESCALATED] += 1
+                cell[_ESCALATED] += 1
         if within:
-            cell[WITHIN] += 1
+            cell[_WITHIN] += 1
         if known:
-            cell[KNOWN] += 1
+            cell[_KNOWN] += 1
         if outcome in (RESOLVED, DEFLECTED):
             minutes = (ticket.resolved_at - ticket.arrival) / 60.0
-            cell[RESOLUTION_SUM] += minutes
+            cell[_RESOLUTION_SUM] += minutes
             self.resolution_minutes[c][k].append(minutes)
             if outcome == RESOLVED:
-                cell[RESOLVED_N] += 1
+                cell[_RESOLVED_N] += 1
                 if ticket.will_follow_up:
-                    cell[REOPENED] += 1
+                    cell[_REOPENED] += 1
             else:
-                cell[DEFLECTED_N] += 1
+                cell[_DEFLECTED_N] += 1
         elif outcome == ABANDONED:
-            cell[ABANDONED_N] += 1
+            cell[_ABANDONED_N] += 1
         elif outcome == BOT_ABANDONED:
-            cell[BOT_ABANDONED_N] += 1
+            cell[_BOT_ABANDONED_N] += 1
         else:
-            cell[OPEN_N] += 1
+            cell[_OPEN_N] += 1
         escalations = ticket.escalations
         went_on, finished_before = self.went_on[c][k], self.finished_before[c][k]
         for j in range(1, len(went_on)):
@@ -176,14 +175,25 @@ class TicketLog:
             elif outcome == RESOLVED and escalations == j - 1:
                 finished_before[j] += 1
 
-    def interval_counts(self) -> NDArray[np.float64]:
-        """The per-interval counters as an array ``[channel, category, counter, interval]``
-        (counters in the order of :data:`COUNTERS`, measured intervals only).
+    def interval_counts(self) -> dict[str, NDArray[np.float64]]:
+        """Every counter of :data:`COUNTERS` by name, as an array ``[channel, category, interval]``
+        over the measured intervals.
         """
-        return np.array(self.interval_cells, dtype=float)[:, :, : self.intervals, :].transpose(0, 1, 3, 2)
+        table = np.array(self.interval_cells, dtype=float)[:, :, : self.intervals, :]
+        return {name: table[:, :, :, i] for i, name in enumerate(COUNTERS)}
+
+    def horizon_counts(self, pairs: list[tuple[int, int]]) -> dict[str, float]:
+        """Every counter of :data:`COUNTERS` by name, summed over the whole horizon and the
+        given (channel, category) pairs.
+        """
+        total = [0.0] * len(COUNTERS)
+        for c, k in pairs:
+            for i, value in enumerate(self._totals[c][k]):
+                total[i] += value
+        return dict(zip(COUNTERS, total, strict=True))
 
     @cached_property
-    def cells(self) -> list[list[list[float]]]:
+    def _totals(self) -> list[list[list[float]]]:
         """Horizon totals ``[channel][category][counter]``: the interval rows summed (read once
         the run is over: the sums are kept).
         """

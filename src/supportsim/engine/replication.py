@@ -30,7 +30,7 @@ from supportsim.engine.levels import Level
 from supportsim.engine.records import ABANDONED, BOT_ABANDONED, DEFLECTED, OPEN, RESOLVED, TicketLog
 from supportsim.engine.streams import Streams
 from supportsim.scenario.model import Category, Channel, Scenario
-from supportsim.scenario.profiles import arrival_rates, first_interval, staffing_steps
+from supportsim.scenario.profiles import arrival_rates, first_interval, roster_steps
 
 # Ticket states
 IN_BOT, WAITING, SERVING, HANDOFF, DONE = range(5)
@@ -836,7 +836,7 @@ class _Simulation:
         self.rostered_seconds = np.zeros((len(self.groups), scenario.horizon.intervals))
         self.rostered_peak = np.zeros(len(self.groups))
         for g, group in enumerate(scenario.groups):
-            step_times, rostered, available = staffing_steps(group, scenario.horizon)
+            step_times, rostered, available = roster_steps(group, scenario.horizon)
             measured = (step_times >= 0) | (np.append(step_times[1:], np.inf) > 0)
             self.rostered_peak[g] = float(rostered[measured].max())
             changes += [(float(t), g, int(n)) for t, n in zip(step_times, available, strict=True)]

@@ -43,7 +43,6 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from supportsim.engine import records as R
 from supportsim.engine.replication import run_replication
 from supportsim.engine.streams import replication_seeds
 from supportsim.planning.analytic import erlang_c_service_level
@@ -51,13 +50,13 @@ from supportsim.planning.workload import (
     Timeline,
     analytic_requirement,
     answer_load,
-    headcount_for,
     timeline,
 )
 from supportsim.results.executors import make_executor
 from supportsim.results.simulation import SimulationResult, simulate
+from supportsim.scenario.calendar import interval_labels
 from supportsim.scenario.model import Scenario
-from supportsim.scenario.profiles import interval_labels
+from supportsim.scenario.profiles import headcount_for
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -108,12 +107,12 @@ def replicate(task: tuple[Scenario, np.random.SeedSequence]) -> Counts:
     """Simulate one replication and keep its per-interval sums (picklable, for worker processes)."""
     scenario, seed = task
     output = run_replication(scenario, seed, keep_tickets=False)
-    per_channel = output.log.interval_counts().sum(axis=1)  # [channel, counter, interval]
+    counts = output.log.interval_counts()  # name -> [channel, category, interval]
     return Counts(
-        known=per_channel[:, R.KNOWN],
-        within=per_channel[:, R.WITHIN],
-        answered=per_channel[:, R.ANSWERED],
-        abandoned=per_channel[:, R.ABANDONED_N],
+        known=counts["target_known"].sum(axis=1),
+        within=counts["answered_within"].sum(axis=1),
+        answered=counts["answered"].sum(axis=1),
+        abandoned=counts["abandoned"].sum(axis=1),
         staffed=np.array([level.interval_areas for level in output.staffed]),
         occupied=np.array([level.interval_areas for level in output.occupied]),
         waiting=np.array([level.interval_means for level in output.waiting_by_skill]),

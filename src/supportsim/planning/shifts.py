@@ -44,8 +44,8 @@ from numpy.typing import NDArray
 from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import csc_matrix
 
-from supportsim.scenario.model import WEEKDAYS, Break, Group, Scenario, Shift
-from supportsim.scenario.profiles import weekday_of_day
+from supportsim.scenario.calendar import WEEKDAYS, clock_text, weekday_of_day
+from supportsim.scenario.model import Break, Group, Scenario, Shift
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -76,7 +76,7 @@ class ShiftOption:
     @property
     def start(self) -> str:
         """``"HH:MM"``."""
-        return f"{self.start_minutes // 60:02d}:{self.start_minutes % 60:02d}"
+        return clock_text(self.start_minutes)
 
     def duty_seconds(self) -> list[tuple[float, float]]:
         """On-duty spans of one working day, seconds after its midnight."""

@@ -39,10 +39,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from supportsim.planning.analytic import required_agents
+from supportsim.scenario.calendar import interval_labels, weekday_of_day
 from supportsim.scenario.distributions import Distribution
 from supportsim.scenario.io import scenario_from_dict
 from supportsim.scenario.model import Channel, Scenario
-from supportsim.scenario.profiles import arrival_rates, interval_labels, weekday_of_day
+from supportsim.scenario.profiles import arrival_rates, headcount_for
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -53,26 +54,6 @@ response target, and backlog work without a target of its own (escalations, unta
 
 _QUANTILES = 200
 """Quantiles of a delay distribution used to spread work over later intervals."""
-
-
-def headcount_for(agents: int, shrinkage: float) -> int:
-    """Fewest rostered people the engine turns into ``agents`` taking contacts.
-
-    The engine staffs ``round(headcount × (1 − shrinkage))`` (half up), so this is the smallest
-    ``h`` with ``floor(h·(1 − shrinkage) + 0.5) >= agents``.
-    """
-    if agents <= 0:
-        return 0
-    keep = 1.0 - shrinkage
-    h = max(0, math.ceil((agents - 0.5) / keep) - 1)
-    while math.floor(h * keep + 0.5) < agents:
-        h += 1
-    return h
-
-
-def agents_for(headcount: int, shrinkage: float) -> int:
-    """Agents taking contacts out of ``headcount`` rostered people (the engine's rounding)."""
-    return math.floor(headcount * (1.0 - shrinkage) + 0.5)
 
 
 @dataclass(frozen=True)

@@ -59,16 +59,17 @@ Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshol
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from supportsim.engine import records as R
 from supportsim.engine.records import DEFLECTED, OUTCOME_NAMES, RESOLVED, TicketLog
 from supportsim.engine.replication import ReplicationOutput
+from supportsim.scenario.calendar import interval_labels
 from supportsim.scenario.model import Scenario
-from supportsim.scenario.profiles import interval_labels
 
 Metrics = dict[str, float]
 """Metric name -> value for one scope of one replication."""
@@ -85,59 +86,47 @@ def _ratio(part: NDArray[np.float64], whole: NDArray[np.float64]) -> NDArray[np.
     return out
 
 
-def counter_metrics(counts: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
-    """Ticket metrics from summed counters, by the definitions above: ``counts[X]`` is counter
-    ``X`` of :data:`supportsim.records.COUNTERS`, a number (whole horizon) or an array (one
-    value per interval). Everything but the resolution-time percentiles, which need the times.
+def counter_metrics(counts: Mapping[str, Any]) -> dict[str, Any]:
+    """Ticket metrics from summed counters, by the definitions above: ``counts[name]`` is the
+    counter ``name`` of :data:`supportsim.engine.records.COUNTERS`, a number (whole horizon)
+    or an array (one value per interval). Everything but the resolution-time percentiles,
+    which need the times.
     """
-    answered = counts[R.ANSWERED]
+    answered = counts["answered"]
     return {
-        "offered": counts[R.OFFERED],
-        "queued": counts[R.QUEUED],
+        "offered": counts["offered"],
+        "queued": counts["queued"],
         "answered": answered,
-        "abandoned": counts[R.ABANDONED_N],
-        "deflected": counts[R.DEFLECTED_N],
-        "bot_abandoned": counts[R.BOT_ABANDONED_N],
-        "resolved": counts[R.RESOLVED_N],
-        "open_at_end": counts[R.OPEN_N],
-        "service_level": _ratio(counts[R.WITHIN], counts[R.KNOWN]),
-        "service_level_answered": _ratio(counts[R.WITHIN], counts[R.ANSWERED_T]),
-        "asa_seconds": _ratio(counts[R.WAIT_SUM], answered),
-        "abandon_rate": _ratio(counts[R.ABANDONED_N], answered + counts[R.ABANDONED_N]),
-        "first_response_minutes": _ratio(counts[R.FIRST_RESPONSE_SUM], answered) / 60.0,
-        "resolution_minutes": _ratio(counts[R.RESOLUTION_SUM], counts[R.RESOLVED_N] + counts[R.DEFLECTED_N]),
-        "escalation_rate": _ratio(counts[R.ESCALATED], answered),
-        "deflection_rate": _ratio(counts[R.DEFLECTED_N], counts[R.OFFERED]),
-        "reopen_rate": _ratio(counts[R.REOPENED], counts[R.RESOLVED_N]),
+        "abandoned": counts["abandoned"],
+        "deflected": counts["deflected"],
+        "bot_abandoned": counts["bot_abandoned"],
+        "resolved": counts["resolved"],
+        "open_at_end": counts["open_at_end"],
+        "service_level": _ratio(counts["answered_within"], counts["target_known"]),
+        "service_level_answered": _ratio(counts["answered_within"], counts["answered_with_target"]),
+        "asa_seconds": _ratio(counts["wait_sum"], answered),
+        "abandon_rate": _ratio(counts["abandoned"], answered + counts["abandoned"]),
+        "first_response_minutes": _ratio(counts["first_response_sum"], answered) / 60.0,
+        "resolution_minutes": _ratio(counts["resolution_sum"], counts["resolved"] + counts["deflected"]),
+        "escalation_rate": _ratio(counts["escalated_answered"], answered),
+        "deflection_rate": _ratio(counts["deflected"], counts["offered"]),
+        "reopen_rate": _ratio(counts["reopened"], counts["resolved"]),
     }
-
-
-def cell_metrics(cell: list[float], resolution_minutes: NDArray[np.float32]) -> Metrics:
-    """Ticket metrics from summed counters (see :data:`supportsim.records.COUNTERS`) and the
-    resolution times of the same tickets, by the definitions above.
-    """
-    metrics: Metrics = {}
-    has_times = resolution_minutes.size > 0
-    for name, value in counter_metrics(np.array(cell, dtype=float)).items():
-        metrics[name] = float(value)
-        if name == "resolution_minutes":
-            metrics["resolution_minutes_p50"] = (
-                float(np.percentile(resolution_minutes, 50)) if has_times else math.nan
-            )
-            metrics["resolution_minutes_p90"] = (
-                float(np.percentile(resolution_minutes, 90)) if has_times else math.nan
-            )
-    return metrics
 
 
 def _pooled(log: TicketLog, pairs: list[tuple[int, int]]) -> Metrics:
     """Metrics of the tickets of the given (channel, category) pairs taken together."""
-    total = [0.0] * len(R.COUNTERS)
-    for c, k in pairs:
-        for i, value in enumerate(log.cells[c][k]):
-            total[i] += value
+    counts = {name: np.float64(value) for name, value in log.horizon_counts(pairs).items()}
     times = [np.frombuffer(log.resolution_minutes[c][k], dtype=np.float32) for c, k in pairs]
-    return cell_metrics(total, np.concatenate(times) if times else np.zeros(0, dtype=np.float32))
+    resolution = np.concatenate(times) if times else np.zeros(0, dtype=np.float32)
+    metrics: Metrics = {}
+    for name, value in counter_metrics(counts).items():
+        metrics[name] = float(value)
+        if name == "resolution_minutes":
+            has_times = resolution.size > 0
+            metrics["resolution_minutes_p50"] = float(np.percentile(resolution, 50)) if has_times else math.nan
+            metrics["resolution_minutes_p90"] = float(np.percentile(resolution, 90)) if has_times else math.nan
+    return metrics
 
 
 def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[str, dict[str, Metrics]]:
@@ -210,24 +199,25 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
     with that interval's metrics; ticket metrics count the tickets that arrived in the interval.
     """
     interval_s = scenario.horizon.interval_minutes * 60.0
-    counts = output.log.interval_counts()  # [channel, category, counter, interval]
-    by_channel, by_category = counts.sum(axis=1), counts.sum(axis=0)
+    counts = output.log.interval_counts()  # name -> [channel, category, interval]
+    by_channel = {name: values.sum(axis=1) for name, values in counts.items()}  # [channel, interval]
+    by_category = {name: values.sum(axis=0) for name, values in counts.items()}
     blocks: list[tuple[str, str, dict[str, NDArray[np.float64]]]] = []
     for c, channel in enumerate(scenario.channels):
         waiting = output.waiting_by_channel[c]
-        columns = counter_metrics(by_channel[c])
+        columns = counter_metrics(_pick(by_channel, c))
         columns |= {"mean_waiting": waiting.interval_means, "max_waiting": waiting.interval_maxima}
         blocks.append(("channel", channel.name, columns))
     for k, category in enumerate(scenario.categories):
-        blocks.append(("category", category.name, counter_metrics(by_category[k])))
+        blocks.append(("category", category.name, counter_metrics(_pick(by_category, k))))
     realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
     background = [c for c in range(len(scenario.channels)) if c not in realtime]
-    live = counter_metrics(by_channel[realtime].sum(axis=0))
-    overall = counter_metrics(by_channel.sum(axis=0))
+    live = counter_metrics(_pick(by_channel, realtime))
+    overall = counter_metrics(_pick(by_channel, slice(None)))
     overall |= {
         "service_level_realtime": live["service_level"],
         "asa_seconds_realtime": live["asa_seconds"],
-        "service_level_async": counter_metrics(by_channel[background].sum(axis=0))["service_level"],
+        "service_level_async": counter_metrics(_pick(by_channel, background))["service_level"],
         "mean_waiting": np.sum([level.interval_means for level in output.waiting_by_skill], axis=0),
     }
     blocks.append(("overall", "all", overall))
@@ -251,6 +241,13 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
             )
         )
     return _stack(interval_labels(scenario.horizon), blocks)
+
+
+def _pick(counts: dict[str, NDArray[np.float64]], rows: int | list[int] | slice) -> dict[str, NDArray[np.float64]]:
+    """Each counter's row ``rows`` (an index), or the sum of several rows (a list or slice)."""
+    if isinstance(rows, int):
+        return {name: values[rows] for name, values in counts.items()}
+    return {name: values[rows].sum(axis=0) for name, values in counts.items()}
 
 
 def _stack(base: pd.DataFrame, blocks: list[tuple[str, str, dict[str, NDArray[np.float64]]]]) -> pd.DataFrame:

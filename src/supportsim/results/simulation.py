@@ -175,6 +175,7 @@ def simulate(
     keep_tickets: bool = True,
     trace: ArrivalTrace | None = None,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> SimulationResult:
     """Simulate ``scenario`` ``replications`` times under the root ``seed``.
 
@@ -184,13 +185,18 @@ def simulate(
     drops the per-ticket table to save memory. A ``trace`` replays observed arrivals instead
     of the scenario's arrival profiles (see :class:`supportsim.engine.ArrivalTrace`).
     ``progress(done, total)`` is called as replications finish. Ctrl-C returns the
-    replications finished so far, with a warning.
+    replications finished so far, with a warning. An open ``executor`` (see
+    :mod:`supportsim.results.executors`) runs the replications instead of ``workers`` / ``dask``,
+    and stays open for the caller's next run.
     """
     if replications < 1:
         raise ValueError("replications must be >= 1")
     seeds = replication_seeds(seed, replications)
     tasks = [Task(scenario, s, i, keep_tickets, trace) for i, s in enumerate(seeds)]
-    with make_executor(workers, dask) as executor:  # built (and its address checked) even for one task
+    if executor is None:
+        with make_executor(workers, dask) as own:  # built (and its address checked) even for one task
+            done, interrupted = run_tasks(tasks, own, progress=progress)
+    else:
         done, interrupted = run_tasks(tasks, executor, progress=progress)
     result = collect(scenario, seed, [replication for _, replication in done])
     if interrupted:

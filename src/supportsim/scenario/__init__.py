@@ -5,6 +5,7 @@
 duty over time), ``calendar`` (weekdays, clock times, interval labels).
 """
 
+from supportsim.scenario.calendar import WEEKDAYS
 from supportsim.scenario.distributions import Distribution
 from supportsim.scenario.io import (
     ScenarioError,
@@ -14,7 +15,7 @@ from supportsim.scenario.io import (
     scenario_json_schema,
     scenario_to_yaml,
 )
-from supportsim.scenario.model import WEEKDAYS, Scenario
+from supportsim.scenario.model import Scenario
 
 __all__ = [
     "WEEKDAYS",

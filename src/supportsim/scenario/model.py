@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections import Counter
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from supportsim.scenario.calendar import WEEKDAYS, Weekday, clock_minutes
 from supportsim.scenario.distributions import Distribution
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Share = float  # a probability in [0, 1]
 
 
@@ -37,14 +35,6 @@ class ScenarioInvalid(ValueError):
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-def _clock_minutes(text: str) -> int:
-    """Minutes after midnight of an ``"HH:MM"`` clock time."""
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
-    if not match:
-        raise ValueError(f"'{text}' is not a clock time HH:MM")
-    return int(match.group(1)) * 60 + int(match.group(2))
 
 
 class Horizon(_Frozen):
@@ -268,7 +258,7 @@ class Shift(_Frozen):
     def _clock(cls, text: object) -> str:
         if not isinstance(text, str):
             raise ValueError('clock times must be quoted, e.g. start: "09:00"')
-        _clock_minutes(text)
+        clock_minutes(text)
         return text
 
     @model_validator(mode="after")
@@ -280,7 +270,7 @@ class Shift(_Frozen):
     @property
     def start_minutes(self) -> int:
         """Minutes after midnight when the shift starts."""
-        return _clock_minutes(self.start)
+        return clock_minutes(self.start)
 
 
 class Group(_Frozen):

@@ -8,12 +8,13 @@ repeat the profile of the same time of day on the day before day 1.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
-from supportsim.scenario.model import WEEKDAYS, Arrivals, Group, Horizon
+from supportsim.scenario.calendar import weekday_of_day
+from supportsim.scenario.model import Arrivals, Group, Horizon
 
 FloatArray = NDArray[np.float64]
 
@@ -23,24 +24,23 @@ def first_interval(horizon: Horizon) -> int:
     return -math.ceil(horizon.warmup_hours * 60 / horizon.interval_minutes)
 
 
-def weekday_of_day(horizon: Horizon, day: int) -> str:
-    """Weekday name (``mon`` .. ``sun``) of day index ``day`` (0 is day 1)."""
-    return WEEKDAYS[(WEEKDAYS.index(horizon.start_weekday) + day) % 7]
+def agents_for(headcount: Any, shrinkage: float) -> Any:
+    """Agents taking contacts out of ``headcount`` rostered people (a number or an array):
+    ``round(headcount × (1 − shrinkage))``, halves rounded up. The one rule of shrinkage.
+    """
+    agents = np.floor(np.asarray(headcount) * (1.0 - shrinkage) + 0.5).astype(np.int64)
+    return int(agents) if agents.ndim == 0 else agents
 
 
-def interval_labels(horizon: Horizon) -> pd.DataFrame:
-    """``interval``, ``day`` (from 1), ``weekday`` and ``time`` (hh:mm start) of every measured interval."""
-    k = np.arange(horizon.intervals)
-    per_day = horizon.intervals_per_day
-    minutes = (k % per_day) * horizon.interval_minutes
-    return pd.DataFrame(
-        {
-            "interval": k,
-            "day": k // per_day + 1,
-            "weekday": [weekday_of_day(horizon, int(d)) for d in k // per_day],
-            "time": [f"{m // 60:02d}:{m % 60:02d}" for m in minutes],
-        }
-    )
+def headcount_for(agents: int, shrinkage: float) -> int:
+    """Fewest rostered people that :func:`agents_for` turns into ``agents`` taking contacts."""
+    if agents <= 0:
+        return 0
+    keep = 1.0 - shrinkage
+    h = max(0, math.ceil((agents - 0.5) / keep) - 1)
+    while agents_for(h, shrinkage) < agents:
+        h += 1
+    return h
 
 
 def _table_value(table: list[float] | list[int], k: int, per_day: int) -> float:
@@ -73,7 +73,7 @@ def arrival_rates(arrivals: Arrivals, horizon: Horizon) -> FloatArray:
     )
 
 
-def staffing_steps(group: Group, horizon: Horizon) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64]]:
+def roster_steps(group: Group, horizon: Horizon) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64]]:
     """Rostered and available agents of ``group`` as step functions.
 
     Returns ``(times_seconds, rostered, available)``: from ``times_seconds[i]`` on (until the
@@ -98,7 +98,7 @@ def staffing_steps(group: Group, horizon: Horizon) -> tuple[FloatArray, NDArray[
         on_duty = counts
     else:
         times, counts, on_duty = _shift_steps(group, horizon, start_s, end_s)
-    available = np.floor(on_duty * (1 - group.shrinkage) + 0.5).astype(np.int64)
+    available = agents_for(on_duty, group.shrinkage)
     return times.astype(float), np.asarray(counts, dtype=np.int64), available
 
 
