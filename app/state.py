@@ -10,8 +10,7 @@ import streamlit as st
 
 import supportsim
 from app import logic
-from supportsim import Scenario, ScenarioError, SimulationResult
-from supportsim.planning import requirement as staffing
+from supportsim import Scenario, ScenarioError, SimulationResult, StaffingPlan
 
 LIBRARY = "library"
 
@@ -110,8 +109,8 @@ def run(
 
 @st.cache_data(show_spinner=False, max_entries=20)
 def _stored_plan(
-    yaml_text: str, seed: int, replications: int, _value: staffing.StaffingPlan | None = None
-) -> staffing.StaffingPlan:
+    yaml_text: str, seed: int, replications: int, _value: StaffingPlan | None = None
+) -> StaffingPlan:
     if _value is None:
         raise _NotStored
     return _value
@@ -122,12 +121,12 @@ def staffing_plan(
     seed: int,
     replications: int,
     progress: Callable[[int, str], None] | None = None,
-) -> staffing.StaffingPlan:
+) -> StaffingPlan:
     """Plan staffing for a scenario, cached by its YAML content, seed and replications."""
     return _cached(
         _stored_plan,
         (yaml_text, seed, replications),
-        lambda: staffing.plan(
+        lambda: supportsim.plan(
             logic.scenario_from_yaml(yaml_text),
             seed=seed,
             replications=replications,

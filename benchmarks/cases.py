@@ -31,7 +31,7 @@ DAY_SCALE = 2.2
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one timed run reports (besides time and memory, which run.py measures)."""
+    """What one timed run reports (besides time and memory, which measure.py measures)."""
 
     tickets: int  # arrived in the simulation: warm-up and follow-ups included
     measured: int  # tickets of the measured window (offered, or the peers' measured customers)
@@ -107,7 +107,7 @@ def mmc_scenario(
     *, per_hour: float, handle_minutes: float, servers: int, days: int, warmup_hours: float
 ) -> Any:
     """supportsim's M/M/c: one realtime channel without patience, one skill, one group."""
-    from supportsim.scenario.io import scenario_from_dict
+    from supportsim import scenario_from_dict
 
     return scenario_from_dict(
         {
@@ -143,29 +143,60 @@ def helpdesk_scenario() -> Any:
 
 def day_scenario(scale: float = DAY_SCALE) -> Any:
     """One Monday of the helpdesk baseline, volumes and every shift line's count x ``scale``."""
-    from supportsim.scenario.io import scenario_from_dict
+    from supportsim.scenario.edit import edited
 
-    data = helpdesk_scenario().model_dump(by_alias=True, exclude_none=True)
-    data["name"] = f"Helpdesk Monday x{scale}"
-    data["horizon"]["days"] = 1
-    data["horizon"]["start_weekday"] = "mon"
-    for channel in data["channels"]:
-        arrivals = channel["arrivals"]
-        for key in ("per_hour", "per_day"):
-            if arrivals.get(key) is not None:
-                arrivals[key] *= scale
-        if arrivals.get("rates_per_hour") is not None:
-            arrivals["rates_per_hour"] = [r * scale for r in arrivals["rates_per_hour"]]
-    for group in data["groups"]:
-        if group.get("headcount") is not None:
-            group["headcount"] = max(1, round(group["headcount"] * scale))
-        if group.get("headcount_per_interval") is not None:
-            group["headcount_per_interval"] = [
-                round(n * scale) for n in group["headcount_per_interval"]
-            ]
-        for shift in group.get("shifts") or []:
-            shift["count"] = max(1, round(shift["count"] * scale))
-    return scenario_from_dict(data)
+    def scaled(data: dict[str, Any]) -> None:
+        data["name"] = f"Helpdesk Monday x{scale}"
+        data["horizon"]["days"] = 1
+        data["horizon"]["start_weekday"] = "mon"
+        for channel in data["channels"]:
+            arrivals = channel["arrivals"]
+            for key in ("per_hour", "per_day"):
+                if arrivals.get(key) is not None:
+                    arrivals[key] *= scale
+            if arrivals.get("rates_per_hour") is not None:
+                arrivals["rates_per_hour"] = [r * scale for r in arrivals["rates_per_hour"]]
+        for group in data["groups"]:
+            if group.get("headcount") is not None:
+                group["headcount"] = max(1, round(group["headcount"] * scale))
+            if group.get("headcount_per_interval") is not None:
+                group["headcount_per_interval"] = [round(n * scale) for n in group["headcount_per_interval"]]
+            for shift in group.get("shifts") or []:
+                shift["count"] = max(1, round(shift["count"] * scale))
+
+    return edited(helpdesk_scenario(), scaled, source="benchmarks: day_scenario")
+
+
+def one_day(scenario: Any) -> Any:
+    """``scenario`` with a one-day horizon (a warm-up that allocates little)."""
+    from supportsim.scenario.edit import edited
+
+    def shortened(data: dict[str, Any]) -> None:
+        data["horizon"]["days"] = 1
+
+    return edited(scenario, shortened, source="benchmarks: one_day")
+
+
+def mmc_case_scenario(days: int) -> Any:
+    """Case 1's M/M/12 over ``days`` measured days, after its 24 h warm-up."""
+    return mmc_scenario(
+        per_hour=MMC["per_hour"],
+        handle_minutes=MMC["handle_minutes"],
+        servers=int(MMC["servers"]),
+        days=days,
+        warmup_hours=MMC["warmup_hours"],
+    )
+
+
+def big_scenario(days: int) -> Any:
+    """Case 4's M/M/126 over ``days`` measured days."""
+    return mmc_scenario(
+        per_hour=BIG["per_hour"],
+        handle_minutes=BIG["handle_minutes"],
+        servers=int(BIG["servers"]),
+        days=days,
+        warmup_hours=BIG["warmup_hours"],
+    )
 
 
 def big_days(tickets: int) -> int:
@@ -178,34 +209,50 @@ def big_days(tickets: int) -> int:
     return days
 
 
-# --- counting supportsim's tickets ----------------------------------------------------
+# --- counting supportsim's tickets -----------------------------------------------------
 
 
-class _TicketCounter:
+class TicketCounter:
     """Counts the tickets of the replications ``simulate`` runs, from the engine's own output.
 
-    Wraps ``supportsim.simulation.run_replication`` (one attribute look-up and one call per
-    replication, nothing per ticket) and adds up ``ReplicationOutput.tickets_created``.
+    ``simulate`` has no public hook that reports ``ReplicationOutput.tickets_created``, so
+    this wraps the name ``run_replication`` inside ``supportsim.results.simulation`` (one
+    attribute look-up and one call per replication, nothing per ticket). Where that name is
+    gone or was not called, :meth:`count` runs the public ``supportsim.engine.run_replication``
+    again after the timed region, with the same replication seeds (the engine is
+    deterministic), so the count never silently becomes zero.
     """
 
     def __init__(self) -> None:
         import supportsim.results.simulation as simulation
 
         self.simulation = simulation
-        self.original = simulation.run_replication
+        self.original = getattr(simulation, "run_replication", None)
         self.tickets = 0
-        simulation.run_replication = self._wrapped
+        self.calls = 0
+        if self.original is not None:
+            simulation.run_replication = self._wrapped
 
     def _wrapped(self, *args: Any, **kwargs: Any) -> Any:
-        output = self.original(*args, **kwargs)
+        output = self.original(*args, **kwargs)  # type: ignore[misc]
         self.tickets += output.tickets_created
+        self.calls += 1
         return output
 
     def restore(self) -> None:
-        self.simulation.run_replication = self.original
+        if self.original is not None:
+            self.simulation.run_replication = self.original
 
-    def count(self, scenario: Any, seed: int) -> int:
-        return self.tickets
+    def count(self, scenario: Any, seed: int, replications: int = 1) -> int:
+        """Tickets of the ``simulate(scenario, seed=seed, replications=...)`` call just made."""
+        if self.calls == replications:
+            return self.tickets
+        from supportsim.engine import replication_seeds, run_replication
+
+        return sum(
+            run_replication(scenario, s, keep_tickets=False).tickets_created
+            for s in replication_seeds(seed, replications)
+        )
 
 
 # --- preparing a timed run ------------------------------------------------------------
@@ -250,23 +297,15 @@ def prepare(case_key: str, engine: str, size: dict[str, Any], seed: int) -> Call
                 return Outcome(r.tickets, r.measured, r.mean_wait_s)
 
             return run_ciw
-        scenario = mmc_scenario(**kw, days=days, warmup_hours=MMC["warmup_hours"])
         return _supportsim_run(
-            scenario, seed, keep_tickets=engine == "supportsim_tickets", with_wait=True
+            mmc_case_scenario(days), seed, keep_tickets=engine == "supportsim_tickets", with_wait=True
         )
     if case_key == "helpdesk":
         return _supportsim_run(helpdesk_scenario(), seed, keep_tickets=True)
     if case_key == "day":
         return _supportsim_run(day_scenario(), seed, keep_tickets=True)
     if case_key == "memory":
-        scenario = mmc_scenario(
-            per_hour=BIG["per_hour"],
-            handle_minutes=BIG["handle_minutes"],
-            servers=int(BIG["servers"]),
-            days=big_days(int(size["tickets"])),
-            warmup_hours=BIG["warmup_hours"],
-        )
-        return _supportsim_run(scenario, seed, keep_tickets=False)
+        return _supportsim_run(big_scenario(big_days(int(size["tickets"]))), seed, keep_tickets=False)
     raise KeyError(case_key)
 
 
@@ -275,7 +314,7 @@ def _supportsim_run(
 ) -> Callable[[], Outcome]:
     import supportsim
 
-    counter = _TicketCounter()
+    counter = TicketCounter()
     holder: dict[str, Any] = {}
 
     def run() -> Outcome:

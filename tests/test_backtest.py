@@ -12,10 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
-from supportsim.calibration.backtesting import KPIS, BacktestError, backtest, interval_kpis, replay
-from supportsim.calibration.logs import ColumnMap, ContactLog, read_csv_log
+import supportsim
+from supportsim.calibration import BACKTEST_KPIS, BacktestError, ColumnMap, ContactLog, backtest, read_csv_log, replay
+from supportsim.calibration.backtesting import interval_kpis
+from supportsim.reports.backtest_report import backtest_figures
 from supportsim.scenario.io import load_scenario, scenario_from_dict
 from supportsim.scenario.model import Scenario
 from tests.test_fitting import ROOT, ROUND_TRIP_MAP, simulated_log
@@ -43,6 +46,25 @@ def test_interval_kpis_follow_their_definitions() -> None:
     assert kpis.loc[1, ["offered", "abandon_rate", "mean_wait_seconds", "service_level"]].tolist() == [1, 0, 5, 1]
     doubled = interval_kpis(pd.concat([table, table]), {"phone": 20.0}, ["channel", "interval"], 2).loc["phone"]
     pd.testing.assert_frame_equal(doubled, kpis)
+
+
+def test_service_level_counts_contacts_still_waiting_past_the_target_as_misses() -> None:
+    """docs/metrics.md: the fate of a contact still waiting after more than T at the end is known."""
+    table = pd.DataFrame(
+        {
+            "channel": ["phone"] * 4,
+            "interval": [0] * 4,
+            "queued": [True] * 4,
+            "answered": [True, False, False, False],
+            "abandoned": [False] * 4,
+            "wait_seconds": [10.0, 30.0, 10.0, np.nan],
+            "waiting_at_end": [False, True, True, False],
+        }
+    )
+    kpis = interval_kpis(table, {"phone": 20.0}, ["channel", "interval"]).loc["phone"]
+    # answered within 20 s ÷ (answered + still waiting after more than 20 s); the 10 s wait is not yet known
+    assert kpis.loc[0, "service_level"] == pytest.approx(1 / 2)
+    assert kpis.loc[0, "abandon_rate"] == 0 and kpis.loc[0, "mean_wait_seconds"] == 10
 
 
 def mmc_scenario() -> Scenario:
@@ -124,6 +146,23 @@ def test_a_log_made_by_the_model_is_reproduced_within_noise(own_log: ContactLog)
     assert result.summary["kpis"]["offered"]["mape"] == 0
 
 
+def test_the_simulated_service_level_is_the_metric_of_a_run(own_log: ContactLog) -> None:
+    """One definition: the backtest's simulated side equals ``simulate``'s service_level."""
+    data = mmc_scenario().model_dump(mode="json", by_alias=True, exclude_none=True)
+    del data["channels"][0]["patience_seconds"]  # nobody abandons ...
+    data["categories"][0]["handle_minutes"]["mean"] = 9  # ... and the queue grows to the end
+    slow = scenario_from_dict(data)
+    result = backtest(own_log, slow, replications=1, seed=3, min_contacts=5)
+    replayed, trace, _ = replay(own_log, slow)
+    run = supportsim.simulate(replayed, seed=3, replications=1, trace=trace)
+    waiting = run.summary["channels"]["phone"]["open_at_end"]["mean"]
+    assert waiting > 100, "contacts are still waiting when the replay ends"
+    simulated = result.summary["totals"]["phone"]["service_level"]["simulated"]
+    assert simulated == pytest.approx(run.summary["channels"]["phone"]["service_level"]["mean"], rel=1e-12)
+    figures = backtest_figures(result)
+    assert list(figures) == ["phone"] and isinstance(figures["phone"], Figure)
+
+
 @pytest.fixture(scope="module")
 def bank_backtest(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     out = tmp_path_factory.mktemp("bank") / "backtest"
@@ -152,11 +191,11 @@ def test_bank_backtest_writes_one_row_per_interval_and_a_summary(
     out, run = bank_backtest
     table = pd.read_csv(out / "backtest.csv")
     assert len(table) == 28 * 48
-    for kpi in KPIS:
+    for kpi in BACKTEST_KPIS:
         assert {f"{kpi}_observed", f"{kpi}_simulated"} <= set(table.columns)
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary["kpis"]) == set(KPIS)
-    for kpi in KPIS:
+    assert set(summary["kpis"]) == set(BACKTEST_KPIS)
+    for kpi in BACKTEST_KPIS:
         assert {"bias", "mape", "wape", "relative_bias", "noise_mape", "noise_wape", "intervals"} <= set(
             summary["kpis"][kpi]
         )

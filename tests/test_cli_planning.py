@@ -5,7 +5,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from supportsim.cli import app
-from supportsim.planning.analytic import required_agents
+from supportsim.planning import required_agents
 
 DATA = Path(__file__).parent / "data" / "planning"
 runner = CliRunner()
@@ -82,3 +82,22 @@ def test_staff_writes_its_outputs(tmp_path):
     assert summary["paid_hours"] == shifts["paid_hours"].sum()
     assert (out / "staffing.png").stat().st_size > 1000
     assert (out / "kpis.csv").exists()
+
+
+def test_staff_on_local_dask_writes_the_same_plan(tmp_path):
+    args = ["staff", str(DATA / "mmc_day.yaml"), "--replications", "2", "--seed", "5"]
+    here = runner.invoke(app, [*args, "--out", str(tmp_path / "here")])
+    assert here.exit_code == 0, here.output
+    dask = runner.invoke(app, [*args, "--dask", "local", "--out", str(tmp_path / "dask")])
+    assert dask.exit_code == 0, dask.output
+    for name in ("staffing.csv", "shifts.csv", "kpis.csv", "checks.csv", "summary.json"):
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+
+
+def test_staff_bad_dask_address_one_line_exit_2(tmp_path):
+    out = tmp_path / "plan"
+    result = runner.invoke(app, ["staff", str(DATA / "mmc_day.yaml"), "--dask", "nonsense", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "nonsense" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()

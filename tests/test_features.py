@@ -265,7 +265,7 @@ def test_same_seed_gives_same_arrivals_when_only_staffing_changes() -> None:
 
 
 def test_a_trace_replays_observed_arrivals_and_categories() -> None:
-    from supportsim.engine.replication import ArrivalTrace
+    from supportsim.engine import ArrivalTrace
 
     data = base(
         categories=[

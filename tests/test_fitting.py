@@ -17,12 +17,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 from scipy import stats
 from typer.testing import CliRunner
 
 import supportsim
-from supportsim.calibration.fitting import FitOptions, fit, fit_durations, infer_staffing, kaplan_meier
-from supportsim.calibration.logs import ColumnMap, read_csv_log, read_servicenow
+from supportsim.calibration import (
+    ColumnMap,
+    FitOptions,
+    fit,
+    fit_durations,
+    infer_on_duty,
+    kaplan_meier,
+    read_csv_log,
+    read_servicenow,
+)
+from supportsim.reports.fit_report import arrivals_figure, report_markdown, write_fit_figures
 from supportsim.scenario.distributions import Gamma, Lognormal, Weibull
 from supportsim.scenario.io import load_scenario, scenario_from_dict
 from supportsim.scenario.model import Scenario
@@ -87,7 +97,7 @@ def test_kaplan_meier_without_censoring_is_one_minus_the_ecdf() -> None:
     np.testing.assert_allclose(survival, 1 - np.arange(1, 501) / 500, atol=1e-12)
 
 
-def test_staffing_counts_agents_on_duty_and_those_ready(tmp_path: Path) -> None:
+def test_on_duty_counts_agents_on_duty_and_those_ready(tmp_path: Path) -> None:
     """A serves 9:00-9:20 and 9:30-10:00 (one session); B 9:00-9:10 and 11:00-11:30 (two).
     A call waits 9:20-9:30 while A is idle: A is not ready for those 10 minutes."""
     rows = [
@@ -102,15 +112,15 @@ def test_staffing_counts_agents_on_duty_and_those_ready(tmp_path: Path) -> None:
         path,
         ColumnMap.build({"created": "created", "answered": "answered", "resolved": "resolved", "agent": "agent"}),
     )
-    staffing = infer_staffing(log, 60, gap_minutes=30)
+    on_duty = infer_on_duty(log, 60, gap_minutes=30)
     expected_on = np.zeros(24)
     expected_on[[9, 11]] = [70 / 60, 30 / 60]
     expected_ready = np.zeros(24)
     expected_ready[[9, 11]] = [60 / 60, 30 / 60]
-    np.testing.assert_allclose(staffing.on_duty["phone"], expected_on)
-    np.testing.assert_allclose(staffing.ready["phone"], expected_ready)
-    assert staffing.shrinkage["phone"] == pytest.approx(0.1)
-    assert staffing.agents["phone"] == 2 and staffing.concurrency["phone"] == 1
+    np.testing.assert_allclose(on_duty.on_duty["phone"], expected_on)
+    np.testing.assert_allclose(on_duty.ready["phone"], expected_ready)
+    assert on_duty.shrinkage["phone"] == pytest.approx(0.1)
+    assert on_duty.agents["phone"] == 2 and on_duty.concurrency["phone"] == 1
 
 
 # --- round trip ----------------------------------------------------------------------------------
@@ -474,3 +484,17 @@ def test_fit_command_on_a_small_csv_log(tmp_path: Path) -> None:
     assert {c.name for c in scenario.categories} == {"billing (chat)", "billing (email)", "tech"}
     report = tmp_path / "fitted_fit_report"
     assert (report / "fit_report.md").exists() and (report / "fit_report.json").exists()
+
+
+def test_the_fit_report_figures_are_figure_objects(tmp_path: Path) -> None:
+    """The report's plots are built as matplotlib Figures (no pyplot state) and saved by name."""
+    logs = ROOT / "tests" / "data" / "logs"
+    log = read_csv_log(logs / "generic_small.csv", ColumnMap.from_yaml(logs / "generic_small.yaml"))
+    result = fit(log, FitOptions(interval_minutes=60))
+    assert isinstance(arrivals_figure(result), Figure)
+    figures = write_fit_figures(result, tmp_path)
+    assert figures["arrivals"] == figures["on_duty"] == "arrivals.png"
+    assert all((tmp_path / name).stat().st_size > 0 for name in figures.values())
+    markdown = report_markdown(result, figures)
+    assert markdown.count("### Agents on duty") == len(result.report["channels"]) == 2
+    assert "![agents on duty](arrivals.png)" in markdown

@@ -1,13 +1,22 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from supportsim import load_scenario, simulate
-from supportsim.engine.streams import replication_seeds
-from supportsim.planning.requirement import _targets, evaluate, plan, replicate, simulated_requirement
-from supportsim.planning.workload import analytic_requirement, timeline
+from supportsim.engine import replication_seeds
+from supportsim.planning import (
+    Targets,
+    analytic_requirement,
+    evaluate,
+    plan,
+    replicate,
+    simulated_requirement,
+    timeline,
+)
+from supportsim.results.executors import make_executor
 
 DATA = Path(__file__).parent / "data" / "planning"
 
@@ -37,7 +46,7 @@ def test_same_seed_same_requirement(mmc):
 def _fresh_checks(scenario, agents, seed, replications=20, confidence=0.9, max_occupancy=None):
     tl = timeline(scenario)
     counts = [replicate((tl.with_agents(agents), s)) for s in replication_seeds(seed, replications)]
-    return evaluate(_targets(tl, max_occupancy), counts, confidence).checks
+    return evaluate(Targets.of(tl, max_occupancy), counts, confidence).checks
 
 
 def test_requirement_holds_on_fresh_seeds(mmc):
@@ -115,3 +124,31 @@ def test_roster_for_the_helpdesk_week_meets_its_targets_on_fresh_seeds():
             assert fresh.metric("channels", channel.name, "abandon_rate") <= channel.target.max_abandon_rate
         checked += 1
     assert checked == 3  # phone, chat and email all have targets
+
+
+def _tables(found):
+    """Every table of a plan, without the search's wall times."""
+    return [found.requirement, found.shifts, found.achieved, found.checks, found.search.checks,
+            found.search.log.drop(columns="seconds")]
+
+
+def test_plan_is_the_same_wherever_the_replications_run():
+    scenario = load_scenario(DATA / "mmc_day.yaml")
+    here = plan(scenario, seed=0, replications=2, workers=1)
+    assert len(here.search.log) > 1  # several rounds on the one executor
+    for where in ({"workers": 2}, {"dask": "local"}):
+        there = plan(scenario, seed=0, replications=2, **where)
+        for ours, theirs in zip(_tables(here), _tables(there), strict=True):
+            pd.testing.assert_frame_equal(ours, theirs)
+        assert there.roster == here.roster
+        assert (there.paid_hours, there.cost, there.warnings) == (here.paid_hours, here.cost, here.warnings)
+
+
+def test_search_on_an_open_executor_leaves_it_open():
+    scenario = load_scenario(DATA / "mmc_day.yaml")
+    alone = simulated_requirement(scenario, seed=4, replications=2, workers=1)
+    with make_executor(2) as executor:
+        first = simulated_requirement(scenario, seed=4, replications=2, executor=executor)
+        again = simulated_requirement(scenario, seed=4, replications=2, executor=executor)
+    assert np.array_equal(first.agents, alone.agents) and np.array_equal(again.agents, alone.agents)
+    pd.testing.assert_frame_equal(first.table, alone.table)

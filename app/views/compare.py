@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import altair as alt
 import streamlit as st
-from app import logic, state
+from app import comparison, state
 
 from supportsim import SimulationResult
 
@@ -17,7 +17,7 @@ with st.form("compare"):
     chosen = left.multiselect(
         "Scenarios (the first is the base)",
         names,
-        default=logic.default_pair(names),
+        default=comparison.default_pair(names),
         max_selections=4,
         key="cmp_scenarios",
     )
@@ -74,8 +74,8 @@ for result in results:
     for warning in result.warnings:
         st.warning(f"{result.scenario.name}: {warning}")
 
-table = logic.comparison_frame(results)
-specs = logic.card_specs(results[0])
+table = comparison.comparison_frame(results)
+specs = comparison.card_specs(results[0])
 base_name = results[0].scenario.name
 st.caption(
     f"Base: **{base_name}** · {run['replications']} paired replications, seed {run['seed']} · "
@@ -92,7 +92,7 @@ shown = st.radio(
 )
 is_base = shown == base_name
 columns = st.columns(4)
-for k, card in enumerate(logic.cards(table, specs, shown, is_base)):
+for k, card in enumerate(comparison.cards(table, specs, shown, is_base)):
     with columns[k % 4]:
         st.metric(
             card.label,
@@ -108,7 +108,7 @@ queue_tab, sl_tab, cdf_tab, util_tab, table_tab = st.tabs(
     ["Queue over the day", "Service level", "Resolution time", "Utilization", "All KPIs"]
 )
 with queue_tab:
-    data = logic.queue_by_time(results)
+    data = comparison.queue_by_time(results)
     chart = (
         alt.Chart(data)
         .mark_line()
@@ -127,7 +127,7 @@ with queue_tab:
     )
     st.altair_chart(chart)
 with sl_tab:
-    data = logic.service_level_by_time(results)
+    data = comparison.service_level_by_time(results)
     base = alt.Chart(data).encode(
         x=alt.X(
             "time:O",
@@ -156,7 +156,7 @@ with sl_tab:
         "Mean over days and replications per interval."
     )
 with cdf_tab:
-    data = logic.resolution_cdf(results)
+    data = comparison.resolution_cdf(results)
     st.altair_chart(
         alt.Chart(data)
         .mark_line()
@@ -173,7 +173,7 @@ with cdf_tab:
         width="stretch",
     )
 with util_tab:
-    data = logic.utilization_by_time(results)
+    data = comparison.utilization_by_time(results)
     st.altair_chart(
         alt.Chart(data)
         .mark_rect()

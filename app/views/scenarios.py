@@ -6,8 +6,9 @@ import hashlib
 from typing import Any
 
 import streamlit as st
-from app import logic, state
+from app import comparison, logic, state
 
+import supportsim
 from supportsim import ScenarioError
 
 st.title("Scenarios")
@@ -32,7 +33,7 @@ with st.expander("Upload a scenario file (YAML, at most 1 MB)"):
 
 names = list(lib)
 if st.session_state.get("sc_selected") not in names:
-    preferred = logic.PREFERRED_PAIR[0]
+    preferred = comparison.PREFERRED_PAIR[0]
     st.session_state["sc_selected"] = preferred if preferred in names else names[0]
 name = st.selectbox("Scenario", names, key="sc_selected")
 scenario = state.scenario(name)
@@ -60,7 +61,7 @@ def _values_from_widgets() -> dict[str, Any]:
 def _save() -> None:
     variant_name = st.session_state.get(f"sc_name_{digest}", "").strip() or f"{name} (variant)"
     try:
-        variant = logic.with_values(scenario, _values_from_widgets(), name=variant_name)
+        variant = supportsim.with_values(scenario, _values_from_widgets(), name=variant_name)
     except ScenarioError as exc:
         st.session_state[f"sc_errors_{digest}"] = logic.errors_by_field(exc)
         return

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import altair as alt
 import streamlit as st
-from app import logic, state
-
-from supportsim.planning import requirement as staffing
+from app import comparison, logic, plan_tables, state
+from app.formats import fmt
 
 ONE_DAY, WHOLE = "One day", "Whole scenario"
 
@@ -24,7 +23,7 @@ with st.form("staffing"):
     name = left.selectbox(
         "Scenario",
         names,
-        index=names.index(logic.PREFERRED_PAIR[0]) if logic.PREFERRED_PAIR[0] in names else 0,
+        index=names.index(comparison.PREFERRED_PAIR[0]) if comparison.PREFERRED_PAIR[0] in names else 0,
         key="st_scenario",
     )
     horizon = mid.radio(
@@ -37,8 +36,8 @@ with st.form("staffing"):
     )
     weekday = right.selectbox(
         "Day (one-day plan)",
-        list(logic.WEEKDAY_NAMES),
-        format_func=logic.WEEKDAY_NAMES.__getitem__,
+        list(plan_tables.WEEKDAY_NAMES),
+        format_func=plan_tables.WEEKDAY_NAMES.__getitem__,
         key="st_weekday",
     )
     left, mid, right = st.columns([3, 2, 2])
@@ -55,7 +54,7 @@ with st.form("staffing"):
 
 if submitted:
     try:
-        chosen = logic.planning_scenario(
+        chosen = plan_tables.planning_scenario(
             state.scenario(name), weekday if horizon == ONE_DAY else None
         )
     except Exception as exc:
@@ -63,7 +62,7 @@ if submitted:
         st.stop()
     st.session_state["st_run"] = {
         "name": name,
-        "span": f"one {logic.WEEKDAY_NAMES[weekday]}"
+        "span": f"one {plan_tables.WEEKDAY_NAMES[weekday]}"
         if horizon == ONE_DAY
         else f"{chosen.horizon.days} days",
         "yaml": logic.canonical_yaml(chosen),
@@ -85,7 +84,7 @@ bar = st.progress(0.0, text="Planning…")
 def report(rounds: int, _message: str) -> None:
     """Move the progress bar after each round of the search."""
     bar.progress(
-        logic.plan_progress(rounds),
+        plan_tables.plan_progress(rounds),
         text=f"Searching the fewest agents per interval: round {rounds}. "
         "Then the shifts are chosen and checked.",
     )
@@ -99,23 +98,23 @@ except Exception as exc:
     st.stop()
 bar.empty()
 
-held, total = logic.checks_held(plan)
+held, total = plan_tables.checks_held(plan)
 st.caption(
     f"Plan for **{run['name']}**, {run['span']} · {plan.replications} replications, "
     f"seed {plan.seed} (shifts checked with seed {plan.seed + 1}) · each target held with "
     f"{plan.confidence:.0%} one-sided confidence per interval, occupancy at most "
-    f"{staffing.DEFAULT_MAX_OCCUPANCY:.0%}."
+    f"{plan_tables.MAX_OCCUPANCY:.0%}."
 )
 for warning in plan.warnings:
     st.warning(warning)
 
-shifts = logic.shifts_table(plan)
+shifts = plan_tables.shifts_table(plan)
 cols = st.columns(4)
-cols[0].metric("Paid hours", logic.fmt(plan.paid_hours, "h"), border=True)
-cols[1].metric("Cost", logic.fmt(plan.cost, "cost"), border=True)
+cols[0].metric("Paid hours", fmt(plan.paid_hours, "h"), border=True)
+cols[1].metric("Cost", fmt(plan.cost, "cost"), border=True)
 cols[2].metric(
     "Shifts worked",
-    f"{logic.shifts_worked(plan):,}",
+    f"{plan_tables.shifts_worked(plan):,}",
     border=True,
     help="People on each shift line times the days it works.",
 )
@@ -127,11 +126,11 @@ cols[3].metric(
 )
 
 st.subheader("Requirement per interval")
-data = logic.requirement_by_time(plan)
+data = plan_tables.requirement_by_time(plan)
 one_day = plan.scenario.horizon.days == 1
 groups = list(dict.fromkeys(data["group"]))
 colors = alt.Scale(
-    domain=list(logic.REQUIREMENT_SERIES.values()), range=["#9e9e9e", "#1f77b4", "#ff7f0e"]
+    domain=list(plan_tables.REQUIREMENT_SERIES.values()), range=["#9e9e9e", "#1f77b4", "#ff7f0e"]
 )
 axis = (
     alt.Axis(format="%H:%M", labelAngle=0, tickCount=6)
@@ -166,7 +165,7 @@ money = {
     "paid hours": st.column_config.NumberColumn(format="%.1f"),
     "cost": st.column_config.NumberColumn(format="%.2f"),
 }
-st.dataframe(logic.group_summary(plan), hide_index=True, width="stretch", column_config=money)
+st.dataframe(plan_tables.group_summary(plan), hide_index=True, width="stretch", column_config=money)
 
 st.subheader("Shifts found")
 st.dataframe(
@@ -181,7 +180,7 @@ st.caption(
     f"The shifts simulated on {plan.replications} fresh replications: mean ± 95% confidence "
     "half-width, over the whole plan."
 )
-st.dataframe(logic.achieved_table(plan), hide_index=True, width="stretch")
+st.dataframe(plan_tables.achieved_table(plan), hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 left.download_button(

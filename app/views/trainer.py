@@ -7,9 +7,10 @@ import time
 import altair as alt
 import pandas as pd
 import streamlit as st
-from app import logic, state
+from app import flow_chart, logic, state
 
-from supportsim import ScenarioError
+import supportsim
+from supportsim import WEEKDAYS, ScenarioError, clock_text
 
 st.title("Trainer: where is the bottleneck?")
 lib = state.library()
@@ -21,21 +22,18 @@ name = top[0].selectbox("Scenario", names, index=default, key="tr_scenario")
 base = state.scenario(name)
 weekday = top[1].selectbox(
     "Day",
-    ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-    index=["mon", "tue", "wed", "thu", "fri", "sat", "sun"].index(base.horizon.start_weekday),
+    list(WEEKDAYS),
+    index=WEEKDAYS.index(base.horizon.start_weekday),
     key="tr_day",
 )
 seed = int(top[2].number_input("Seed", min_value=0, value=1, step=1, key="tr_seed"))
 
-day = logic.one_day(base, weekday)
+day = supportsim.one_day(base, weekday)
 groups = [g.name for g in day.groups]
 channels = [c.name for c in day.channels]
 categories = [c.name for c in day.categories]
 per_day = day.horizon.intervals_per_day
-times = [
-    f"{(k * day.horizon.interval_minutes) // 60:02d}:{(k * day.horizon.interval_minutes) % 60:02d}"
-    for k in range(per_day)
-]
+times = [clock_text(k * day.horizon.interval_minutes) for k in range(per_day)]
 
 with st.sidebar:
     st.subheader("What if…")
@@ -50,7 +48,7 @@ with st.sidebar:
         "Staffing of that group (% of today)", 50, 200, 100, step=10, key=f"tr_staff_{name}_{group}"
     )
     channel = st.selectbox("Channel", channels, key=f"tr_channel_{name}")
-    today_share = logic.automation_share(day, channel)
+    today_share = supportsim.automation_share(day, channel)
     automation = st.slider(
         "Share resolved by automation",
         0.0,
@@ -74,16 +72,16 @@ changes: list[str] = []
 try:
     what_if = day
     if staffing != 100:
-        what_if = logic.scale_headcount(what_if, group, staffing / 100)
+        what_if = supportsim.scale_headcount(what_if, group, staffing / 100)
         changes.append(f"{group} staffing {staffing}%")
     if abs(automation - today_share) > 1e-9:
-        what_if = logic.set_automation_share(what_if, channel, automation)
+        what_if = supportsim.set_automation_share(what_if, channel, automation)
         changes.append(f"automation on {channel} {automation:.0%}")
     if handle != 100:
-        what_if = logic.scale_handle_time(what_if, category, handle / 100)
+        what_if = supportsim.scale_handle_time(what_if, category, handle / 100)
         changes.append(f"{category} handle time {handle}%")
     if surge:
-        what_if = logic.add_surge(what_if, channel, times.index(surge_time), surge / 100)
+        what_if = supportsim.add_surge(what_if, channel, times.index(surge_time), surge / 100)
         changes.append(f"+{surge}% {channel} at {surge_time}")
 except ScenarioError as exc:
     st.error("That change makes the scenario invalid: " + "; ".join(logic.problem_lines(exc)))
@@ -101,7 +99,7 @@ replay = st.select_slider(
     "Replay the day (scrub through time)", ["whole day", *times], value="whole day", key="tr_replay"
 )
 interval = None if replay == "whole day" else times.index(replay)
-flow = logic.build_flow(result, interval)
+flow = supportsim.process_flow(result, interval)
 node = flow.nodes.get(f"g_{flow.bottleneck}") if flow.bottleneck else None
 headline = (
     f"Bottleneck: **{flow.bottleneck}** (utilization {node.utilization:.0%})"
@@ -114,11 +112,13 @@ info[1].caption(
     ("Changes: " + ", ".join(changes) if changes else "Today, unchanged")
     + f" · simulated one {weekday} in {elapsed:.2f} s"
 )
-st.graphviz_chart(logic.flow_dot(flow), width="stretch")
+st.graphviz_chart(flow_chart.flow_dot(flow), width="stretch")
 for warning in result.warnings:
     st.warning(warning)
 
-waiting = logic.waiting_by_step(result)
+waiting = supportsim.mean_by_interval(result, "skill", "mean_waiting").rename(
+    columns={"name": "queue"}
+)
 lines = (
     alt.Chart(waiting)
     .mark_line()

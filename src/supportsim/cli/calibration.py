@@ -19,11 +19,22 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from supportsim.calibration.backtesting import KPIS, BacktestError, backtest
-from supportsim.calibration.fitting import FitOptions, FitResult, fit, scenario_yaml, write_report
-from supportsim.calibration.logs import ColumnMap, ContactLog, LogError, read_log
+from supportsim.calibration import (
+    BACKTEST_KPIS,
+    BacktestError,
+    ColumnMap,
+    ContactLog,
+    FitOptions,
+    FitResult,
+    LogError,
+    backtest,
+    fit,
+    read_log,
+)
 from supportsim.cli.common import console
+from supportsim.reports.backtest_report import write_backtest
 from supportsim.reports.files import staged_output
+from supportsim.reports.fit_report import scenario_yaml, write_fit_report
 from supportsim.scenario.io import ScenarioError, load_scenario
 
 
@@ -205,7 +216,7 @@ def fit_command(
         typer.Option(help="Folder for the fit report (fit_report.md, .json, PNG plots)."),
     ] = None,
     interval_minutes: Annotated[
-        int, typer.Option(help="Interval of the arrival and staffing tables (15, 30, 60).")
+        int, typer.Option(help="Interval of the arrival and agents-on-duty tables (15, 30, 60).")
     ] = 30,
     answer_within_seconds: Annotated[float, typer.Option(help="Service target of realtime channels (assumed).")] = 20.0,
     respond_within_hours: Annotated[float, typer.Option(help="Service target of async channels (assumed).")] = 24.0,
@@ -226,7 +237,7 @@ def fit_command(
     time_format: TimeFormatOpt = None,
     mode: ModeOpt = None,
 ) -> None:
-    """Fit a scenario to a contact log: arrivals, handle, patience, IVR, escalation, staffing."""
+    """Fit a scenario to a contact log: arrivals, handle, patience, IVR, escalation, agents on duty."""
     columns = _columns(
         created=created,
         queued=queued,
@@ -278,7 +289,7 @@ def fit_command(
 def _write_fit(result: FitResult, text: str, output: Path, report_dir: Path) -> None:
     """Write the report (staged beside its folder) and the scenario; all or nothing."""
     with staged_output(report_dir) as staging:
-        write_report(result, staging)
+        write_fit_report(result, staging)
         _write_atomic(output, text)
 
 
@@ -355,7 +366,7 @@ def backtest_command(
     time_format: TimeFormatOpt = None,
     mode: ModeOpt = None,
 ) -> None:
-    """Replay a log's period (arrivals, staffing) through a scenario; compare per interval."""
+    """Replay a log's period (arrivals, agents on duty) through a scenario; compare per interval."""
     columns = _columns(
         created=created,
         queued=queued,
@@ -389,18 +400,28 @@ def backtest_command(
         raise _fail(str(exc)) from None
     except BacktestError as exc:
         raise _fail(f"{log_file} vs {scenario}: {exc}") from None
-    summary = result.summary
+    _print_backtest(result.summary, f"Backtest of {loaded.name} on {log_file.name}")
+    if out is not None:
+        try:
+            write_backtest(result, out)
+        except OSError as exc:
+            raise _fail(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None
+        console.print(f"Wrote {out}/backtest.csv, summary.json and plots.", highlight=False)
+
+
+def _print_backtest(summary: dict[str, Any], title: str) -> None:
+    """The log's bad rows, the KPI table (observed, simulated, errors) and the warnings."""
     _print_problems(summary)
     table = Table(
-        title=f"Backtest of {loaded.name} on {log_file.name}: {summary['intervals_scored']} of "
-        f"{summary['intervals']} intervals scored (>= {min_contacts} queued), "
-        f"{replications} replication(s)",
+        title=f"{title}: {summary['intervals_scored']} of "
+        f"{summary['intervals']} intervals scored (>= {summary['min_contacts']} queued), "
+        f"{summary['replications']} replication(s)",
         title_justify="left",
     )
     headers = ("KPI", "observed", "simulated", "bias", "MAPE", "WAPE", "WAPE if the model were right")
     for header in headers:
         table.add_column(header, justify="left" if header == "KPI" else "right")
-    for kpi in KPIS:
+    for kpi in BACKTEST_KPIS:
         errors = summary["kpis"][kpi]
         for channel_name, totals in summary["totals"].items():
             label = kpi if len(summary["totals"]) == 1 else f"{kpi} ({channel_name})"
@@ -416,12 +437,6 @@ def backtest_command(
     console.print(table)
     for warning in summary["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    if out is not None:
-        try:
-            result.write(out)
-        except OSError as exc:
-            raise _fail(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None
-        console.print(f"Wrote {out}/backtest.csv, summary.json and plots.", highlight=False)
 
 
 def _fmt(value: float) -> str:

@@ -11,39 +11,9 @@ import typer
 from rich.table import Table
 
 from supportsim.cli.common import DaskOption, check_output, console, load_or_exit, running
-from supportsim.planning.analytic import erlang_table, required_agents
-from supportsim.planning.requirement import plan
-from supportsim.reports.files import json_ready, staged_output
-
-
-def erlang_report(
-    per_hour: float,
-    aht_seconds: float,
-    answer_within_seconds: float,
-    service_level: float,
-    *,
-    patience_seconds: float | None = None,
-    shrinkage: float = 0.0,
-) -> dict[str, Any]:
-    """Required agents and a table of agents around it (the ``erlang`` command's JSON)."""
-    patience = math.inf if patience_seconds is None else patience_seconds
-    need = required_agents(
-        per_hour, aht_seconds, answer_within_seconds=answer_within_seconds, service_level=service_level,
-        patience_seconds=patience, shrinkage=shrinkage,
-    )
-    low = max(1, need.raw_agents - 3)
-    rows = erlang_table(per_hour, aht_seconds, answer_within_seconds, patience_seconds=patience,
-                        agents=range(low, need.raw_agents + 4))
-    return {
-        "per_hour": per_hour, "aht_seconds": aht_seconds, "answer_within_seconds": answer_within_seconds,
-        "service_level_target": service_level, "patience_seconds": patience_seconds, "shrinkage": shrinkage,
-        "model": "Erlang C" if patience_seconds is None else "Erlang A",
-        "required_agents": need.raw_agents, "required_headcount": need.agents,
-        "table": [
-            {k: row[k] for k in ("agents", "service_level", "asa_seconds", "p_wait", "abandon_rate", "occupancy")}
-            for row in rows
-        ],
-    }
+from supportsim.planning import StaffingPlan, plan
+from supportsim.reports.files import json_ready
+from supportsim.reports.plan_report import erlang_report, write_plan
 
 
 def _fmt(value: float | None, fmt: str) -> str:
@@ -125,12 +95,13 @@ def staff(
                       dask=dask, progress=progress)
     _print_plan(result)
     if out is not None:
-        with staged_output(out) as staging:
-            write_plan(result, staging)
+        write_plan(result, out)
         console.print(f"Wrote {out}/staffing.csv, shifts.csv, kpis.csv, summary.json and staffing.png.")
 
 
-def _print_plan(result: Any) -> None:
+def _print_plan(result: StaffingPlan) -> None:
+    """Print the plan's requirement per day, its shifts, achieved KPIs and checks."""
+    row: Any  # rows of pandas tables: plain values, typed loosely by the stubs
     req = result.requirement
     daily = req.groupby(["day", "group"], sort=False)[
         ["analytic_headcount", "simulated_headcount", "scheduled_headcount"]
@@ -169,54 +140,6 @@ def _print_plan(result: Any) -> None:
                   f"{len(result.checks)} hold at {result.confidence:.0%} one-sided confidence.", highlight=False)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-
-
-def write_plan(result: Any, folder: Path) -> None:
-    """``staffing.csv`` (per interval and group: Erlang, simulated, scheduled), ``shifts.csv``,
-    ``kpis.csv`` (achieved), ``checks.csv`` (per-interval checks), ``summary.json`` and a PNG.
-    """
-    result.requirement.to_csv(folder / "staffing.csv", index=False)
-    result.shifts.to_csv(folder / "shifts.csv", index=False)
-    result.achieved.to_csv(folder / "kpis.csv", index=False)
-    result.checks.to_csv(folder / "checks.csv", index=False)
-    summary = {
-        "scenario": result.scenario.name, "seed": result.seed, "roster_seed": result.seed + 1,
-        "replications": result.replications, "confidence": result.confidence,
-        "paid_hours": result.paid_hours, "cost": result.cost,
-        "requirement_met_in_search": result.search.met,
-        "agent_intervals": {
-            "analytic": int(result.requirement["analytic_agents"].sum()),
-            "simulated": int(result.requirement["simulated_agents"].sum()),
-        },
-        "achieved": result.achieved.to_dict(orient="records"),
-        "warnings": result.warnings,
-    }
-    (folder / "summary.json").write_text(json.dumps(json_ready(summary), indent=2) + "\n")
-    _plot(result, folder / "staffing.png")
-
-
-def _plot(result: Any, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    groups = list(dict.fromkeys(result.requirement["group"]))
-    fig, axes = plt.subplots(len(groups), 1, figsize=(10, 2.4 * len(groups)), sharex=True, squeeze=False)
-    hours = result.scenario.horizon.interval_minutes / 60
-    for ax, group in zip(axes[:, 0], groups, strict=True):
-        rows = result.requirement[result.requirement["group"] == group]
-        x = rows["interval"].to_numpy() * hours
-        for column, label in (("analytic_headcount", "Erlang"), ("simulated_headcount", "simulated"),
-                              ("scheduled_headcount", "scheduled")):
-            ax.step(x, rows[column], where="post", label=label)
-        ax.set_ylabel(group)
-    axes[0, 0].legend(loc="upper right", fontsize="small")
-    axes[-1, 0].set_xlabel("hours from the start of day 1")
-    fig.suptitle("Headcount per interval: requirement vs scheduled")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 app = typer.Typer()

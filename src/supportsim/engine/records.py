@@ -22,9 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-# ticket outcomes (the engine's codes)
-OPEN, RESOLVED, DEFLECTED, ABANDONED, BOT_ABANDONED = range(5)
-OUTCOME_NAMES = ("open", "resolved", "deflected", "abandoned", "bot_abandoned")
+from supportsim.engine.entities import ABANDONED, BOT_ABANDONED, DEFLECTED, OPEN, RESOLVED, Ticket
 
 COUNTERS = (
     "offered",
@@ -114,7 +112,7 @@ class TicketLog:
         self.rows: list[tuple[Any, ...]] | None = [] if keep_rows else None
         self.waiting_at_end: list[bool] = []
 
-    def record(self, ticket: Any, end: float | None = None) -> None:
+    def record(self, ticket: Ticket, end: float | None = None) -> None:
         """Add a ticket whose fate is final, or (with ``end``) one still open at the horizon's end."""
         if self.rows is not None:
             self.rows.append(_row(ticket))

@@ -1,27 +1,83 @@
-"""Capacity planning: Erlang formulas, offered load, simulation-based requirement, shifts."""
+"""Capacity planning: Erlang formulas, offered load, simulation-based requirement, shifts.
 
-from supportsim.planning.analytic import erlang_a, erlang_b, erlang_c, erlang_table, required_agents
-from supportsim.planning.requirement import (
-    StaffingPlan,
-    achieved_kpis,
-    check_targets,
-    plan,
-    simulate_roster,
+``analytic`` (Erlang B, C and A, square-root staffing, the fewest agents for targets),
+``workload`` (offered load per interval and group, the Erlang first guess, the planning
+timeline), ``targets`` (staffing targets and their per-interval checks on replications),
+``search`` (the simulation-based requirement), ``shifts`` (the cheapest shifts covering a
+requirement, as a MILP), ``staffing_plan`` (all of it together: :func:`plan`).
+"""
+
+from supportsim.planning.analytic import (
+    ErlangAResult,
+    Requirement,
+    erlang_a,
+    erlang_b,
+    erlang_c,
+    erlang_c_asa_seconds,
+    erlang_c_service_level,
+    erlang_table,
+    halfin_whitt_p_wait,
+    occupancy,
+    required_agents,
+    square_root_staffing,
+)
+from supportsim.planning.search import (
+    COARSE_REPLICATIONS,
+    DEFAULT_REPLICATIONS,
+    RequirementSearch,
     simulated_requirement,
 )
-from supportsim.planning.shifts import schedule
+from supportsim.planning.shifts import Roster, ShiftOption, schedule, shift_options
+from supportsim.planning.staffing_plan import StaffingPlan, achieved_kpis, check_targets, plan, simulate_roster
+from supportsim.planning.targets import (
+    CLEAR_QUEUE_BELOW,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MAX_OCCUPANCY,
+    Counts,
+    Evaluation,
+    Targets,
+    evaluate,
+    replicate,
+)
+from supportsim.planning.workload import KINDS, Timeline, analytic_requirement, offered_load, timeline
 
 __all__ = [
+    "CLEAR_QUEUE_BELOW",
+    "COARSE_REPLICATIONS",
+    "DEFAULT_CONFIDENCE",
+    "DEFAULT_MAX_OCCUPANCY",
+    "DEFAULT_REPLICATIONS",
+    "KINDS",
+    "Counts",
+    "ErlangAResult",
+    "Evaluation",
+    "Requirement",
+    "RequirementSearch",
+    "Roster",
+    "ShiftOption",
     "StaffingPlan",
+    "Targets",
+    "Timeline",
     "achieved_kpis",
+    "analytic_requirement",
     "check_targets",
     "erlang_a",
     "erlang_b",
     "erlang_c",
+    "erlang_c_asa_seconds",
+    "erlang_c_service_level",
     "erlang_table",
+    "evaluate",
+    "halfin_whitt_p_wait",
+    "occupancy",
+    "offered_load",
     "plan",
+    "replicate",
     "required_agents",
     "schedule",
+    "shift_options",
     "simulate_roster",
     "simulated_requirement",
+    "square_root_staffing",
+    "timeline",
 ]

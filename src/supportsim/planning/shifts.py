@@ -1,7 +1,7 @@
 """Shift scheduling: the cheapest shifts that cover a headcount requirement, as a MILP.
 
 The requirement is people rostered per plan interval and group (headcount after shrinkage,
-as :func:`supportsim.workload.headcount_for` gives it). Each group is scheduled on its own:
+as :func:`supportsim.scenario.profiles.headcount_for` gives it). Each group is scheduled on its own:
 choose a whole number ``x_j`` of people for every allowed shift option ``j`` so that in every
 plan interval the people on duty (on shift and not on their break) are at least the
 requirement, minimising the total cost of paid hours (paid hours × the group's
@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +47,10 @@ from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import csc_matrix
 
 from supportsim.scenario.calendar import WEEKDAYS, clock_text, weekday_of_day
-from supportsim.scenario.model import Break, Group, Scenario, Shift
+from supportsim.scenario.edit import edited
+from supportsim.scenario.model import Break, Scenario, Shift
+
+__all__ = ["Roster", "ShiftOption", "schedule", "shift_options"]
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -228,7 +233,8 @@ def schedule(scenario: Scenario, required: IntArray, *, time_limit: float = 60.0
     required = np.asarray(required, dtype=np.int64)
     horizon = scenario.horizon
     any_cost = any(g.cost_per_hour > 0 for g in scenario.groups)
-    rows, cover_frames, groups = [], [], []
+    rows, cover_frames = [], []
+    rostered: list[list[Shift]] = []  # the shift lines of each group
     total_hours = total_cost = 0.0
     optimal = True
     interval_index = np.arange(horizon.intervals)
@@ -261,26 +267,29 @@ def schedule(scenario: Scenario, required: IntArray, *, time_limit: float = 60.0
             )
             lines.append(Shift(start=option.start, hours=option.hours, count=int(count),
                                weekdays=weekdays, break_=pause))
-        groups.append(_rostered(group, lines))
+        rostered.append(lines)
         cover_frames.append(pd.DataFrame({
             "interval": interval_index, "group": group.name, "required_headcount": required[g],
             "scheduled_headcount": (matrix @ x).astype(np.int64) if options else 0,
         }))
-    rostered = scenario.model_copy(update={"groups": groups})
     columns = ["group", "start", "hours", "break_after_hours", "break_minutes", "days", "weekdays", "count",
                "paid_hours", "cost"]
     return Roster(
         shifts=pd.DataFrame(rows, columns=columns),
         coverage=pd.concat(cover_frames, ignore_index=True),
-        scenario=type(scenario).model_validate(rostered.model_dump(by_alias=True)),
+        scenario=edited(scenario, partial(_with_shifts, rostered), source="<roster>"),
         paid_hours=total_hours,
         cost=total_cost,
         optimal=optimal,
     )
 
 
-def _rostered(group: Group, lines: list[Shift]) -> Group:
-    return group.model_copy(update={"headcount": None, "headcount_per_interval": None, "shifts": lines})
+def _with_shifts(lines: list[list[Shift]], data: dict[str, Any]) -> None:
+    """Staff every group of the scenario ``data`` by its shift ``lines`` only."""
+    for group, shifts in zip(data["groups"], lines, strict=True):
+        group.pop("headcount", None)
+        group.pop("headcount_per_interval", None)
+        group["shifts"] = [line.model_dump(by_alias=True, exclude_none=True) for line in shifts]
 
 
 def greedy_cover(matrix: FloatArray, required: IntArray, costs: FloatArray) -> IntArray:

@@ -41,9 +41,11 @@ from numpy.typing import NDArray
 from supportsim.planning.analytic import required_agents
 from supportsim.scenario.calendar import interval_labels, weekday_of_day
 from supportsim.scenario.distributions import Distribution
-from supportsim.scenario.io import scenario_from_dict
+from supportsim.scenario.edit import edited
 from supportsim.scenario.model import Channel, Scenario
 from supportsim.scenario.profiles import arrival_rates, headcount_for
+
+__all__ = ["KINDS", "Timeline", "analytic_requirement", "offered_load", "timeline"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -105,20 +107,20 @@ class Timeline:
         """The extended scenario with ``agents[g, k]`` taking contacts in plan interval ``k``
         (shrinkage set to 0, so headcount is agents), copied cyclically to lead and tail days.
         """
-        data = self.scenario.model_dump(by_alias=True, exclude_none=True)
         table = np.asarray(agents, dtype=np.int64)[:, self.plan_cell]
-        for g, group in enumerate(data["groups"]):
-            for key in ("headcount", "headcount_per_interval", "shifts"):
-                group.pop(key, None)
-            group["headcount_per_interval"] = [int(v) for v in table[g]]
-            group["shrinkage"] = 0.0
-        return scenario_from_dict(data, source="<staffing candidate>")
+
+        def staff(data: dict[str, Any]) -> None:
+            for g, group in enumerate(data["groups"]):
+                for key in ("headcount", "headcount_per_interval", "shifts"):
+                    group.pop(key, None)
+                group["headcount_per_interval"] = [int(v) for v in table[g]]
+                group["shrinkage"] = 0.0
+
+        return edited(self.scenario, staff, source="<staffing candidate>")
 
     def with_groups(self, groups: list[dict[str, Any]]) -> Scenario:
         """The extended scenario with the given group definitions (e.g. a roster of shifts)."""
-        data = self.scenario.model_dump(by_alias=True, exclude_none=True)
-        data["groups"] = groups
-        return scenario_from_dict(data, source="<roster>")
+        return edited(self.scenario, lambda data: data.update(groups=groups), source="<roster>")
 
 
 def _cyclic_table(table: list[Any], plan: Scenario, lead_days: int, days: int) -> list[Any]:
@@ -143,23 +145,25 @@ def timeline(scenario: Scenario) -> Timeline:
     ]
     tail = math.ceil(max(async_hours) / 24 - 1e-9) if async_hours else 0
     days = lead + horizon.days + tail
-    data = scenario.model_dump(by_alias=True, exclude_none=True)
-    data["horizon"] = {
-        "days": days,
-        "interval_minutes": horizon.interval_minutes,
-        "warmup_hours": 0.0,
-        "start_weekday": weekday_of_day(horizon, -lead),
-    }
     whole = horizon.intervals
-    for channel in data["channels"]:
-        rates = channel["arrivals"].get("rates_per_hour")
-        if rates is not None and len(rates) == whole and whole != horizon.intervals_per_day:
-            channel["arrivals"]["rates_per_hour"] = _cyclic_table(rates, scenario, lead, days)
-    for group in data["groups"]:
-        counts = group.get("headcount_per_interval")
-        if counts is not None and len(counts) == whole and whole != horizon.intervals_per_day:
-            group["headcount_per_interval"] = _cyclic_table(counts, scenario, lead, days)
-    extended = scenario_from_dict(data, source="<planning timeline>")
+
+    def extend(data: dict[str, Any]) -> None:
+        data["horizon"] = {
+            "days": days,
+            "interval_minutes": horizon.interval_minutes,
+            "warmup_hours": 0.0,
+            "start_weekday": weekday_of_day(horizon, -lead),
+        }
+        for channel in data["channels"]:
+            rates = channel["arrivals"].get("rates_per_hour")
+            if rates is not None and len(rates) == whole and whole != horizon.intervals_per_day:
+                channel["arrivals"]["rates_per_hour"] = _cyclic_table(rates, scenario, lead, days)
+        for group in data["groups"]:
+            counts = group.get("headcount_per_interval")
+            if counts is not None and len(counts) == whole and whole != horizon.intervals_per_day:
+                group["headcount_per_interval"] = _cyclic_table(counts, scenario, lead, days)
+
+    extended = edited(scenario, extend, source="<planning timeline>")
     return Timeline(plan=scenario, scenario=extended, lead_days=lead, tail_days=tail)
 
 

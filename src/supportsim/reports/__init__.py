@@ -1,5 +1,26 @@
-"""Reports: files, tables and charts made from results, plans and fits."""
+"""Reports: the files and charts made from results, plans, fits and backtests.
 
-from supportsim.reports.files import json_ready, staged_output
+Every writer puts all its files in place or none (:func:`staged_output`); figures are
+``matplotlib.figure.Figure`` objects, never pyplot state.
+"""
 
-__all__ = ["json_ready", "staged_output"]
+from supportsim.reports.backtest_report import backtest_figures, write_backtest
+from supportsim.reports.comparison import write_comparison
+from supportsim.reports.files import json_ready, staged_output, write_run
+from supportsim.reports.fit_report import scenario_yaml, write_fit_report
+from supportsim.reports.plan_report import erlang_report, plan_figure, plan_summary, write_plan
+
+__all__ = [
+    "backtest_figures",
+    "erlang_report",
+    "json_ready",
+    "plan_figure",
+    "plan_summary",
+    "scenario_yaml",
+    "staged_output",
+    "write_backtest",
+    "write_comparison",
+    "write_fit_report",
+    "write_plan",
+    "write_run",
+]

@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from supportsim.reports.files import json_ready
+from supportsim.results.by_time import mean_by_time_of_day
 from supportsim.results.comparison import Comparison
 from supportsim.results.simulation import SimulationResult
 
@@ -21,9 +22,8 @@ def queue_by_time_of_day(result: SimulationResult) -> pd.Series:
     """Mean number of tickets waiting (all channels) at each time of day, over days and
     replications.
     """
-    channels = result.intervals[result.intervals["scope"] == "channel"]
-    per_interval = channels.groupby(["replication", "interval", "time"], observed=True)["mean_waiting"].sum()
-    return per_interval.groupby("time").mean()
+    means = mean_by_time_of_day(result, "channel", "mean_waiting", total=True)
+    return means.set_index("time")["mean_waiting"]
 
 
 def plot_kpi_deltas(comparison: Comparison, path: Path) -> None:

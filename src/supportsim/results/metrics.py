@@ -66,7 +66,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from supportsim.engine.records import DEFLECTED, OUTCOME_NAMES, RESOLVED, TicketLog
+from supportsim.engine.entities import DEFLECTED, OUTCOME_NAMES, RESOLVED
+from supportsim.engine.records import TicketLog
 from supportsim.engine.replication import ReplicationOutput
 from supportsim.scenario.calendar import interval_labels
 from supportsim.scenario.model import Scenario

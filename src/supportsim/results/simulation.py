@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from supportsim.engine.replication import ArrivalTrace, run_replication
+from supportsim.engine import ArrivalTrace, run_replication
 from supportsim.engine.streams import replication_seeds
 from supportsim.results.executors import Executor, InProcess, make_executor
 from supportsim.results.metrics import Metrics, interval_frame, replication_metrics, ticket_frame

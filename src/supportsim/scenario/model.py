@@ -12,14 +12,13 @@ Units are in the key names: ``handle_minutes``, ``patience_seconds``,
 
 from __future__ import annotations
 
-import difflib
 import math
-from collections import Counter
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from supportsim.scenario.calendar import WEEKDAYS, Weekday, clock_minutes
+from supportsim.scenario.checks import cross_check
 from supportsim.scenario.distributions import Distribution
 
 Share = float  # a probability in [0, 1]
@@ -357,7 +356,7 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        problems = _cross_check(self)
+        problems = cross_check(self)
         if problems:
             raise ScenarioInvalid(problems)
         return self
@@ -380,119 +379,3 @@ class Scenario(_Frozen):
         if skill in self.routing.skills:
             return self.routing.skills[skill]
         return [Route(group=g.name) for g in self.groups if skill in g.skills]
-
-
-def _unknown(kind: str, name: str, known: set[str] | dict[str, Any]) -> str:
-    """'unknown channel 'phnoe' (did you mean 'phone'?)'."""
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"unknown {kind} '{name}'" + (f" (did you mean '{close[0]}'?)" if close else "")
-
-
-def _duplicates(path: str, names: list[str]) -> list[tuple[str, str]]:
-    return [(path, f"name '{n}' is used more than once") for n, k in Counter(names).items() if k > 1]
-
-
-def _table_length_problems(s: Scenario) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    per_day, total = s.horizon.intervals_per_day, s.horizon.intervals
-    for i, channel in enumerate(s.channels):
-        arrivals = channel.arrivals
-        if arrivals.intraday is not None and len(arrivals.intraday) not in (per_day, 24):
-            problems.append(
-                (
-                    f"channels[{i}].arrivals.intraday",
-                    f"needs {per_day} weights (one per interval) or 24 (one per hour), got {len(arrivals.intraday)}",
-                )
-            )
-        if arrivals.rates_per_hour is not None and len(arrivals.rates_per_hour) not in (per_day, total):
-            problems.append(
-                (
-                    f"channels[{i}].arrivals.rates_per_hour",
-                    f"needs {per_day} rates (one day) or {total} (the whole horizon), "
-                    f"got {len(arrivals.rates_per_hour)}",
-                )
-            )
-    for i, group in enumerate(s.groups):
-        counts = group.headcount_per_interval
-        if counts is not None and len(counts) not in (per_day, total):
-            problems.append(
-                (
-                    f"groups[{i}].headcount_per_interval",
-                    f"needs {per_day} counts (one day) or {total} (the whole horizon), got {len(counts)}",
-                )
-            )
-    return problems
-
-
-def _cross_check(s: Scenario) -> list[tuple[str, str]]:
-    """Every reference between parts of the scenario, checked; problems as (path, message)."""
-    problems: list[tuple[str, str]] = []
-    problems += _duplicates("channels", [c.name for c in s.channels])
-    problems += _duplicates("categories", [c.name for c in s.categories])
-    problems += _duplicates("groups", [g.name for g in s.groups])
-    problems += _duplicates("automation", [a.name for a in s.automation])
-    channels = {c.name for c in s.channels}
-    categories = {c.name for c in s.categories}
-    groups = {g.name: g for g in s.groups}
-
-    share_sum = dict.fromkeys(channels, 0.0)
-    for i, category in enumerate(s.categories):
-        for name, share in category.channels.items():
-            if name not in channels:
-                problems.append((f"categories[{i}].channels.{name}", _unknown("channel", name, channels)))
-            else:
-                share_sum[name] += share
-        if category.follow_up is not None and category.follow_up.channel not in channels:
-            problems.append(
-                (f"categories[{i}].follow_up.channel", _unknown("channel", category.follow_up.channel, channels))
-            )
-    for name, total in share_sum.items():
-        if abs(total - 1.0) > 1e-6:
-            index = [c.name for c in s.channels].index(name)
-            problems.append(
-                (f"channels[{index}]", f"the categories' shares of channel '{name}' add up to {total:g}, not 1")
-            )
-
-    automated: dict[str, int] = {}
-    for i, bot in enumerate(s.automation):
-        for j, name in enumerate(bot.channels):
-            if name not in channels:
-                problems.append((f"automation[{i}].channels[{j}]", _unknown("channel", name, channels)))
-            elif name in automated:
-                problems.append(
-                    (
-                        f"automation[{i}].channels[{j}]",
-                        f"channel '{name}' already has automation '{s.automation[automated[name]].name}'",
-                    )
-                )
-            else:
-                automated[name] = i
-        for name in bot.resolves:
-            if name not in categories:
-                problems.append((f"automation[{i}].resolves.{name}", _unknown("category", name, categories)))
-
-    for i, group in enumerate(s.groups):
-        for name in group.proficiency:
-            if name not in group.skills:
-                problems.append((f"groups[{i}].proficiency.{name}", f"'{name}' is not one of the group's skills"))
-
-    needed = s.skills_needed()
-    for skill, routes in s.routing.skills.items():
-        if skill not in needed:
-            problems.append((f"routing.skills.{skill}", f"no ticket needs skill '{skill}'"))
-        for j, route in enumerate(routes):
-            if route.group not in groups:
-                problems.append((f"routing.skills.{skill}[{j}].group", _unknown("group", route.group, groups)))
-            elif skill not in groups[route.group].skills:
-                problems.append(
-                    (f"routing.skills.{skill}[{j}].group", f"group '{route.group}' does not have skill '{skill}'")
-                )
-    for i, category in enumerate(s.categories):
-        wanted = [(f"categories[{i}].skill", category.skill)] + [
-            (f"categories[{i}].escalation[{j}].skill", tier.skill) for j, tier in enumerate(category.escalation)
-        ]
-        for path, skill in wanted:
-            if not s.routes(skill):
-                problems.append((path, f"no group has skill '{skill}'"))
-    problems += _table_length_problems(s)
-    return problems

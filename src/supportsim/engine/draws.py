@@ -1,0 +1,284 @@
+"""Random attributes of tickets, drawn up front per channel and source, and arrival times.
+
+Each random source draws a fixed block per ticket from its own stream (see
+:mod:`supportsim.engine.streams`), ticket by ticket in arrival order, so that common random
+numbers survive changes of staffing or routing. An :class:`ArrivalTrace` replays observed
+arrivals instead of drawing them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from supportsim.engine.streams import Streams
+from supportsim.scenario.model import Category, Channel, Scenario
+from supportsim.scenario.profiles import arrival_rates, first_interval
+
+
+@dataclass
+class TicketDraws:
+    """Random attributes of ``n`` tickets of one channel, in arrival order."""
+
+    category: NDArray[np.int64]
+    vip: NDArray[np.bool_]
+    patience: NDArray[np.float64]
+    handle: NDArray[np.float64]  # seconds, shape (n, stages)
+    handoff: NDArray[np.float64]  # seconds before joining stage j + 1, shape (n, stages)
+    depth: NDArray[np.int64]
+    bot_seconds: NDArray[np.float64]
+    bot_resolves: NDArray[np.bool_]
+    bot_abandons: NDArray[np.bool_]
+    follows_up: NDArray[np.bool_]
+    follow_up_delay: NDArray[np.float64]  # seconds
+
+
+@dataclass(frozen=True)
+class DrawRows:
+    """:class:`TicketDraws` as Python lists: reading one ticket's values stays cheap."""
+
+    category: list[int]
+    vip: list[bool]
+    patience: list[float]
+    handle: list[list[float]]
+    handoff: list[list[float]]
+    depth: list[int]
+    bot_seconds: list[float]
+    bot_resolves: list[bool]
+    bot_abandons: list[bool]
+    follows_up: list[bool]
+    follow_up_delay: list[float]
+
+    @classmethod
+    def of(cls, draws: TicketDraws) -> DrawRows:
+        return cls(**{name: getattr(draws, name).tolist() for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class ArrivalTrace:
+    """Observed arrivals to replay: per ticket its channel, arrival minute (0 is 00:00 of day 1)
+    and, optionally, its category (else drawn from the channel's shares).
+    """
+
+    channel: NDArray[np.str_]
+    arrival_minute: NDArray[np.float64]
+    category: NDArray[np.str_] | None = None
+
+    def for_channel(
+        self, name: str, start_s: float, end_s: float, categories: list[str] | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64] | None]:
+        """Sorted arrival times (seconds) of channel ``name`` in ``[start_s, end_s)`` and their
+        category indices (None when the trace has no categories).
+        """
+        seconds = self.arrival_minute * 60.0
+        mask = (self.channel == name) & (seconds >= start_s) & (seconds < end_s)
+        order = np.argsort(seconds[mask], kind="stable")
+        if self.category is None or categories is None:
+            return seconds[mask][order], None
+        index = {c: i for i, c in enumerate(categories)}
+        return seconds[mask][order], np.array([index[c] for c in self.category[mask][order]], dtype=np.int64)
+
+
+def _ppf_stages(category: Category, u: NDArray[np.float64], stages: int) -> NDArray[np.float64]:
+    out = np.zeros((len(u), stages))
+    dists = [category.handle_minutes] + [t.handle_minutes for t in category.escalation]
+    for j, dist in enumerate(dists):
+        out[:, j] = dist.ppf(u[:, j]) * 60.0
+    return out
+
+
+def _categories(scenario: Scenario, channel: str, u: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Category indices of contacts on ``channel`` by the categories' shares, one uniform each."""
+    carried = [i for i, c in enumerate(scenario.categories) if channel in c.channels]
+    shares = np.array([scenario.categories[i].channels[channel] for i in carried])
+    cumulative = np.cumsum(shares / shares.sum())
+    local = np.searchsorted(cumulative, u, side="right")
+    return np.asarray(np.array(carried)[np.minimum(local, len(carried) - 1)], dtype=np.int64)
+
+
+def draw_tickets(
+    scenario: Scenario,
+    channel: Channel,
+    n: int,
+    streams: Streams,
+    *,
+    source_prefix: str = "",
+    categories: NDArray[np.int64] | None = None,
+) -> TicketDraws:
+    """Draw the random attributes of ``n`` tickets arriving on ``channel``.
+
+    Each source draws a fixed block per ticket from its own stream, so ticket ``i`` gets
+    the same uniforms in any scenario that shares the seed and the channel name.
+    With ``source_prefix="follow_up"`` every draw comes from the follow-up stream, and
+    ``categories`` fixes the tickets' categories instead of drawing them.
+    """
+    name = channel.name
+
+    def rng(source: str) -> np.random.Generator:
+        return streams.get(source_prefix or source, name)
+
+    stages = 1 + max(len(c.escalation) for c in scenario.categories)
+    category_index = _categories(scenario, name, rng("category").random(n)) if categories is None else categories
+
+    handle_u = rng("handle").random((n, stages))
+    patience_u = rng("patience").random(n)
+    routing_u = rng("routing").random((n, 2 * stages + 3))
+    bot_u = rng("automation").random((n, 3))
+
+    handle = np.zeros((n, stages))
+    handoff = np.zeros((n, stages))
+    depth = np.ones(n, dtype=np.int64)
+    follows_up = np.zeros(n, dtype=bool)
+    follow_up_delay = np.zeros(n)
+    bot_resolves = np.zeros(n, dtype=bool)
+    bot_abandons = np.zeros(n, dtype=bool)
+    bot_seconds = np.zeros(n)
+    bot = next((a for a in scenario.automation if name in a.channels), None)
+    for c_index, category in enumerate(scenario.categories):
+        mask = category_index == c_index
+        if not mask.any():
+            continue
+        handle[mask] = _ppf_stages(category, handle_u[mask], stages)
+        going = np.ones(int(mask.sum()), dtype=bool)
+        for j, tier in enumerate(category.escalation):
+            going &= routing_u[mask, j] < tier.probability
+            depth[np.flatnonzero(mask)[going]] += 1
+            if tier.handoff_minutes is not None:
+                handoff[mask, j] = tier.handoff_minutes.ppf(routing_u[mask, stages + j]) * 60.0
+        if category.follow_up is not None:
+            follows_up[mask] = routing_u[mask, 2 * stages] < category.follow_up.probability
+            follow_up_delay[mask] = category.follow_up.delay_hours.ppf(routing_u[mask, 2 * stages + 1]) * 3600.0
+        if bot is not None:
+            resolve_share = bot.resolves.get(category.name, 0.0)
+            bot_resolves[mask] = bot_u[mask, 0] < resolve_share
+            bot_abandons[mask] = ~bot_resolves[mask] & (bot_u[mask, 1] < bot.abandon)
+    if bot is not None:
+        bot_seconds = bot.bot_minutes.ppf(bot_u[:, 2]) * 60.0
+    vip = routing_u[:, 2 * stages + 2] < channel.vip_share
+    no_patience = channel.patience_seconds is None
+    patience = np.full(n, math.inf) if no_patience else channel.patience_seconds.ppf(patience_u)  # type: ignore[union-attr]
+    return TicketDraws(
+        category_index.astype(np.int64),
+        vip,
+        patience,
+        handle,
+        handoff,
+        depth,
+        bot_seconds,
+        bot_resolves,
+        bot_abandons,
+        follows_up,
+        follow_up_delay,
+    )
+
+
+def arrival_times(
+    channel: Channel, rates_per_hour: NDArray[np.float64], first: int, interval_s: float, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """Sorted arrival times (seconds) over consecutive intervals ``first, first + 1, ...`` with
+    the given rates: a Poisson process, constant inside each interval. With ``daily_cv`` > 0
+    the rates are first scaled by one gamma multiplier (mean 1) for the whole range, which
+    callers keep to one day.
+    """
+    cv = channel.arrivals.daily_cv
+    if cv > 0:
+        shape = 1.0 / cv**2
+        rates_per_hour = rates_per_hour * rng.gamma(shape, 1.0 / shape)
+    counts = rng.poisson(rates_per_hour * interval_s / 3600.0)
+    starts = np.repeat((first + np.arange(len(counts))) * interval_s, counts)
+    times = starts + rng.random(int(counts.sum())) * interval_s
+    times.sort()
+    return times
+
+
+FOLLOW_UP_BATCH = 64
+"""Follow-up attributes drawn per batch and (channel, category)."""
+
+
+class FollowUpDraws:
+    """Attributes of follow-up contacts, drawn in batches of :data:`FOLLOW_UP_BATCH` per
+    (channel, category) from the follow-up streams and handed out in order.
+    """
+
+    def __init__(self, scenario: Scenario, streams: Streams):
+        self._scenario = scenario
+        self._streams = streams
+        self._pools: dict[tuple[int, int], list[Any]] = {}
+
+    def next(self, channel: int, category: int) -> tuple[DrawRows, int]:
+        """The rows holding the next follow-up of ``category`` on ``channel``, and its row index."""
+        pool = self._pools.get((channel, category))
+        if pool is None or pool[1] == FOLLOW_UP_BATCH:
+            rows = DrawRows.of(
+                draw_tickets(
+                    self._scenario,
+                    self._scenario.channels[channel],
+                    FOLLOW_UP_BATCH,
+                    self._streams,
+                    source_prefix="follow_up",
+                    categories=np.full(FOLLOW_UP_BATCH, category, dtype=np.int64),
+                )
+            )
+            pool = self._pools[(channel, category)] = [rows, 0]
+        pool[1] += 1
+        return pool[0], pool[1] - 1
+
+
+@dataclass(frozen=True)
+class DayArrivals:
+    """The new contacts of one day, all channels merged in arrival order: arrival ``k`` comes
+    at ``times[k]`` (seconds) on channel ``channels[k]``, with the attributes of row
+    ``index[k]`` of ``rows[channels[k]]``.
+    """
+
+    rows: list[DrawRows]
+    times: list[float]
+    channels: list[int]
+    index: list[int]
+
+
+class DayDraws:
+    """Draws the new contacts day by day (memory stays flat however long the horizon): from the
+    channels' arrival profiles, or from an :class:`ArrivalTrace` when one is given.
+    """
+
+    def __init__(self, scenario: Scenario, streams: Streams, trace: ArrivalTrace | None = None):
+        horizon = scenario.horizon
+        self._scenario = scenario
+        self._streams = streams
+        self._trace = trace
+        self._interval_s = horizon.interval_minutes * 60.0
+        self._first_k = first_interval(horizon)
+        self._rates = [arrival_rates(c.arrivals, horizon) for c in scenario.channels]
+
+    def draw(self, begin: float, end: float) -> DayArrivals:
+        """The contacts arriving in ``[begin, end)`` (seconds; whole intervals of one day)."""
+        category_names = [k.name for k in self._scenario.categories]
+        rows, all_times, all_channels, all_index = [], [], [], []
+        for c, channel in enumerate(self._scenario.channels):
+            categories = None
+            if self._trace is None:
+                first = round(begin / self._interval_s)
+                last = round(end / self._interval_s)
+                rates = self._rates[c][first - self._first_k : last - self._first_k]
+                rng = self._streams.get("arrivals", channel.name)
+                times = arrival_times(channel, rates, first, self._interval_s, rng)
+            else:
+                times, categories = self._trace.for_channel(channel.name, begin, end, category_names)
+            draws = draw_tickets(self._scenario, channel, len(times), self._streams, categories=categories)
+            rows.append(DrawRows.of(draws))
+            all_times.append(times)
+            all_channels.append(np.full(len(times), c, dtype=np.int64))
+            all_index.append(np.arange(len(times), dtype=np.int64))
+        times = np.concatenate(all_times)
+        order = np.argsort(times, kind="stable")
+        return DayArrivals(
+            rows,
+            times[order].tolist(),
+            np.concatenate(all_channels)[order].tolist(),
+            np.concatenate(all_index)[order].tolist(),
+        )

@@ -1,0 +1,134 @@
+"""Tickets and agents: the plain objects the engine moves through bots, queues and tiers.
+
+A ticket's ``state`` says where it is now; its ``outcome`` is its fate once final. Both are
+small integers (module constants) because the engine reads them on every event.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+# Ticket states
+IN_BOT, WAITING, SERVING, HANDOFF, DONE = range(5)
+
+# Ticket outcomes, and their names in the per-ticket table
+OPEN, RESOLVED, DEFLECTED, ABANDONED, BOT_ABANDONED = range(5)
+OUTCOME_NAMES = ("open", "resolved", "deflected", "abandoned", "bot_abandoned")
+
+
+class Ticket:
+    """A customer contact moving through bot, queues and tiers."""
+
+    __slots__ = (
+        "agent",
+        "arrival",
+        "base_handle",
+        "bot",
+        "category",
+        "channel",
+        "depth",
+        "escalations",
+        "extra_handle",
+        "first_group",
+        "first_wait",
+        "follow_up_delay",
+        "handled",
+        "handoffs",
+        "id",
+        "joined",
+        "klass",
+        "outcome",
+        "parent",
+        "patience",
+        "priority",
+        "queued_at",
+        "resolved_at",
+        "responded_at",
+        "skill",
+        "stage",
+        "state",
+        "total_wait",
+        "vip",
+        "visit",
+        "will_follow_up",
+    )
+
+    agent: Agent | None
+    arrival: float  # seconds from the start of the horizon (negative in the warm-up)
+    base_handle: list[float]  # seconds per stage, before proficiency and slowdown
+    bot: bool
+    category: int
+    channel: int
+    depth: int  # stages this ticket needs (1 + escalations it will make)
+    escalations: int
+    extra_handle: float
+    first_group: int
+    first_wait: float
+    follow_up_delay: float
+    handled: float
+    handoffs: list[float]
+    id: int
+    joined: float
+    klass: int
+    outcome: int
+    parent: int
+    patience: float
+    priority: int
+    queued_at: float
+    resolved_at: float
+    responded_at: float
+    skill: int
+    stage: int
+    state: int
+    total_wait: float
+    vip: bool
+    visit: int
+    will_follow_up: bool
+
+    def __init__(self) -> None:
+        self.agent: Agent | None = None
+        self.bot = False
+        self.first_group = -1
+        self.first_wait = math.nan
+        self.handled = 0.0
+        self.extra_handle = 0.0
+        self.outcome = OPEN
+        self.parent = -1
+        self.queued_at = math.nan
+        self.resolved_at = math.nan
+        self.responded_at = math.nan
+        self.stage = 0
+        self.total_wait = 0.0
+        self.visit = 0
+
+    @property
+    def state_waiting_first(self) -> bool:
+        """Still waiting for the first human answer."""
+        return self.state == WAITING and self.stage == 0
+
+
+class Agent:
+    """One agent of a group; holds up to the channel's concurrency of contacts at once."""
+
+    __slots__ = ("channel", "count", "group", "in_partial", "leaving")
+
+    def __init__(self, group: int):
+        self.group = group
+        self.count = 0
+        self.channel = -1
+        self.leaving = False
+        self.in_partial = False
+
+
+@dataclass
+class AgentGroup:
+    """Run-time state of an agent group."""
+
+    index: int
+    proficiency: dict[int, float]
+    idle: deque[Agent] = field(default_factory=deque)
+    partial: list[Agent] = field(default_factory=list)
+    on_duty: dict[Agent, None] = field(default_factory=dict)  # ordered, for reproducibility
+    sources: list[tuple[int, deque[tuple[Ticket, int]], float, int]] = field(default_factory=list)

@@ -1,0 +1,104 @@
+"""The capacity-planning reports: the ``erlang`` command's table and the staffing plan's files.
+
+A plan is written as ``staffing.csv`` (per interval and group: Erlang, simulated, scheduled),
+``shifts.csv``, ``kpis.csv`` (achieved), ``checks.csv`` (per-interval checks),
+``summary.json`` and ``staffing.png``. Figures are built with ``matplotlib.figure.Figure``
+directly, so importing this module never changes the pyplot backend of a notebook or an app.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from supportsim.planning import StaffingPlan, erlang_table, required_agents
+from supportsim.reports.files import json_ready, staged_output
+
+__all__ = ["erlang_report", "plan_figure", "plan_summary", "write_plan"]
+
+
+def erlang_report(
+    per_hour: float,
+    aht_seconds: float,
+    answer_within_seconds: float,
+    service_level: float,
+    *,
+    patience_seconds: float | None = None,
+    shrinkage: float = 0.0,
+) -> dict[str, Any]:
+    """Required agents and a table of agents around it (the ``erlang`` command's JSON).
+
+    Rates are calls per hour, times seconds; ``patience_seconds=None`` means nobody abandons
+    (Erlang C), otherwise Erlang A.
+    """
+    patience = math.inf if patience_seconds is None else patience_seconds
+    need = required_agents(
+        per_hour, aht_seconds, answer_within_seconds=answer_within_seconds, service_level=service_level,
+        patience_seconds=patience, shrinkage=shrinkage,
+    )
+    low = max(1, need.raw_agents - 3)
+    rows = erlang_table(per_hour, aht_seconds, answer_within_seconds, patience_seconds=patience,
+                        agents=range(low, need.raw_agents + 4))
+    return {
+        "per_hour": per_hour, "aht_seconds": aht_seconds, "answer_within_seconds": answer_within_seconds,
+        "service_level_target": service_level, "patience_seconds": patience_seconds, "shrinkage": shrinkage,
+        "model": "Erlang C" if patience_seconds is None else "Erlang A",
+        "required_agents": need.raw_agents, "required_headcount": need.agents,
+        "table": [
+            {k: row[k] for k in ("agents", "service_level", "asa_seconds", "p_wait", "abandon_rate", "occupancy")}
+            for row in rows
+        ],
+    }
+
+
+def plan_summary(plan: StaffingPlan) -> dict[str, Any]:
+    """What ``summary.json`` says of a plan: seeds, replications, paid hours, cost, achieved KPIs."""
+    return {
+        "scenario": plan.scenario.name, "seed": plan.seed, "roster_seed": plan.seed + 1,
+        "replications": plan.replications, "confidence": plan.confidence,
+        "paid_hours": plan.paid_hours, "cost": plan.cost,
+        "requirement_met_in_search": plan.search.met,
+        "agent_intervals": {
+            "analytic": int(plan.requirement["analytic_agents"].sum()),
+            "simulated": int(plan.requirement["simulated_agents"].sum()),
+        },
+        "achieved": plan.achieved.to_dict(orient="records"),
+        "warnings": plan.warnings,
+    }
+
+
+def plan_figure(plan: StaffingPlan) -> Figure:
+    """Headcount per interval, one panel per group: Erlang, simulated and scheduled (people
+    rostered, before shrinkage; x in hours from the start of day 1).
+    """
+    groups = list(dict.fromkeys(plan.requirement["group"]))
+    fig = Figure(figsize=(10, 2.4 * len(groups)))
+    axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)
+    hours = plan.scenario.horizon.interval_minutes / 60
+    for ax, group in zip(axes[:, 0], groups, strict=True):
+        rows = plan.requirement[plan.requirement["group"] == group]
+        x = rows["interval"].to_numpy() * hours
+        for column, label in (("analytic_headcount", "Erlang"), ("simulated_headcount", "simulated"),
+                              ("scheduled_headcount", "scheduled")):
+            ax.step(x, rows[column], where="post", label=label)
+        ax.set_ylabel(group)
+    axes[0, 0].legend(loc="upper right", fontsize="small")
+    axes[-1, 0].set_xlabel("hours from the start of day 1")
+    fig.suptitle("Headcount per interval: requirement vs scheduled")
+    fig.tight_layout()
+    return fig
+
+
+def write_plan(plan: StaffingPlan, out: Path) -> None:
+    """Write the plan's files (see the module docstring) into ``out``, all or nothing."""
+    with staged_output(out) as staging:
+        plan.requirement.to_csv(staging / "staffing.csv", index=False)
+        plan.shifts.to_csv(staging / "shifts.csv", index=False)
+        plan.achieved.to_csv(staging / "kpis.csv", index=False)
+        plan.checks.to_csv(staging / "checks.csv", index=False)
+        (staging / "summary.json").write_text(json.dumps(json_ready(plan_summary(plan)), indent=2) + "\n")
+        plan_figure(plan).savefig(staging / "staffing.png", dpi=100)

@@ -1,0 +1,80 @@
+"""Every benchmark mode runs: the suite (``--quick``) and the profiler (``--profile mmc``), tiny.
+
+Each runs ``benchmarks/run.py`` as a user would, in a subprocess with this interpreter, and
+checks the report's sections and figures are there. No timing is asserted: the figures move
+with machine load.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "benchmarks" / "run.py"
+
+
+def _run(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(RUN), *args], capture_output=True, text=True, cwd=ROOT, timeout=300, check=False
+    )
+    assert done.returncode == 0, f"run.py {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def test_quick_suite_runs_every_case_and_peer(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    text = _run("--quick", "--days", "1", "--json", str(out))
+    for number in (1, 2, 3, 4):
+        assert f"\nCase {number}: " in text
+    assert text.count("  verdict: ") == 4
+    for engine in ("supportsim", "supportsim_tickets", "ciw", "simpy"):
+        assert f"\n  {engine} " in text
+    for ratio in ("supportsim/ciw", "supportsim/simpy", "supportsim_tickets/ciw", "supportsim_tickets/simpy"):
+        assert f"ratio {ratio} " in text
+    assert "Erlang C mean wait (all arrivals answered): 80.9 s" in text
+    assert "EXTRAPOLATED (straight line through the sizes above) to 10,000,000 tickets" in text
+
+    figures = json.loads(out.read_text())
+    assert list(figures["cases"]) == ["mmc", "helpdesk", "day", "memory"]
+    assert figures["meta"]["quick"] is True
+    for entry in figures["cases"].values():
+        for result in entry["results"]:
+            for engine in result["engines"].values():
+                assert engine["tickets"] > 0 and engine["wall_s"] > 0 and engine["peak_rss_mb"] > 0
+    assert [r["size"]["tickets"] for r in figures["cases"]["memory"]["results"]] == [25_200, 50_400]
+    assert figures["cases"]["mmc"]["results"][0]["size"] == {"days": 1}
+
+
+def test_profile_mmc_prints_every_section(tmp_path: Path) -> None:
+    text = _run(
+        "--profile", "mmc", "--profile-days", "1", "--ablation-repeats", "1", "--micro-events", "2000",
+        "--profile-out", str(tmp_path),
+    )
+    sections = (
+        "profile of case 1 M/M/12, 1 days + 24 h warm-up, keep_tickets=False",
+        "tickets in the simulation: ",
+        "phases (median of 1,",
+        "run_replication(): the engine",
+        "one simulate() call: ",
+        "garbage collector: ",
+        "memory per ticket: ",
+        "ablations (median of 1,",
+        "gc disabled during the call",
+        "keep_tickets=True instead of False",
+        "12 calls in a row in one process",
+        "cProfile of one simulate() call",
+        "where the time goes",
+        "engine: event handlers",
+        "SimPy kernel: event loop and heap",
+        "engine: records",
+        "results: tables",
+        "SimPy events processed (calls of Environment.step): ",
+        "cProfile top 30 by own time",
+        "micro-costs of the SimPy kernel",
+    )
+    missing = [s for s in sections if s not in text]
+    assert not missing, f"missing from the profile: {missing}\n{text[-3000:]}"
+    assert (tmp_path / "mmc.prof").stat().st_size > 0

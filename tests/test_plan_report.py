@@ -1,0 +1,43 @@
+import json
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+from supportsim import load_scenario
+from supportsim.planning import plan
+from supportsim.reports.plan_report import erlang_report, plan_figure, write_plan
+
+DATA = Path(__file__).parent / "data" / "planning"
+
+
+@pytest.fixture(scope="module")
+def small_plan():
+    return plan(load_scenario(DATA / "mmc_day.yaml"), seed=0, replications=2)
+
+
+def test_plan_figure_has_one_panel_per_group_with_three_steps(small_plan):
+    fig = plan_figure(small_plan)
+    assert isinstance(fig, Figure)
+    groups = [g.name for g in small_plan.scenario.groups]
+    assert [ax.get_ylabel() for ax in fig.axes] == groups
+    assert all(len(ax.get_lines()) == 3 for ax in fig.axes)
+    assert fig.axes[0].get_legend() is not None
+
+
+def test_write_plan_writes_every_file_at_once(small_plan, tmp_path):
+    out = tmp_path / "plan"
+    write_plan(small_plan, out)
+    names = {"staffing.csv", "shifts.csv", "kpis.csv", "checks.csv", "summary.json", "staffing.png"}
+    assert {p.name for p in out.iterdir()} == names
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["roster_seed"] == 1 and summary["cost"] == small_plan.cost
+    assert summary["agent_intervals"]["simulated"] == int(small_plan.requirement["simulated_agents"].sum())
+    assert list(tmp_path.iterdir()) == [out]  # no staging folder left behind
+
+
+def test_erlang_report_rows_surround_the_requirement():
+    report = erlang_report(100, 180, 20, 0.8)
+    agents = [row["agents"] for row in report["table"]]
+    assert agents == list(range(report["required_agents"] - 3, report["required_agents"] + 4))
+    assert report["model"] == "Erlang C" and report["required_headcount"] == report["required_agents"]
