@@ -241,6 +241,9 @@ class DayArrivals:
     index: list[int]
 
 
+NO_ARRIVALS = DayArrivals([], [], [], [])
+
+
 class DayDraws:
     """Draws the new contacts day by day (memory stays flat however long the horizon): from the
     channels' arrival profiles, or from an :class:`ArrivalTrace` when one is given.

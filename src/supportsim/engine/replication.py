@@ -26,7 +26,7 @@ import simpy
 from numpy.typing import NDArray
 
 from supportsim.engine.calls import Call, call_after
-from supportsim.engine.draws import ArrivalTrace, DayDraws, DrawRows, FollowUpDraws
+from supportsim.engine.draws import NO_ARRIVALS, ArrivalTrace, DayDraws, DrawRows, FollowUpDraws
 from supportsim.engine.duty import Duty, duty_steps
 from supportsim.engine.entities import (
     ABANDONED,
@@ -430,6 +430,7 @@ class _Simulation:
         day: int = event._value
         begin = max(day * 86400.0, self.start_s)
         end = min((day + 1) * 86400.0, self.end_s)
+        self.arrivals = NO_ARRIVALS  # let the day before's draws go before drawing this day's
         self.arrivals = self.day_draws.draw(begin, end)
         if self.arrivals.times:
             call_after(self.env, self.arrivals.times[0] - self.env._now, self._arrival, 0)
