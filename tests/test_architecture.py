@@ -212,3 +212,9 @@ def test_planted_layer_violation_is_found(tmp_path: Path) -> None:
     (package / "scenario" / "model.py").write_text("def f():\n    from ..engine import core\n")
     found = architecture.import_graph(tmp_path)
     assert [(i.source, i.target) for i in found] == [("supportsim.scenario.model", "supportsim.engine.core")]
+
+
+def test_every_test_file_has_a_kind_in_the_test_count_page() -> None:
+    counts = _load_script("generate_test_counts")
+    missing = [p.name for p in sorted((ROOT / "tests").glob("test_*.py")) if counts.kind_of(p.stem) is None]
+    assert not missing, f"add these to KINDS in docs/generate_test_counts.py: {missing}"

@@ -77,6 +77,14 @@ def test_mmc_matches_erlang_c(rho: float, agents: int, replications: int, days: 
     assert_matches(result.values("groups", "agents", "utilization"), rho, "utilization")
     # time-average queue length: Lq = C * a / (n - a)
     assert_matches(result.values("channels", "phone", "mean_waiting"), p_wait * load / (agents - load), "Lq")
+    # the waiting-time distribution, not only its mean: P(W > t) = C exp(-(n mu - lambda) t)
+    drain = agents / (aht_minutes * 60) - per_hour / 3600  # n mu - lambda, per second
+    for t in (10.0, 30.0, 60.0, 120.0):
+        assert_matches(
+            per_replication(result, lambda tickets, t=t: (tickets["wait_seconds"] > t)[tickets["answered"]].mean()),
+            p_wait * math.exp(-drain * t),
+            f"P(W > {t:g} s)",
+        )
 
 
 # --- M/M/c+M: Erlang A -----------------------------------------------------------------
@@ -221,6 +229,39 @@ def test_vip_priority_matches_the_non_preemptive_priority_formula() -> None:
     regular_wait = per_replication(result, lambda t: t.loc[~t["vip"] & t["answered"], "wait_seconds"].mean())
     assert_matches(vip_wait, exact_vip, "VIP wait")
     assert_matches(regular_wait, exact_regular, "regular wait")
+
+
+def test_bot_hand_off_priority_matches_the_non_preemptive_priority_formula() -> None:
+    # Chat contacts pass a bot (infinite server: its output is again Poisson) that hands them
+    # over with priority 3; phone contacts of the same skill queue with priority 0. Equal
+    # service rates, so Cobham's formula above gives each class's mean wait.
+    phone, chat, aht_minutes, agents = 60.0, 30.0, 6.0, 10
+    data = {
+        "name": "hand-off priority",
+        "horizon": {"days": 10, "interval_minutes": 60, "warmup_hours": 12},
+        "channels": [
+            {"name": "phone", "mode": "realtime", "arrivals": {"per_hour": phone}},
+            {"name": "chat", "mode": "realtime", "arrivals": {"per_hour": chat}},
+        ],
+        "categories": [
+            {"name": "general", "channels": {"phone": 1.0, "chat": 1.0}, "skill": "general",
+             "handle_minutes": exp(aht_minutes)},
+        ],
+        "automation": [
+            {"name": "bot", "channels": ["chat"], "resolves": {"general": 0.0}, "bot_minutes": exp(1.0),
+             "handoff": {"priority": 3}},
+        ],
+        "groups": [{"name": "agents", "skills": ["general"], "headcount": agents}],
+    }
+    result = supportsim.simulate(scenario_from_dict(data), seed=29, replications=12)
+    load = (phone + chat) * aht_minutes / 60
+    c_mu = agents / (aht_minutes * 60)
+    p_wait = analytic.erlang_c(agents, load)
+    s1 = chat * aht_minutes / 60 / agents
+    s2 = load / agents
+    assert_matches(result.values("channels", "chat", "asa_seconds"), p_wait / (c_mu * (1 - s1)), "handed-off wait")
+    assert_matches(result.values("channels", "phone", "asa_seconds"), p_wait / (c_mu * (1 - s1) * (1 - s2)),
+                   "phone wait")
 
 
 # --- Little's law ----------------------------------------------------------------------
