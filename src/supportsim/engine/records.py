@@ -61,25 +61,33 @@ COUNTERS = (
     _REOPENED,
 ) = range(len(COUNTERS))  # positions in a row of counters (this module only)
 
-ROW_FIELDS = (
-    "id",
-    "parent",
-    "channel",
-    "category",
-    "vip",
-    "bot",
-    "outcome",
-    "arrival",
-    "queued_at",
-    "first_wait",
-    "responded_at",
-    "resolved_at",
-    "escalations",
-    "total_wait",
-    "handled",
-    "first_group",
-    "will_follow_up",
+ROW_DTYPE = np.dtype(
+    [
+        ("id", np.int64),
+        ("parent", np.int64),
+        ("channel", np.int32),
+        ("category", np.int32),
+        ("vip", np.bool_),
+        ("bot", np.bool_),
+        ("outcome", np.int8),
+        ("arrival", np.float64),
+        ("queued_at", np.float64),
+        ("first_wait", np.float64),
+        ("responded_at", np.float64),
+        ("resolved_at", np.float64),
+        ("escalations", np.int32),
+        ("total_wait", np.float64),
+        ("handled", np.float64),
+        ("first_group", np.int32),
+        ("will_follow_up", np.bool_),
+    ]
 )
+"""One kept ticket: the :class:`Ticket` attributes of the same names (92 bytes a ticket)."""
+
+ROW_FIELDS = ROW_DTYPE.names or ()
+ROW_CHUNK = 4096
+"""Kept rows are packed into a typed array every this many tickets."""
+
 _row = attrgetter(*ROW_FIELDS)
 
 
@@ -109,14 +117,20 @@ class TicketLog:
             [[[0.0] * len(COUNTERS) for _ in range(intervals + 1)] for _ in range(categories)] for _ in range(channels)
         ]
         self.resolution_minutes = [[array("f") for _ in range(categories)] for _ in range(channels)]
-        self.rows: list[tuple[Any, ...]] | None = [] if keep_rows else None
-        self.waiting_at_end: list[bool] = []
+        self.rows: list[tuple[Any, ...]] | None = [] if keep_rows else None  # the chunk being filled
+        self._packed: list[NDArray[np.void]] = []  # full chunks as ROW_DTYPE arrays
+        self._waiting_at_end: list[int] = []  # kept rows still waiting for a first answer at the end
 
     def record(self, ticket: Ticket, end: float | None = None) -> None:
         """Add a ticket whose fate is final, or (with ``end``) one still open at the horizon's end."""
-        if self.rows is not None:
-            self.rows.append(_row(ticket))
-            self.waiting_at_end.append(end is not None and ticket.state_waiting_first)
+        rows = self.rows
+        if rows is not None:
+            if end is not None and ticket.state_waiting_first:
+                self._waiting_at_end.append(len(self._packed) * ROW_CHUNK + len(rows))
+            rows.append(_row(ticket))
+            if len(rows) == ROW_CHUNK:
+                self._packed.append(np.array(rows, dtype=ROW_DTYPE))
+                rows.clear()
         if ticket.arrival < 0:
             return
         c, k = ticket.channel, ticket.category
@@ -202,13 +216,9 @@ class TicketLog:
 
     def columns(self, end: float) -> dict[str, NDArray[Any]]:
         """The kept rows as columns (empty arrays without ``keep_rows``)."""
-        rows = self.rows or []
-        raw = (
-            {f: np.array(col) for f, col in zip(ROW_FIELDS, zip(*rows, strict=True), strict=True)}
-            if rows
-            else {f: np.zeros(0) for f in ROW_FIELDS}
-        )
-        waiting_at_end = np.array(self.waiting_at_end, dtype=bool)
+        raw = np.concatenate([*self._packed, np.array(self.rows or [], dtype=ROW_DTYPE)])
+        waiting_at_end = np.zeros(len(raw), dtype=bool)
+        waiting_at_end[self._waiting_at_end] = True
         queued_at = raw["queued_at"].astype(float)
         outcome = raw["outcome"].astype(np.int64)
         done = outcome != OPEN
