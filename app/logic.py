@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from supportsim import Scenario, ScenarioError, parse_scenario, scenario_to_yaml
 
@@ -49,32 +48,21 @@ def problem_lines(error: ScenarioError) -> list[str]:
 
 
 def read_upload(name: str, data: bytes) -> Scenario:
-    """Validate an uploaded file; refuse big, binary, non-YAML or non-self-contained ones."""
+    """Validate an uploaded file through the library's loading gate: at most 1 MB of UTF-8
+    (a BOM is fine), safe YAML within its node and depth budgets (an alias bomb is refused
+    before it is built), self-contained (no ``extends:``, no CSV tables).
+    """
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadError(
             [f"{name} is {len(data) / 1e6:.1f} MB; scenario files are limited to 1 MB."]
         )
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UploadError([f"{name} is not a text file (it is not UTF-8)."]) from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UploadError([f"{name} is not a text file (line {line} is not UTF-8)."]) from None
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raw = None  # parse_scenario below gives the precise message
-    if isinstance(raw, dict):
-        if "extends" in raw:
-            raise UploadError([f"{name} uses 'extends:'; upload a self-contained scenario file."])
-        channels = raw.get("channels")
-        if isinstance(channels, list) and any(
-            isinstance(c, dict) and isinstance(c.get("arrivals"), dict) and "csv" in c["arrivals"]
-            for c in channels
-        ):
-            raise UploadError(
-                [f"{name} reads arrivals from a CSV file; write rates_per_hour instead."]
-            )
-    try:
-        return scenario_from_yaml(text, source=name)
+        return parse_scenario(text, source=name, base_dir=SCENARIO_DIR, self_contained=True)
     except ScenarioError as exc:
         raise UploadError(problem_lines(exc)) from None
 

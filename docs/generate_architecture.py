@@ -18,7 +18,7 @@ SRC = ROOT / "src"
 PAGE = ROOT / "docs" / "architecture.md"
 START, END = "<!-- generated: start -->", "<!-- generated: end -->"
 
-LAYERS = ("scenario", "engine", "results", "planning", "calibration", "reports", "cli")
+LAYERS = ("scenario", "engine", "results", "planning", "calibration", "forecast", "reports", "cli")
 """The subpackages, lowest first."""
 
 MAY_IMPORT = {
@@ -27,9 +27,10 @@ MAY_IMPORT = {
     "results": {"scenario", "engine"},
     "planning": {"scenario", "engine", "results"},
     "calibration": {"scenario", "engine", "results"},
-    "reports": {"scenario", "engine", "results", "planning", "calibration"},
-    "cli": {"scenario", "engine", "results", "planning", "calibration", "reports"},
-    "": {"scenario", "engine", "results", "planning", "calibration", "reports"},  # supportsim/__init__.py
+    "forecast": {"scenario", "engine", "results", "calibration"},
+    "reports": {"scenario", "engine", "results", "planning", "calibration", "forecast"},
+    "cli": {"scenario", "engine", "results", "planning", "calibration", "forecast", "reports"},
+    "": {"scenario", "engine", "results", "planning", "calibration", "forecast", "reports"},  # supportsim/__init__.py
 }
 """Which other subpackages a subpackage's modules may import ("" is the top-level package)."""
 

@@ -38,11 +38,11 @@ KINDS: dict[str, tuple[str, str]] = {
     ),
     "data": (
         "Real and generated data: log readers, fitting, backtests, forecasts",
-        "test_logs test_fitting test_backtest",
+        "test_logs test_fitting test_backtest test_forecast test_forecast_reports",
     ),
     "hostile input": (
         "Broken and hostile files and flags: one line, exit code 2",
-        "test_broken_scenarios test_cli",
+        "test_broken_scenarios test_cli test_hostile test_hostile_fuzz test_hostile_misc test_hostile_sigint",
     ),
     "app": (
         "The Streamlit app: its logic, its pages, and a real browser",

@@ -10,7 +10,9 @@ this run and from :mod:`supportsim.planning.analytic`.
     .venv/bin/python docs/generate_validation.py           # full run, rewrites the page (~30 s)
     .venv/bin/python docs/generate_validation.py --quick   # a short run, printed only
 
-``tests/test_docs.py`` runs the quick mode and checks the committed page against it.
+``tests/test_docs.py`` runs the full mode (the run is seeded, so every number is
+reproduced), checks the committed page is exactly that run, and holds each exact value to
+its 99.9% interval and each KPI's error pooled over the cases to a few percent.
 """
 
 from __future__ import annotations
@@ -274,9 +276,13 @@ def render(cases: list[Case], mode: Mode) -> str:
         "expected; a systematic bias would show as many misses in one case. The quantities of "
         "one case are correlated (they come from the same runs).",
         "",
-        "The same comparisons, with longer runs and 99.9% intervals, are assertions in "
-        "`tests/test_theory.py` (which also covers deflection, disjoint skills, chat "
-        "concurrency, priorities, arrival profiles and shifts).",
+        "`tests/test_docs.py` repeats this run in CI and checks that this page is exactly its "
+        "output, that every exact value lies inside its 99.9% interval, and that the relative "
+        "error of ASA, service level and utilization, pooled over the cases, is zero within "
+        "an interval of a few percent (so a systematic 10% error fails). More comparisons, "
+        "with longer runs, are assertions in `tests/test_theory.py` (which also covers "
+        "deflection, disjoint skills, chat concurrency, priorities, arrival profiles and "
+        "shifts).",
         "",
         "Definitions of the simulated metrics: [metrics.md](metrics.md). Quantities taken from "
         "the ticket table: P(wait) (share of contacts with a positive wait) and λ·W.",

@@ -13,7 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from app.formats import fmt
 from playwright import sync_api
+
+import supportsim
+from tests import app_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -125,12 +129,17 @@ def test_scenarios_page(page: sync_api.Page, server: str) -> None:
     volume = page.get_by_role("spinbutton", name="contacts per day").first
     sync_api.expect(volume).to_be_visible(timeout=30_000)
     assert float(volume.input_value()) > 0
+    # the first channel's volume of the preselected scenario (the baseline), as in its file
+    baseline = supportsim.load_scenario(ROOT / "scenarios" / "helpdesk_baseline.yaml")
+    assert float(volume.input_value()) == baseline.channels[0].arrivals.per_day
     _wait_idle(page)
     page.screenshot(path=str(ARTIFACTS / "1_scenarios.png"), full_page=True)
 
 
 def test_compare_runs_and_shows_numbers(page: sync_api.Page, server: str) -> None:
     _open(page, server, "compare")
+    _fill(page, "Replications", "2")  # two paired replications keep the test quick
+    _fill(page, "Seed", "3")
     page.get_by_role("button", name="Run comparison").click()
     page.wait_for_selector("[data-testid='stMetric']", timeout=90_000)
     _wait_idle(page)
@@ -139,6 +148,26 @@ def test_compare_runs_and_shows_numbers(page: sync_api.Page, server: str) -> Non
     values = [metrics.nth(i).inner_text() for i in range(metrics.count())]
     assert sum(bool(re.search(r"\d", v)) for v in values) >= 6, values
     assert page.locator("[data-testid='stMetricDelta']").count() >= 6
+    # each card shows the library's numbers for the chatbot variant against the baseline
+    results = [
+        supportsim.simulate(supportsim.load_scenario(ROOT / "scenarios" / name), seed=3, replications=2)
+        for name in ("helpdesk_baseline.yaml", "helpdesk_chatbot.yaml")
+    ]
+    cards = page.locator("[data-testid='stMetric']")
+    shown = {}
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        delta = card.locator("[data-testid='stMetricDelta']")
+        shown[card.locator("[data-testid='stMetricLabel']").inner_text().strip()] = (
+            card.locator("[data-testid='stMetricValue']").inner_text().strip(),
+            delta.inner_text().strip() if delta.count() else None,
+        )
+    expected = {c.label: (c.value, c.delta) for c in app_numbers.compare_cards(results, shown=1)}
+    assert {label: value for label, (value, _) in shown.items()} == {
+        label: value for label, (value, _) in expected.items()}
+    for label, (_, delta) in expected.items():
+        assert delta is not None and shown[label][1] is not None and shown[label][1].startswith(delta), (
+            label, shown[label], delta)
     page.wait_for_selector(
         "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg"
     )
@@ -160,6 +189,14 @@ def test_staffing_plans_shifts(page: sync_api.Page, server: str) -> None:
     sync_api.expect(metrics).to_have_count(4, timeout=30_000)
     paid = metrics.filter(has_text="Paid hours").locator("[data-testid='stMetricValue']").inner_text()
     assert re.fullmatch(r"[\d,]+\.\d h", paid), paid
+    # the plan the library makes of the same day, seed and replications
+    day = supportsim.one_day(supportsim.load_scenario(ROOT / "scenarios" / "helpdesk_baseline.yaml"), "mon")
+    expected = supportsim.plan(day, seed=0, replications=3)
+    assert paid == fmt(expected.paid_hours, "h")
+    cost = metrics.filter(has_text="Cost").locator("[data-testid='stMetricValue']").inner_text()
+    assert cost == fmt(expected.cost, "cost")
+    held = metrics.filter(has_text="Interval targets held").locator("[data-testid='stMetricValue']").inner_text()
+    assert held == f"{int(expected.checks['met'].sum())} of {len(expected.checks)}"
     sync_api.expect(page.get_by_text("3 replications, seed 0")).to_be_visible(timeout=30_000)
     # the shifts table (a canvas grid; its accessible copy holds the text)
     header = page.locator("[data-testid='stDataFrame'] th[role='columnheader']", has_text="break")
@@ -192,6 +229,12 @@ def _screenshot_whole_page(page: sync_api.Page, path: Path) -> None:
     page.set_viewport_size(size)
 
 
+def _fill(page: sync_api.Page, label: str, value: str) -> None:
+    box = page.get_by_role("spinbutton", name=label)
+    box.fill(value)
+    box.press("Tab")
+
+
 def _bottleneck(page: sync_api.Page) -> str:
     text = page.get_by_text(re.compile(r"^Bottleneck:")).first.inner_text()
     match = re.match(r"Bottleneck: (\S+)", text)
@@ -203,6 +246,10 @@ def test_trainer_slider_moves_the_bottleneck(page: sync_api.Page, server: str) -
     _open(page, server, "trainer")
     page.wait_for_selector("[data-testid='stGraphVizChart'] svg")
     assert _bottleneck(page) == "tier2"  # single phone queue: 5 tier-2 specialists at ~70%
+    day = supportsim.one_day(supportsim.load_scenario(ROOT / "scenarios" / "single_queue.yaml"))
+    flow = supportsim.process_flow(supportsim.simulate(day, seed=1, replications=1))
+    text = page.get_by_text(re.compile(r"^Bottleneck:")).first.inner_text()
+    assert text == f"Bottleneck: {flow.bottleneck} (utilization {flow.nodes['g_tier2'].utilization:.0%})"
     page.screenshot(path=str(ARTIFACTS / "4_trainer.png"), full_page=True)
     slider = (
         page.locator("[data-testid='stSlider']")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ from app.formats import fmt
 
 import supportsim
 from supportsim import ScenarioError
+from tests import app_numbers
 
 PLANNING = Path(__file__).parent / "data" / "planning"
 
@@ -58,6 +60,19 @@ def test_flow_diagram_marks_the_bottleneck(queue: supportsim.Scenario) -> None:
     assert '"ch_phone" [label="phone (realtime)\\n' in dot
     one = flow_chart.flow_dot(supportsim.process_flow(result, 20))
     assert " arriving" in one and " contacts\\n" not in one
+    # the numbers in the boxes are the result's metrics
+    labels = dict(re.findall(r'^  "(\w+)" \[label="([^"]*)"', dot, flags=re.MULTILINE))
+    for group in queue.groups:
+        utilization = result.metric("groups", group.name, "utilization")
+        staffed = result.metric("groups", group.name, "staffed")
+        lines = labels[f"g_{group.name}"].split("\\n")
+        assert lines[1:] == [f"staffed {staffed:.1f} · busy {staffed * utilization:.1f}",
+                             f"utilization {utilization:.0%}"], lines
+    phone = labels["ch_phone"].split("\\n")
+    assert phone[1] == f"{result.metric('channels', 'phone', 'offered'):,.0f} contacts"
+    assert phone[-1] == f"service level {result.metric('channels', 'phone', 'service_level'):.0%}"
+    assert result.metric("groups", "tier2", "utilization") == max(
+        result.metric("groups", g.name, "utilization") for g in queue.groups)  # the bottleneck drawn
 
 
 def test_comparison_cards_and_chart_data(baseline: supportsim.Scenario) -> None:
@@ -78,6 +93,23 @@ def test_comparison_cards_and_chart_data(baseline: supportsim.Scenario) -> None:
     cdf = comparison.resolution_cdf(results)
     assert cdf.groupby("scenario")["minutes"].apply(lambda m: m.is_monotonic_increasing).all()
     assert comparison.utilization_by_time(results)["utilization"].between(0, 1.0001).all()
+    # every card and every chart's data are the library's numbers, as the page writes them
+    for shown, is_base in ((1, False), (0, True)):
+        name = results[shown].scenario.name
+        got = [(c.label, c.value, c.delta, c.ci, "" if is_base else f"Verdict: {c.verdict}")
+               for c in comparison.cards(table, specs, name, is_base=is_base)]
+        assert got == [(c.label, c.value, c.delta, c.ci, c.help or "")
+                       for c in app_numbers.compare_cards(results, shown)]
+    app_numbers.same_rows(comparison.queue_by_time(results),
+                          app_numbers.by_time_of_day(results, "channel", "mean_waiting", "channel"),
+                          ["scenario", "channel", "time"], ["mean_waiting"])
+    level = app_numbers.by_time_of_day(results, "channel", "service_level", "channel").dropna()
+    app_numbers.same_rows(comparison.service_level_by_time(results), level,
+                          ["scenario", "channel", "time"], ["service_level"])
+    app_numbers.same_rows(cdf, app_numbers.resolution_quantiles(results), ["scenario", "share"], ["minutes"])
+    app_numbers.same_rows(comparison.utilization_by_time(results),
+                          app_numbers.by_time_of_day(results, "group", "utilization", "group").dropna(),
+                          ["scenario", "group", "time"], ["utilization"])
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +169,10 @@ def test_shifts_table_and_group_summary(two_day_plan: supportsim.StaffingPlan) -
         assert row["cost"] == pytest.approx(row["paid hours"] * group.cost_per_hour)
     assert summary["paid hours"].sum() == pytest.approx(plan.paid_hours)
     assert plan_tables.shifts_worked(plan) == summary["shifts worked"].sum() >= table["people"].sum()
+    # the card's number from the plan itself: people on each line × the days it works
+    days_worked = plan.shifts["days"].map(lambda days: len(str(days).split(",")))
+    assert plan_tables.shifts_worked(plan) == int((plan.shifts["count"] * days_worked).sum())
+    assert (days_worked == 2).any()  # a line working both days: the product matters
 
 
 def test_achieved_table_and_checks(two_day_plan: supportsim.StaffingPlan) -> None:

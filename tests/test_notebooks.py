@@ -53,9 +53,9 @@ def _builder() -> ModuleType:
     return module
 
 
-def test_the_three_notebooks_are_there() -> None:
+def test_the_four_notebooks_are_there() -> None:
     names = {p.stem for p in SOURCES}
-    assert names == {"1_process_change", "2_headcount_plan", "3_bottlenecks"}
+    assert names == {"1_process_change", "2_headcount_plan", "3_bottlenecks", "4_forecast_to_plan"}
     assert _builder().sources() == SOURCES
 
 

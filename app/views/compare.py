@@ -71,7 +71,7 @@ except Exception as exc:
 bar.empty()
 
 for result in results:
-    for warning in result.warnings:
+    for warning in result.grouped_warnings:
         st.warning(f"{result.scenario.name}: {warning}")
 
 table = comparison.comparison_frame(results)

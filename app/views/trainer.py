@@ -113,7 +113,7 @@ info[1].caption(
     + f" · simulated one {weekday} in {elapsed:.2f} s"
 )
 st.graphviz_chart(flow_chart.flow_dot(flow), width="stretch")
-for warning in result.warnings:
+for warning in result.grouped_warnings:
     st.warning(warning)
 
 waiting = supportsim.mean_by_interval(result, "skill", "mean_waiting").rename(

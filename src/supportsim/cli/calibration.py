@@ -8,9 +8,7 @@ naming the file and the column or row, exits with code 2, and writes nothing.
 from __future__ import annotations
 
 import math
-import os
 import shlex
-import tempfile
 import textwrap
 from enum import StrEnum
 from pathlib import Path
@@ -33,7 +31,7 @@ from supportsim.calibration import (
 )
 from supportsim.cli.common import console
 from supportsim.reports.backtest_report import write_backtest
-from supportsim.reports.files import staged_output
+from supportsim.reports.files import OutputRefused, check_writable_file, staged_output, write_text_atomic
 from supportsim.reports.fit_report import scenario_yaml, write_fit_report
 from supportsim.scenario.io import ScenarioError, load_scenario
 
@@ -146,7 +144,7 @@ GapOpt = Annotated[
 
 
 def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
+    typer.echo(" ".join(message.split()), err=True)
     return typer.Exit(2)
 
 
@@ -165,17 +163,6 @@ def _read(log_file: Path, fmt: LogFormat, mapping_file: Path | None, columns: di
 
 def _columns(**values: str | None) -> dict[str, str | None]:
     return values
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        Path(tmp).replace(path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _header(result: FitResult, command: list[str]) -> list[str]:
@@ -262,8 +249,7 @@ def fit_command(
     )
     if interval_minutes not in (15, 30, 60):
         raise _fail(f"--interval-minutes must be 15, 30 or 60, got {interval_minutes}")
-    if output.is_dir():
-        raise _fail(f"{output}: is a folder; -o names the scenario YAML file to write")
+    _check_output_file(output)
     report_dir = report if report is not None else output.with_name(f"{output.stem}_fit_report")
     if report_dir.exists() and not report_dir.is_dir():
         raise _fail(f"{report_dir}: is a file; --report names a folder")
@@ -281,16 +267,28 @@ def fit_command(
     text = scenario_yaml(result, _header(result, command))
     try:
         _write_fit(result, text, output, report_dir)
+    except OutputRefused as exc:
+        raise _fail(str(exc)) from None
     except OSError as exc:
         raise _fail(f"{exc.filename or output}: cannot write ({exc.strerror or exc})") from None
     _print_fit(result, output, report_dir)
+
+
+def _check_output_file(output: Path) -> None:
+    """Refuse, before any work, an -o that is a folder or not a regular file (a device, FIFO)."""
+    if output.is_dir():
+        raise _fail(f"{output}: is a folder; -o names the scenario YAML file to write")
+    try:
+        check_writable_file(output)
+    except OutputRefused as exc:
+        raise _fail(str(exc)) from None
 
 
 def _write_fit(result: FitResult, text: str, output: Path, report_dir: Path) -> None:
     """Write the report (staged beside its folder) and the scenario; all or nothing."""
     with staged_output(report_dir) as staging:
         write_fit_report(result, staging)
-        _write_atomic(output, text)
+        write_text_atomic(output, text)
 
 
 def _print_problems(r: dict[str, Any]) -> None:
@@ -400,10 +398,14 @@ def backtest_command(
         raise _fail(str(exc)) from None
     except BacktestError as exc:
         raise _fail(f"{log_file} vs {scenario}: {exc}") from None
+    except ValueError as exc:  # a log whose values the replay cannot use (dates out of range, ...)
+        raise _fail(f"{log_file}: {exc}") from None
     _print_backtest(result.summary, f"Backtest of {loaded.name} on {log_file.name}")
     if out is not None:
         try:
             write_backtest(result, out)
+        except OutputRefused as exc:
+            raise _fail(str(exc)) from None
         except OSError as exc:
             raise _fail(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None
         console.print(f"Wrote {out}/backtest.csv, summary.json and plots.", highlight=False)

@@ -2,21 +2,107 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from typer.core import TyperGroup
 
+from supportsim.reports.files import OutputRefused
 from supportsim.results.comparison import Kpi
 from supportsim.results.executors import ExecutorError
 from supportsim.scenario.io import ScenarioError, load_scenario
+from supportsim.scenario.limits import MAX_REPLICATIONS, MAX_VALUE_CHARS
 from supportsim.scenario.model import Scenario
+
+INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
+
+
+# typer vendors its own click: its exception classes, reached through public names
+_CLICK_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_USAGE_ERROR: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class Interrupted(typer.Exit):
+    """Ctrl-C, already reported on stderr: exit code 130."""
+
+    def __init__(self) -> None:
+        super().__init__(INTERRUPTED)
+
+
+def interrupted(done: int | None = None, total: int | None = None) -> Interrupted:
+    """Say "interrupted after k of n replications" (or just "interrupted") and return the exit."""
+    counts = f" after {done} of {total} replications" if done is not None and total is not None else ""
+    typer.echo(f"interrupted{counts}", err=True)
+    return Interrupted()
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 4 * MAX_VALUE_CHARS else line[: 4 * MAX_VALUE_CHARS - 3] + "..."
+
+
+class OneLineErrors(TyperGroup):
+    """The root command: a wrong flag or value is one line on stderr (exit 2), Ctrl-C anywhere
+    is "interrupted" (exit 130), never a traceback or a usage box.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise interrupted() from None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def main(standalone: bool) -> Any:
+            return super(OneLineErrors, self).main(
+                args, prog_name, complete_var, standalone_mode=standalone,
+                windows_expand_args=windows_expand_args, **extra,
+            )
+
+        if not standalone_mode:
+            return main(False)
+        try:
+            code = main(False)
+        except _USAGE_ERROR as exc:
+            context: Any = getattr(exc, "ctx", None)
+            message: str = exc.format_message()  # type: ignore[attr-defined]
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help text, as asked for
+                typer.echo(message, err=True)
+            else:
+                where = context.command_path if context is not None else "supportsim"
+                typer.echo(_one_line(f"{where}: {message}"), err=True)
+            sys.exit(getattr(exc, "exit_code", 2))
+        except _CLICK_ERROR as exc:
+            typer.echo(_one_line(exc.format_message()), err=True)  # type: ignore[attr-defined]
+            sys.exit(getattr(exc, "exit_code", 1))
+        except (typer.Abort, KeyboardInterrupt):
+            typer.echo("interrupted", err=True)
+            sys.exit(INTERRUPTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def check_replications(flag: str, value: int) -> None:
+    """Refuse more replications than :data:`~supportsim.scenario.limits.MAX_REPLICATIONS` (one line, exit 2)."""
+    if value > MAX_REPLICATIONS:
+        typer.echo(f"{flag}: {value:,} is over the cap of {MAX_REPLICATIONS:,} replications", err=True)
+        raise typer.Exit(2)
 
 console = Console()
 
@@ -45,7 +131,8 @@ def check_output(out: Path | None) -> None:
     if out is None:
         return
     if out.exists() and not out.is_dir():
-        typer.echo(f"{out}: is a file; --out names a folder", err=True)
+        kind = "a file" if out.is_file() else "not a folder"
+        typer.echo(f"{out}: is {kind}; --out names a folder", err=True)
         raise typer.Exit(2)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -56,14 +143,29 @@ def check_output(out: Path | None) -> None:
 
 
 @contextmanager
-def running() -> Iterator[None]:
+def running(replications: int | None = None) -> Iterator[None]:
     """Turn what a user can get wrong at run time (a KPI that does not exist, an unreachable
-    Dask scheduler) into one line and exit code 2.
+    Dask scheduler) into one line and exit code 2, and Ctrl-C before any of ``replications``
+    finished into "interrupted after 0 of n replications" and exit code 130.
     """
     try:
         yield
+    except KeyboardInterrupt:
+        raise interrupted(0, replications) if replications else interrupted() from None
     except (ValueError, ExecutorError) as exc:
+        typer.echo(_one_line(str(exc)), err=True)
+        raise typer.Exit(2) from None
+
+
+def write_or_exit(out: Path, write: Callable[[], None]) -> None:
+    """Run ``write`` (all files into ``out`` or none); a path it may not write is one line, exit 2."""
+    try:
+        write()
+    except OutputRefused as exc:
         typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        typer.echo(f"{exc.filename or out}: cannot write ({exc.strerror or exc})", err=True)
         raise typer.Exit(2) from None
 
 
@@ -109,6 +211,10 @@ def parse_kpis(texts: list[str] | None) -> list[Kpi] | None:
 
 WorkersOption = Annotated[
     int | None, typer.Option(min=1, help="Local worker processes (default: one per core).", show_default=False)
+]
+KeepPartialOption = Annotated[
+    bool,
+    typer.Option(help='On Ctrl-C, write what finished (summary.json says "complete": false) instead of nothing.'),
 ]
 DaskOption = Annotated[
     str | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,16 +13,20 @@ from rich.table import Table
 from supportsim.cli.common import (
     SHARES,
     DaskOption,
+    KeepPartialOption,
     WorkersOption,
     check_output,
+    check_replications,
     console,
+    interrupted,
     load_or_exit,
     parse_kpis,
     progress_bar,
     running,
+    write_or_exit,
 )
 from supportsim.reports.comparison import write_comparison
-from supportsim.reports.files import staged_output
+from supportsim.reports.files import json_ready, staged_output
 from supportsim.results.comparison import Comparison, compare
 
 app = typer.Typer()
@@ -61,7 +66,7 @@ def _print_comparison(comparison: Comparison) -> None:
         "[dim]grey[/]: no significant difference."
     )
     for result in comparison.results:
-        for warning in result.warnings:
+        for warning in result.grouped_warnings:
             console.print(f"[yellow]warning:[/yellow] {result.scenario.name}: {warning}", highlight=False)
 
 
@@ -83,22 +88,39 @@ def compare_command(
     workers: WorkersOption = None,
     dask: DaskOption = None,
     out: Annotated[Path | None, typer.Option(help="Write comparison.csv/.json and PNG charts here.")] = None,
+    keep_partial: KeepPartialOption = False,
 ) -> None:
     """Compare variants with a base scenario on common random numbers (paired differences)."""
     if len(scenario_files) < 2:
         typer.echo("compare needs a base scenario and at least one variant", err=True)
         raise typer.Exit(2)
+    check_replications("--replications", replications)
     scenarios = [load_or_exit(path) for path in scenario_files]
     kpis = parse_kpis(kpi)
     check_output(out)
-    with running(), progress_bar(f"Comparing {len(scenarios)} scenarios") as update:
+    with running(replications=replications), progress_bar(f"Comparing {len(scenarios)} scenarios") as update:
         comparison = compare(
             scenarios, seed=seed, replications=replications, workers=workers, dask=dask, kpis=kpis, progress=update
         )
+    if comparison.replications < replications:  # Ctrl-C: only the replications every scenario finished
+        if out is not None and keep_partial:
+            write_or_exit(out, lambda: _write(comparison, out, (comparison.replications, replications)))
+            console.print(f"Wrote {out}/comparison.json and the rest (incomplete).")
+        raise interrupted(comparison.replications, replications)
     _print_comparison(comparison)
     if out is not None:
-        with staged_output(out) as staging:
-            write_comparison(comparison, staging)
+        write_or_exit(out, lambda: _write(comparison, out, None))
         console.print(f"Wrote {out}/comparison.csv, comparison.json, kpi_deltas.png and queue_over_day.png.")
+
+
+def _write(comparison: Comparison, out: Path, partial: tuple[int, int] | None) -> None:
+    """The comparison's files, all or none; a partial one says ``"complete": false`` and its counts."""
+    with staged_output(out) as staging:
+        write_comparison(comparison, staging)
+        if partial is not None:
+            path = staging / "comparison.json"
+            data = json.loads(path.read_text())
+            data |= {"complete": False, "replications_finished": partial[0], "replications_requested": partial[1]}
+            path.write_text(json.dumps(json_ready(data), indent=2) + "\n")
 
 

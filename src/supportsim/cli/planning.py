@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from supportsim.cli.common import DaskOption, check_output, console, load_or_exit, running
+from supportsim.cli.common import (
+    DaskOption,
+    check_output,
+    check_replications,
+    console,
+    load_or_exit,
+    running,
+    write_or_exit,
+)
 from supportsim.planning import StaffingPlan, plan
 from supportsim.reports.files import json_ready
 from supportsim.reports.plan_report import erlang_report, write_plan
@@ -84,6 +92,7 @@ def staff(
     scenario (their counts ignored) plus default options: starts at every interval within the
     group's opening hours, 4, 6 or 8 paid hours, one 30-minute break for 6 hours or more.
     """
+    check_replications("--replications", replications)
     scenario = load_or_exit(scenario_file)
     check_output(out)
     with running(), console.status(f"Planning {scenario.name}") as status:
@@ -95,7 +104,7 @@ def staff(
                       dask=dask, progress=progress)
     _print_plan(result)
     if out is not None:
-        write_plan(result, out)
+        write_or_exit(out, lambda: write_plan(result, out))
         console.print(f"Wrote {out}/staffing.csv, shifts.csv, kpis.csv, summary.json and staffing.png.")
 
 

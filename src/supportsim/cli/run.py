@@ -12,16 +12,20 @@ from rich.table import Table
 
 from supportsim.cli.common import (
     DaskOption,
+    KeepPartialOption,
     WorkersOption,
     check_output,
+    check_replications,
     console,
+    interrupted,
     load_or_exit,
     parse_kpis,
     progress_bar,
     running,
+    write_or_exit,
 )
 from supportsim.reports.files import write_run
-from supportsim.results.simulation import SimulationResult, simulate, simulate_to_precision
+from supportsim.results.simulation import SimulationResult, mark_incomplete, simulate, simulate_to_precision
 from supportsim.scenario.io import scenario_json_schema
 
 app = typer.Typer()
@@ -94,7 +98,7 @@ def _print_report(result: SimulationResult) -> None:
         "headcount and staffed are averages over the whole horizon, closed hours included.",
         style="dim",
     )
-    for warning in result.warnings:
+    for warning in result.grouped_warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
 
 
@@ -116,8 +120,11 @@ def run(
     dask: DaskOption = None,
     out: Annotated[Path | None, typer.Option(help="Write summary.json, intervals and tickets here.")] = None,
     parquet: Annotated[bool, typer.Option(help="Write Parquet instead of CSV (needs pyarrow).")] = False,
+    keep_partial: KeepPartialOption = False,
 ) -> None:
     """Simulate a scenario and print its KPIs (mean ± 95% confidence half-width)."""
+    check_replications("--replications", replications)
+    check_replications("--max-replications", max_replications)
     scenario = load_or_exit(scenario_file)
     kpis = parse_kpis(kpi)
     if kpis and precision is None:
@@ -126,7 +133,8 @@ def run(
     check_output(out)
     if parquet:
         _require_pyarrow()
-    with running(), progress_bar(f"Simulating {scenario.name}") as update:
+    wanted = replications if precision is None else max(replications, max_replications)
+    with running(replications=wanted), progress_bar(f"Simulating {scenario.name}") as update:
         if precision is None:
             result = simulate(
                 scenario, seed=seed, replications=replications, workers=workers, dask=dask, progress=update,
@@ -146,9 +154,15 @@ def run(
                 progress=update,
                 keep_tickets=out is not None,
             )
+    stopped = result.interrupted
+    if stopped is not None:
+        if out is not None and keep_partial:
+            write_or_exit(out, lambda: write_run(mark_incomplete(result), out, parquet=parquet))
+            console.print(f"Wrote {out}/summary.json, intervals and tickets (incomplete).")
+        raise interrupted(*stopped)
     _print_report(result)
     if out is not None:
-        write_run(result, out, parquet=parquet)
+        write_or_exit(out, lambda: write_run(result, out, parquet=parquet))
         console.print(f"Wrote {out}/summary.json, intervals and tickets.")
 
 

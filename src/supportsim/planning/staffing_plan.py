@@ -181,7 +181,7 @@ def plan(
     warnings = list(search.warnings)
     if not roster.optimal:
         warnings.append("the shift MILP hit its time limit: the shifts are feasible, not proven cheapest")
-    warnings += result.warnings
+    warnings += result.grouped_warnings
     return StaffingPlan(
         scenario=scenario, requirement=requirement, shifts=roster.shifts, roster=roster.scenario,
         achieved=achieved_kpis(result), checks=checks, search=search, paid_hours=roster.paid_hours,

@@ -8,11 +8,13 @@ from supportsim.reports.backtest_report import backtest_figures, write_backtest
 from supportsim.reports.comparison import write_comparison
 from supportsim.reports.files import json_ready, staged_output, write_run
 from supportsim.reports.fit_report import scenario_yaml, write_fit_report
+from supportsim.reports.forecast_report import forecast_figures, write_forecast, write_forecast_scenario
 from supportsim.reports.plan_report import erlang_report, plan_figure, plan_summary, write_plan
 
 __all__ = [
     "backtest_figures",
     "erlang_report",
+    "forecast_figures",
     "json_ready",
     "plan_figure",
     "plan_summary",
@@ -21,6 +23,8 @@ __all__ = [
     "write_backtest",
     "write_comparison",
     "write_fit_report",
+    "write_forecast",
+    "write_forecast_scenario",
     "write_plan",
     "write_run",
 ]

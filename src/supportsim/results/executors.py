@@ -11,10 +11,13 @@ process boundary: a task carries a scenario and a seed, a result is plain data.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+import signal
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from functools import partial
 from types import TracebackType
 from typing import Any
@@ -22,6 +25,33 @@ from typing import Any
 
 class ExecutorError(RuntimeError):
     """An executor cannot run: a malformed or unreachable Dask address."""
+
+
+def _ignore_ctrl_c() -> None:
+    """Worker start-up: Ctrl-C is the parent's to handle (it cancels the work); a worker that
+    took it too would print its own traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _children_ignore_ctrl_c() -> Generator[None, None, None]:
+    """Start processes (forked or spawned: an ignored signal stays ignored) deaf to Ctrl-C."""
+    if signal.getsignal(signal.SIGINT) is None or os.getpid() != _MAIN_PID:
+        yield
+        return
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals cannot be changed here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+_MAIN_PID = os.getpid()
 
 
 def _indexed(fn: Callable[[Any], Any], item: tuple[int, Any]) -> tuple[int, Any]:
@@ -78,7 +108,9 @@ class LocalPool(Executor):
                 # collector skips them instead of walking (and copying) every inherited page.
                 gc.freeze()
                 try:
-                    self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)))
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=min(self.workers, len(tasks)), initializer=_ignore_ctrl_c
+                    )
                     pending = {self._pool.submit(fn, task) for task in tasks}  # forks the workers
                 finally:
                     gc.unfreeze()
@@ -88,9 +120,22 @@ class LocalPool(Executor):
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield future.result()
+        except KeyboardInterrupt:
+            self._stop()
+            raise
         finally:
             for future in pending:
                 future.cancel()
+
+    def _stop(self) -> None:
+        """Ctrl-C: cancel what has not started; each worker ends after its current replication.
+
+        Workers are not killed: one killed while sending its result would leave half a message
+        in the pool's pipe, and the pool's manager thread (joined at exit) would wait forever.
+        """
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -112,6 +157,7 @@ class DaskCluster(Executor):
         self.workers = workers
         self._client: Any = None
         self._cluster: Any = None
+        self._quiet = False
 
     def _connect(self) -> Any:
         try:
@@ -119,13 +165,15 @@ class DaskCluster(Executor):
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise RuntimeError("Dask is not installed: pip install 'supportsim[distributed]'") from exc
         if self.address == "local":
-            self._cluster = LocalCluster(
-                n_workers=self.workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
-            return Client(self._cluster)
+            with _children_ignore_ctrl_c():
+                self._cluster = LocalCluster(
+                    n_workers=self.workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,  # cancelled tasks after Ctrl-C are not news
+                )
+                return Client(self._cluster)
         try:
             return Client(self.address, timeout="10s")
         except (OSError, TimeoutError) as exc:
@@ -140,16 +188,35 @@ class DaskCluster(Executor):
         try:
             for future in as_completed(futures):
                 yield future.result()
+        except KeyboardInterrupt:
+            self._quiet = True
+            raise
         finally:
             self._client.cancel(futures)
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
+        with _quiet_logs(self._quiet):
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+            if self._cluster is not None:
+                self._cluster.close()
+                self._cluster = None
+
+
+@contextmanager
+def _quiet_logs(quiet: bool) -> Generator[None, None, None]:
+    """After Ctrl-C, Dask's shutdown chatter (cancelled tasks, closed comms) is not for the user."""
+    if not quiet:
+        yield
+        return
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:

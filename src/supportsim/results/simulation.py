@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -15,6 +16,7 @@ from supportsim.engine.streams import replication_seeds
 from supportsim.results.executors import Executor, InProcess, make_executor
 from supportsim.results.metrics import Metrics, interval_frame, replication_metrics, ticket_frame
 from supportsim.results.stats import confidence_half_width
+from supportsim.scenario.limits import MAX_REPLICATIONS
 from supportsim.scenario.model import Scenario
 
 SCOPES = ("channels", "categories", "groups", "overall")
@@ -31,6 +33,8 @@ class Replication:
     intervals: pd.DataFrame
     tickets: pd.DataFrame | None
     warnings: list[str]
+    warning_kinds: list[tuple[str, float]] = field(default_factory=list)
+    """Each warning as (text with ``{value}`` for its number, the number): grouped across replications."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,10 @@ class SimulationResult:
     groups: pd.DataFrame
     per_replication: list[ReplicationMetrics] = field(repr=False)
     warnings: list[str] = field(default_factory=list)
+    grouped_warnings: list[str] = field(default_factory=list)
+    """The warnings as a reader wants them: each kind once, "in k of n replications: ..."."""
+    interrupted: tuple[int, int] | None = None
+    """After Ctrl-C: (replications finished, replications asked for); None for a complete run."""
 
     def metric(self, scope: str, name: str, metric: str) -> float:
         """Mean over replications of one metric, e.g. ``metric("channels", "phone", "asa_seconds")``."""
@@ -91,20 +99,45 @@ def _summarise(per_replication: list[ReplicationMetrics]) -> dict[str, Any]:
     return summary
 
 
-def _stability_warnings(scenario: Scenario, metrics: ReplicationMetrics) -> list[str]:
-    warnings = []
+_BACKLOG = (
+    "channel '{name}': {share} of queued contacts were still in the system when the horizon ended: "
+    "demand exceeds capacity (the scenario is unstable) or the backlog needs a longer horizon"
+)
+_SATURATED = "group '{name}': utilization {share}, agents are saturated"
+
+
+def _stability_warnings(scenario: Scenario, metrics: ReplicationMetrics) -> tuple[list[str], list[tuple[str, float]]]:
+    """Warnings of one replication, as sentences and as (kind, number) to group across replications."""
+    texts: list[str] = []
+    kinds: list[tuple[str, float]] = []
     for name, m in metrics["channels"].items():
         waiting = m["open_at_end"]
         if m["queued"] >= 20 and waiting > 0.1 * m["queued"]:
-            warnings.append(
+            texts.append(
                 f"channel '{name}': {waiting:.0f} of {m['queued']:.0f} queued contacts "
                 f"({waiting / m['queued']:.0%}) were still in the system when the horizon ended: "
                 "demand exceeds capacity (the scenario is unstable) or the backlog needs a longer horizon"
             )
+            kinds.append((_BACKLOG.replace("{name}", name), waiting / m["queued"]))
     for name, g in metrics["groups"].items():
         if g["utilization"] > 0.985:
-            warnings.append(f"group '{name}': utilization {g['utilization']:.1%}, agents are saturated")
-    return warnings
+            texts.append(f"group '{name}': utilization {g['utilization']:.1%}, agents are saturated")
+            kinds.append((_SATURATED.replace("{name}", name), g["utilization"]))
+    return texts, kinds
+
+
+def grouped(done: list[Replication]) -> list[str]:
+    """Each kind of warning once: "in 5 of 5 replications: channel 'phone': 48-52% of queued ..."."""
+    seen: dict[str, list[float]] = {}
+    for replication in done:
+        for kind, value in replication.warning_kinds:
+            seen.setdefault(kind, []).append(value)
+    lines = []
+    for kind, values in seen.items():
+        low, high = min(values), max(values)
+        share = f"{low:.0%}" if f"{low:.0%}" == f"{high:.0%}" else f"{low:.0%} to {high:.0%}"
+        lines.append(f"in {len(values)} of {len(done)} replications: " + kind.replace("{share}", share))
+    return lines
 
 
 def run_one(
@@ -116,11 +149,14 @@ def run_one(
     trace: ArrivalTrace | None = None,
 ) -> Replication:
     """Simulate one replication and compute its metrics (runs in a worker process)."""
-    output = run_replication(scenario, seed, trace, keep_tickets=keep_tickets)
-    metrics = replication_metrics(scenario, output)
-    intervals = interval_frame(scenario, output).assign(replication=index)
-    tickets = ticket_frame(scenario, output).assign(replication=index) if keep_tickets else None
-    return Replication(index, metrics, intervals, tickets, _stability_warnings(scenario, metrics))
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # a floating-point warning is no news to a user
+        warnings.simplefilter("ignore", RuntimeWarning)
+        output = run_replication(scenario, seed, trace, keep_tickets=keep_tickets)
+        metrics = replication_metrics(scenario, output)
+        intervals = interval_frame(scenario, output).assign(replication=index)
+        tickets = ticket_frame(scenario, output).assign(replication=index) if keep_tickets else None
+    texts, kinds = _stability_warnings(scenario, metrics)
+    return Replication(index, metrics, intervals, tickets, texts, kinds)
 
 
 @dataclass(frozen=True)
@@ -191,6 +227,8 @@ def simulate(
     """
     if replications < 1:
         raise ValueError("replications must be >= 1")
+    if replications > MAX_REPLICATIONS:
+        raise ValueError(f"replications: {replications:,} is over the cap of {MAX_REPLICATIONS:,}")
     seeds = replication_seeds(seed, replications)
     tasks = [Task(scenario, s, i, keep_tickets, trace) for i, s in enumerate(seeds)]
     if executor is None:
@@ -201,9 +239,28 @@ def simulate(
     result = collect(scenario, seed, [replication for _, replication in done])
     if interrupted:
         note = f"interrupted: {result.replications} of {replications} replications finished"
-        result = replace(result, warnings=[note, *result.warnings])
+        result = replace(
+            result,
+            warnings=[note, *result.warnings],
+            grouped_warnings=[note, *result.grouped_warnings],
+            interrupted=(result.replications, replications),
+        )
         result.summary["warnings"] = result.warnings
     return result
+
+
+def mark_incomplete(result: SimulationResult) -> SimulationResult:
+    """An interrupted result whose summary says so: ``"complete": false`` with the counts."""
+    if result.interrupted is None:
+        return result
+    finished, asked = result.interrupted
+    summary = {
+        **result.summary,
+        "complete": False,
+        "replications_finished": finished,
+        "replications_requested": asked,
+    }
+    return replace(result, summary=summary)
 
 
 def collect(scenario: Scenario, seed: int, done: list[Replication]) -> SimulationResult:
@@ -218,9 +275,9 @@ def collect(scenario: Scenario, seed: int, done: list[Replication]) -> Simulatio
         ]
     )
     tickets = [r.tickets for r in done if r.tickets is not None]
-    warnings = sorted({w for r in done for w in r.warnings})
+    texts = sorted({w for r in done for w in r.warnings})
     summary = _summarise(per_replication)
-    summary = {"scenario": scenario.name, "seed": seed, "replications": len(done), **summary, "warnings": warnings}
+    summary = {"scenario": scenario.name, "seed": seed, "replications": len(done), **summary, "warnings": texts}
     return SimulationResult(
         scenario=scenario,
         seed=seed,
@@ -230,7 +287,8 @@ def collect(scenario: Scenario, seed: int, done: list[Replication]) -> Simulatio
         intervals=pd.concat([r.intervals for r in done], ignore_index=True),
         groups=groups,
         per_replication=per_replication,
-        warnings=warnings,
+        warnings=texts,
+        grouped_warnings=grouped(done),
     )
 
 
@@ -267,6 +325,8 @@ def simulate_to_precision(
     ``i``, so the result equals ``simulate(..., replications=n)`` for the ``n`` it stopped at.
     ``summary["precision"]`` records the target, the KPIs' widths and whether it was met.
     """
+    if max_replications > MAX_REPLICATIONS:
+        raise ValueError(f"max_replications: {max_replications:,} is over the cap of {MAX_REPLICATIONS:,}")
     watched = list(kpis or PRECISION_KPIS)
     done: list[Replication] = []
     wanted = max(2, min_replications)
@@ -275,10 +335,15 @@ def simulate_to_precision(
         while True:
             seeds = replication_seeds(seed, wanted)
             tasks = [Task(scenario, seeds[i], i, keep_tickets) for i in range(len(done), wanted)]
-            finished, interrupted = run_tasks(
-                tasks, executor,
-                progress=(lambda k, _n: progress(len(done) + k, wanted)) if progress else None,  # noqa: B023 (called now)
-            )
+            try:
+                finished, interrupted = run_tasks(
+                    tasks, executor,
+                    progress=(lambda k, _n: progress(len(done) + k, wanted)) if progress else None,  # noqa: B023
+                )
+            except KeyboardInterrupt:
+                if not done:
+                    raise
+                finished, interrupted = [], True
             done += [replication for _, replication in finished]
             result = collect(scenario, seed, done)
             # KPIs undefined in this scenario (e.g. no realtime channel) are not watched
@@ -298,6 +363,11 @@ def simulate_to_precision(
     if interrupted:
         notes.append(f"interrupted: {len(done)} replications finished")
     if notes:
-        result = replace(result, warnings=[*notes, *result.warnings])
+        result = replace(
+            result,
+            warnings=[*notes, *result.warnings],
+            grouped_warnings=[*notes, *result.grouped_warnings],
+            interrupted=(len(done), wanted) if interrupted else None,
+        )
         result.summary["warnings"] = result.warnings
     return result

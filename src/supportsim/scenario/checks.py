@@ -8,8 +8,10 @@ import difflib
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from supportsim.scenario.limits import MAX_EXPECTED_TICKETS, MAX_HEADCOUNT
+
 if TYPE_CHECKING:
-    from supportsim.scenario.model import Scenario
+    from supportsim.scenario.model import Channel, Scenario
 
 
 def _unknown(kind: str, name: str, known: set[str] | dict[str, Any]) -> str:
@@ -50,6 +52,50 @@ def _table_length_problems(s: Scenario) -> list[tuple[str, str]]:
                     f"groups[{i}].headcount_per_interval",
                     f"needs {per_day} counts (one day) or {total} (the whole horizon), got {len(counts)}",
                 )
+            )
+    return problems
+
+
+def _expected_contacts(channel: Channel, s: Scenario) -> float:
+    """An upper bound of the new contacts ``channel`` brings over the horizon and warm-up."""
+    arrivals, horizon = channel.arrivals, s.horizon
+    hours = horizon.days * 24 + horizon.warmup_hours
+    if arrivals.per_hour is not None:
+        return arrivals.per_hour * hours
+    if arrivals.per_day is not None:
+        peak = max([1.0, *(arrivals.weekday or {}).values()])
+        return arrivals.per_day * peak * hours / 24
+    rates = arrivals.rates_per_hour or []
+    if not rates:
+        return 0.0
+    interval_hours = horizon.interval_minutes / 60
+    days = horizon.days if len(rates) == horizon.intervals_per_day else 1
+    return sum(rates) * interval_hours * days + max(rates) * horizon.warmup_hours
+
+
+def _capacity_problems(s: Scenario) -> list[tuple[str, str]]:
+    """What the scenario asks of the machine, checked against the caps before anything is allocated."""
+    problems: list[tuple[str, str]] = []
+    expected = [_expected_contacts(channel, s) for channel in s.channels]
+    comebacks = max([0.0, *(c.follow_up.probability for c in s.categories if c.follow_up is not None)])
+    for i, category in enumerate(s.categories):
+        if category.follow_up is not None and category.follow_up.probability >= 1:
+            problems.append(
+                (f"categories[{i}].follow_up.probability", "must be < 1 (every ticket would come back forever)")
+            )
+    total = sum(expected) / (1 - comebacks) if comebacks < 1 else sum(expected)
+    if not total <= MAX_EXPECTED_TICKETS:  # also refuses an overflow to inf
+        worst = max(range(len(expected)), key=lambda i: expected[i])
+        problems.append(
+            (
+                f"channels[{worst}].arrivals",
+                f"asks for about {total:.3g} contacts over the horizon; the cap is {MAX_EXPECTED_TICKETS:,}",
+            )
+        )
+    for i, group in enumerate(s.groups):
+        if group.shifts is not None and sum(shift.count for shift in group.shifts) > MAX_HEADCOUNT:
+            problems.append(
+                (f"groups[{i}].shifts", f"the shifts' counts add up to more than {MAX_HEADCOUNT:,} agents (the cap)")
             )
     return problems
 
@@ -125,4 +171,5 @@ def cross_check(s: Scenario) -> list[tuple[str, str]]:
             if not s.routes(skill):
                 problems.append((path, f"no group has skill '{skill}'"))
     problems += _table_length_problems(s)
+    problems += _capacity_problems(s)
     return problems

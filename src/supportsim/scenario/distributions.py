@@ -19,11 +19,13 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import optimize, special
 
+from supportsim.scenario.limits import MAX_DURATION, MIN_WEIBULL_CV
+
 FloatArray = NDArray[np.float64]
 
 
 class _Distribution(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     @property
     def mean(self) -> float:  # pragma: no cover - overridden
@@ -51,7 +53,7 @@ class Exponential(_Distribution):
     """Exponential with the given mean."""
 
     dist: Literal["exponential"]
-    mean_value: float = Field(alias="mean", gt=0)
+    mean_value: float = Field(alias="mean", gt=0, le=MAX_DURATION)
 
     @property
     def mean(self) -> float:
@@ -66,7 +68,7 @@ class Exponential(_Distribution):
 
 
 class _MeanCv(_Distribution):
-    mean_value: float = Field(alias="mean", gt=0)
+    mean_value: float = Field(alias="mean", gt=0, le=MAX_DURATION)
     cv_value: float = Field(alias="cv", gt=0, le=10)
 
     @property
@@ -104,6 +106,12 @@ class Weibull(_MeanCv):
 
     dist: Literal["weibull"]
 
+    @model_validator(mode="after")
+    def _shape_exists(self) -> Weibull:
+        if self.cv_value < MIN_WEIBULL_CV:
+            raise ValueError(f"a weibull's cv must be >= {MIN_WEIBULL_CV:g} (its shape would be over 130)")
+        return self
+
     @cached_property
     def _shape_scale(self) -> tuple[float, float]:
         target = math.log1p(self.cv_value**2)
@@ -127,7 +135,7 @@ class Deterministic(_Distribution):
     """Always the same value."""
 
     dist: Literal["deterministic"]
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_DURATION)
 
     @property
     def mean(self) -> float:
@@ -145,8 +153,8 @@ class Uniform(_Distribution):
     """Uniform between ``low`` and ``high``."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=MAX_DURATION)
+    high: float = Field(ge=0, le=MAX_DURATION)
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -170,7 +178,7 @@ class Empirical(_Distribution):
     """Resampling of observed values, each equally likely."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    values: list[Annotated[float, Field(ge=0, le=MAX_DURATION)]] = Field(min_length=1, max_length=1_000_000)
 
     @cached_property
     def _sorted(self) -> FloatArray:

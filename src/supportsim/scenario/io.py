@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -11,24 +12,10 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from supportsim.scenario.files import FileRefused, read_text
+from supportsim.scenario.limits import MAX_EXTENDS_DEPTH, MAX_SCENARIO_BYTES, MAX_TABLE_BYTES, shortened
 from supportsim.scenario.model import Scenario, ScenarioInvalid
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing a key given twice in one mapping."""
-
-
-def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"the key '{key}' is given twice", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+from supportsim.scenario.yaml_loader import YamlRefused, load_yaml
 
 
 class ScenarioError(ValueError):
@@ -42,6 +29,10 @@ class ScenarioError(ValueError):
         )
 
 
+class _ChainTooLong(ScenarioError):
+    """An ``extends:`` chain over the limit: already names the user's file and the chain."""
+
+
 NAMED_LISTS = ("channels", "categories", "automation", "groups")
 """Lists whose items a variant overrides by ``name`` when it ``extends`` a base scenario."""
 
@@ -53,25 +44,49 @@ def load_scenario(path: str | Path) -> Scenario:
         ScenarioError: the file is missing, is not safe YAML, or describes an invalid scenario.
     """
     path = Path(path)
-    return scenario_from_dict(_read_file(path, ()), source=str(path))
+    try:
+        data = _read_file(path, ())
+    except _ChainTooLong as exc:  # named as the user wrote it
+        raise ScenarioError(str(path), exc.problems) from None
+    return scenario_from_dict(data, source=str(path))
 
 
-def parse_scenario(text: str, *, source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
+def parse_scenario(
+    text: str, *, source: str = "<scenario>", base_dir: Path | None = None, self_contained: bool = False
+) -> Scenario:
     """Validate scenario YAML ``text``; ``source`` names it in errors, ``base_dir`` anchors the
-    paths of CSV files and of an ``extends:`` base.
+    paths of CSV files and of an ``extends:`` base. ``self_contained`` refuses both (an upload
+    must not read the server's files).
     """
-    data = _read_mapping(text, source, base_dir or Path.cwd(), ())
+    if self_contained:
+        data = _safe_yaml(text, source)
+        _refuse_file_references(data, source)
+        return scenario_from_dict(data, source=source)
+    try:
+        data = _read_mapping(text, source, base_dir or Path.cwd(), ())
+    except _ChainTooLong as exc:
+        raise ScenarioError(source, exc.problems) from None
     return scenario_from_dict(data, source=source)
+
+
+def _refuse_file_references(data: dict[str, Any], source: str) -> None:
+    if "extends" in data:
+        raise ScenarioError(source, [("extends", "not allowed here; give a self-contained scenario")])
+    channels = data.get("channels")
+    for i, channel in enumerate(channels if isinstance(channels, list) else []):
+        arrivals = channel.get("arrivals") if isinstance(channel, dict) else None
+        if isinstance(arrivals, dict) and "csv" in arrivals:
+            raise ScenarioError(
+                source, [(f"channels[{i}].arrivals.csv", "not allowed here; write rates_per_hour instead")]
+            )
 
 
 def _read_file(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(source, [("", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(source, [("", f"cannot read the file ({exc})")]) from None
+        text = read_text(path, limit=MAX_SCENARIO_BYTES, what="scenario file")
+    except FileRefused as exc:
+        raise ScenarioError(source, [("", exc.reason)]) from None
     return _read_mapping(text, source, path.parent, (*chain, path.resolve()))
 
 
@@ -82,14 +97,31 @@ def _read_mapping(text: str, source: str, base_dir: Path, chain: tuple[Path, ...
     base_name = data.pop("extends", None)
     if base_name is None:
         return data
-    if not isinstance(base_name, str):
+    if not isinstance(base_name, str) or not base_name.strip():
         raise ScenarioError(source, [("extends", "must be the path of the base scenario file")])
     base_path = base_dir / base_name
     if base_path.resolve() in chain:
         raise ScenarioError(source, [("extends", f"'{base_name}' extends itself (a cycle)")])
+    if len(chain) >= MAX_EXTENDS_DEPTH:  # reported against the user's file, the whole chain named
+        names = " -> ".join(p.name for p in chain)
+        raise _ChainTooLong(
+            str(chain[0]), [("extends", f"more than {MAX_EXTENDS_DEPTH} files in the chain ({names} -> {base_name})")]
+        )
     if not base_path.exists():
         raise ScenarioError(source, [("extends", f"no such file '{base_path}'")])
-    return merge_variant(_read_file(base_path, chain), data)
+    try:
+        base = _read_file(base_path, chain)
+    except _ChainTooLong:
+        raise
+    except ScenarioError as exc:  # name the chain: the user's file, then each base
+        raise ScenarioError(
+            source, [(f"extends {p}" if not where else f"extends {p}: {where}", m) for p, where, m in _in(exc)]
+        ) from None
+    return merge_variant(base, data)
+
+
+def _in(error: ScenarioError) -> list[tuple[str, str, str]]:
+    return [(error.source, where, message) for where, message in error.problems]
 
 
 def merge_variant(base: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
@@ -128,14 +160,9 @@ def _merge_named(base: list[Any], change: list[Any]) -> list[Any]:
 
 def _safe_yaml(text: str, source: str) -> dict[str, Any]:
     try:
-        data = yaml.load(text, Loader=_StrictLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        if "tag:yaml.org,2002:python/" in problem:
-            problem = "YAML tags such as !!python/... are not allowed in scenario files"
-        raise ScenarioError(source, [(where, f"not valid YAML: {problem}")]) from None
+        data = load_yaml(text)
+    except YamlRefused as exc:
+        raise ScenarioError(source, [(f"line {exc.line}" if exc.line else "", exc.problem)]) from None
     if data is None:
         raise ScenarioError(source, [("", "the file is empty")])
     if not isinstance(data, dict):
@@ -184,12 +211,16 @@ def _read_arrival_tables(data: dict[str, Any], source: str, base_dir: Path) -> d
 
 def _read_rates(path: Path, source: str, field: str) -> list[float]:
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except FileNotFoundError:
-        raise ScenarioError(source, [(field, f"no such file '{path}'")]) from None
-    except OSError as exc:
-        raise ScenarioError(source, [(field, f"cannot read '{path}' ({exc.strerror})")]) from None
+        text = read_text(path, limit=MAX_TABLE_BYTES, what="CSV table")
+    except FileRefused as exc:
+        if exc.reason == "no such file":
+            raise ScenarioError(source, [(field, f"no such file '{path}'")]) from None
+        raise ScenarioError(source, [(field, f"'{path}': {exc.reason}")]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ScenarioError(source, [(field, f"'{path}' line {reader.line_num}: not a CSV table ({exc})")]) from None
     if not rows or "per_hour" not in rows[0]:
         raise ScenarioError(source, [(field, f"'{path}' needs a per_hour column")])
     rates = []
@@ -198,7 +229,8 @@ def _read_rates(path: Path, source: str, field: str) -> list[float]:
             rates.append(float(row["per_hour"]))
         except (TypeError, ValueError):
             raise ScenarioError(
-                source, [(field, f"'{path}' line {row_number}: per_hour '{row['per_hour']}' is not a number")]
+                source,
+                [(field, f"'{path}' line {row_number}: per_hour {shortened(row['per_hour'])} is not a number")],
             ) from None
     return rates
 
@@ -275,6 +307,7 @@ def _walk(location: tuple[int | str, ...]) -> tuple[str, Any, Any]:
             text += f"[{part}]"
             current = get_args(kind)[0] if origin is list else None
         else:
+            part = part if len(part) <= 40 else part[:37] + "..."
             text += f".{part}" if text else str(part)
             if isinstance(kind, type) and issubclass(kind, BaseModel):
                 current = _field(kind, part)
@@ -305,7 +338,7 @@ def _message(error: Any, parent: Any, annotation: Any) -> str:
     if kind == "extra_forbidden":
         return f"unknown field{_suggestion(parent, error['loc'])}"
     if kind == "union_tag_invalid":
-        return f"unknown distribution '{ctx.get('tag')}' (expected one of {ctx.get('expected_tags')})"
+        return f"unknown distribution {shortened(ctx.get('tag'))} (expected one of {ctx.get('expected_tags')})"
     if kind == "union_tag_not_found":
         return (
             "a distribution needs a 'dist' key "
@@ -314,13 +347,15 @@ def _message(error: Any, parent: Any, annotation: Any) -> str:
     if kind in ("model_attributes_type", "model_type", "dict_type"):
         if _union_members(annotation):
             return "a distribution is a mapping like {dist: exponential, mean: 6}"
-        return f"must be a mapping (key: value pairs), got {error.get('input')!r}"
+        return f"must be a mapping (key: value pairs), got {shortened(error.get('input'))}"
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}, got {error.get('input')!r}"
+        return f"must be one of {ctx.get('expected')}, got {shortened(error.get('input'))}"
     if kind in ("int_parsing", "int_from_float", "int_type"):
-        return f"must be a whole number, got {error.get('input')!r}"
-    if kind in ("float_parsing", "float_type", "finite_number"):
-        return f"must be a number, got {error.get('input')!r}"
+        return f"must be a whole number, got {shortened(error.get('input'))}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {shortened(error.get('input'))}"
+    if kind in ("float_parsing", "float_type"):
+        return f"must be a number, got {shortened(error.get('input'))}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     if kind == "too_short":
@@ -328,9 +363,9 @@ def _message(error: Any, parent: Any, annotation: Any) -> str:
     if kind == "too_long":
         return f"takes at most {ctx.get('max_length')} item(s)"
     if kind == "list_type":
-        return f"must be a list, got {error.get('input')!r}"
+        return f"must be a list, got {shortened(error.get('input'))}"
     if kind == "string_type":
-        return f"must be text, got {error.get('input')!r}"
+        return f"must be text, got {shortened(error.get('input'))}"
     return str(error["msg"])
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from supportsim.scenario.calendar import WEEKDAYS, Weekday, clock_minutes
 from supportsim.scenario.checks import cross_check
 from supportsim.scenario.distributions import Distribution
+from supportsim.scenario.limits import MAX_AMOUNT, MAX_DURATION, MAX_HEADCOUNT
 
 Share = float  # a probability in [0, 1]
 
@@ -33,7 +34,7 @@ class ScenarioInvalid(ValueError):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class Horizon(_Frozen):
@@ -84,6 +85,8 @@ class Arrivals(_Frozen):
         if values is not None:
             if any(v < 0 or not math.isfinite(v) for v in values):
                 raise ValueError("values must be finite and >= 0")
+            if any(v > MAX_AMOUNT for v in values):
+                raise ValueError(f"values must be <= {MAX_AMOUNT:g}")
             if not values:
                 raise ValueError("must not be empty")
         return values
@@ -93,6 +96,8 @@ class Arrivals(_Frozen):
     def _non_negative_weekday(cls, values: dict[str, float] | None) -> dict[str, float] | None:
         if values is not None and any(v < 0 for v in values.values()):
             raise ValueError("weekday multipliers must be >= 0")
+        if values is not None and any(v > MAX_AMOUNT for v in values.values()):
+            raise ValueError(f"weekday multipliers must be <= {MAX_AMOUNT:g}")
         return values
 
     @model_validator(mode="after")
@@ -126,8 +131,8 @@ class Target(_Frozen):
     ``max_abandon_rate`` is an optional ceiling used by the staffing planner.
     """
 
-    answer_within_seconds: float | None = Field(None, gt=0)
-    respond_within_hours: float | None = Field(None, gt=0)
+    answer_within_seconds: float | None = Field(None, gt=0, le=MAX_DURATION)
+    respond_within_hours: float | None = Field(None, gt=0, le=MAX_DURATION)
     service_level: float = Field(0.8, gt=0, le=1)
     max_abandon_rate: float | None = Field(None, ge=0, le=1)
 
@@ -214,7 +219,7 @@ class Handoff(_Frozen):
     """What happens to contacts the bot passes on to humans."""
 
     priority: int = Field(0, ge=0, le=9)
-    extra_handle_minutes: float = Field(0.0, ge=0)
+    extra_handle_minutes: float = Field(0.0, ge=0, le=MAX_DURATION)
 
 
 class Automation(_Frozen):
@@ -226,7 +231,7 @@ class Automation(_Frozen):
     bot_minutes: Distribution
     abandon: Share = Field(0.0, ge=0, le=1, description="Share of the unresolved who leave in the bot.")
     handoff: Handoff = Handoff()
-    cost_per_conversation: float = Field(0.0, ge=0)
+    cost_per_conversation: float = Field(0.0, ge=0, le=MAX_AMOUNT)
 
     @field_validator("resolves")
     @classmethod
@@ -248,7 +253,7 @@ class Shift(_Frozen):
 
     start: str
     hours: float = Field(gt=0, le=24)
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=MAX_HEADCOUNT)
     weekdays: list[Weekday] = list(WEEKDAYS)
     break_: Break | None = Field(None, alias="break")
 
@@ -286,17 +291,19 @@ class Group(_Frozen):
     proficiency: dict[str, float] = Field(
         default_factory=dict, description="Handle-time multiplier per skill (1.2 = 20% slower)."
     )
-    headcount: int | None = Field(None, ge=0)
+    headcount: int | None = Field(None, ge=0, le=MAX_HEADCOUNT)
     headcount_per_interval: list[int] | None = None
     shifts: list[Shift] | None = None
     shrinkage: float = Field(0.0, ge=0, lt=1)
-    cost_per_hour: float = Field(0.0, ge=0)
+    cost_per_hour: float = Field(0.0, ge=0, le=MAX_AMOUNT)
 
     @field_validator("headcount_per_interval")
     @classmethod
     def _counts(cls, counts: list[int] | None) -> list[int] | None:
         if counts is not None and (not counts or min(counts) < 0):
             raise ValueError("must be a non-empty list of counts >= 0")
+        if counts is not None and max(counts) > MAX_HEADCOUNT:
+            raise ValueError(f"counts must be <= {MAX_HEADCOUNT:,} (agents of one group at one time)")
         return counts
 
     @field_validator("proficiency")
@@ -318,7 +325,7 @@ class Route(_Frozen):
     """A group that serves a skill, once a ticket has waited ``after_seconds`` (overflow)."""
 
     group: str
-    after_seconds: float = Field(0.0, ge=0)
+    after_seconds: float = Field(0.0, ge=0, le=MAX_DURATION)
 
 
 class Priorities(_Frozen):

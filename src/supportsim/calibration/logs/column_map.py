@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from supportsim.calibration.logs.contacts import OUTCOMES, LogError, Mode
+from supportsim.scenario.files import FileRefused, read_text
+from supportsim.scenario.limits import MAX_MAPPING_BYTES, shortened
+from supportsim.scenario.yaml_loader import YamlRefused, load_yaml
+
+TEXT_FIELDS = ("time_format", "mode", "channel_name", "category_name")
 
 
 @dataclass(frozen=True)
@@ -77,12 +80,17 @@ class ColumnMap:
         """
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise LogError(path, f"cannot read the column mapping ({exc})") from None
+            data = load_yaml(read_text(path, limit=MAX_MAPPING_BYTES, what="column mapping"),
+                             what="column mappings") or {}
+        except FileRefused as exc:
+            raise LogError(path, exc.reason) from None
+        except YamlRefused as exc:
+            raise LogError(path, str(exc)) from None
         if not isinstance(data, dict):
             raise LogError(path, "a column mapping is a YAML mapping such as 'created: opened_at'")
         columns = data.pop("columns", {}) or {}
+        if not isinstance(columns, dict):
+            raise LogError(path, "columns: a mapping such as 'created: opened_at'")
         merged = {**data, **columns}
         known = set(cls.COLUMN_FIELDS) | {
             "time_format",
@@ -97,8 +105,12 @@ class ColumnMap:
             raise LogError(path, f"unknown key '{unknown[0]}' (expected one of: {', '.join(sorted(known))})")
         if "outcomes" in merged:
             outcomes = merged["outcomes"]
-            if not isinstance(outcomes, dict):
-                raise LogError(path, "outcomes: a mapping such as 'served: [AGENT]'")
+            if not isinstance(outcomes, dict) or not all(
+                isinstance(v, str | int | float)
+                for vs in outcomes.values()
+                for v in _as_list(vs)
+            ):
+                raise LogError(path, "outcomes: a mapping such as 'served: [AGENT]' (values are text)")
             merged["outcomes"] = {str(k): tuple(str(v) for v in _as_list(vs)) for k, vs in outcomes.items()}
         return cls.build(merged | {k: v for k, v in overrides.items() if v is not None}, source=str(path))
 
@@ -107,6 +119,13 @@ class ColumnMap:
         """Build a mapping from a plain dict; :class:`LogError` if ``created`` is missing."""
         if not values.get("created"):
             raise LogError(source, "the column mapping needs at least 'created' (the arrival time column)")
+        for key in (*cls.COLUMN_FIELDS, *TEXT_FIELDS):
+            value = values.get(key)
+            if value is not None and not isinstance(value, str):
+                raise LogError(source, f"{key}: must be text (a column name or format), got {shortened(value)}")
+        delimiter = values.get("delimiter", ",")
+        if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in "\r\n\"":
+            raise LogError(source, f"delimiter: must be one character such as ',' or ';', got {shortened(delimiter)}")
         if values.get("mode", "realtime") not in ("realtime", "async"):
             raise LogError(source, f"mode must be realtime or async, got {values['mode']!r}")
         outcomes = values.get("outcomes")

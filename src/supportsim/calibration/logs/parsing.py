@@ -11,6 +11,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from supportsim.calibration.logs.contacts import LogError
+from supportsim.scenario.files import FileRefused, check_text_file
+from supportsim.scenario.limits import MAX_LOG_BYTES, shortened
 
 
 def read_table(path: Path, *, sep: str, missing: tuple[str, ...] = ()) -> tuple[pd.DataFrame, NDArray[np.int64]]:
@@ -19,10 +21,10 @@ def read_table(path: Path, *, sep: str, missing: tuple[str, ...] = ()) -> tuple[
     Rows with every cell empty are taken out; the lines of those before the last data row
     are returned with the table, for the reader to report (blank lines at the end are not).
     """
-    if not path.exists():
-        raise LogError(path, "no such file")
-    if path.is_dir():
-        raise LogError(path, "is a folder, not a log file")
+    try:
+        check_text_file(path, limit=MAX_LOG_BYTES, what="log file")
+    except FileRefused as exc:
+        raise LogError(path, exc.reason) from None
     try:
         with warnings.catch_warnings():
             # a row longer than the header would silently become an index or lose fields
@@ -34,7 +36,7 @@ def read_table(path: Path, *, sep: str, missing: tuple[str, ...] = ()) -> tuple[
                 keep_default_na=False,
                 na_values=["", *missing],
                 skip_blank_lines=False,
-                encoding="utf-8",
+                encoding="utf-8-sig",
                 index_col=False,
             )
     except pd.errors.ParserWarning:
@@ -64,7 +66,7 @@ def read_table(path: Path, *, sep: str, missing: tuple[str, ...] = ()) -> tuple[
 def _long_row(path: Path, sep: str) -> str | None:
     """Which row has more fields than the header, if one has."""
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = csv.reader(handle, delimiter=sep)
             width = len(next(rows, []))
             for row in rows:
@@ -93,22 +95,28 @@ def unreadable(frame: pd.DataFrame, bad: pd.Series, column: str, path: Path, wha
         tail = f" ({more} more row(s) like it)" if more else ""
         raise LogError(
             path,
-            f"line {frame['_line'].iloc[i]}: column '{column}': cannot read {value!r} as {what}{tail}",
+            f"line {frame['_line'].iloc[i]}: column '{column}': cannot read {shortened(value)} as {what}{tail}",
         )
 
 
 def parse_times(frame: pd.DataFrame, column: str, path: Path, fmt: str | None) -> pd.Series:
     """``column`` as timestamps (``strftime`` format ``fmt``, or inferred), time-zone naive; NaT if empty."""
     raw = frame[column]
-    if fmt is None:
-        parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
-    else:
-        parsed = pd.to_datetime(raw, errors="coerce", format=fmt)
+    try:
+        if fmt is None:
+            parsed = pd.to_datetime(raw, errors="coerce", format="mixed")
+        else:
+            parsed = pd.to_datetime(raw, errors="coerce", format=fmt)
+    except (ValueError, TypeError, OverflowError) as exc:  # mixed time zones, dates out of range
+        raise LogError(path, f"column '{column}': cannot read the times ({' '.join(str(exc).split())[:160]})") from None
     what = f"a time (format {fmt})" if fmt else "a time"
     unreadable(frame, parsed.isna() & raw.notna(), column, path, what)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(None)
-    return parsed.astype("datetime64[ns]")
+    try:
+        return parsed.astype("datetime64[ns]")
+    except (ValueError, OverflowError):  # beyond the years 1677 to 2262
+        raise LogError(path, f"column '{column}': times out of range (years 1677 to 2262)") from None
 
 
 def parse_numbers(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
