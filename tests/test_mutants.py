@@ -52,6 +52,14 @@ MUTANTS = [
         (MMC_70,),
     ),
     Mutant(
+        "escalated work served last in, first out (same mean wait, another distribution)",
+        "engine/replication.py",
+        "self.queues[(skill, ticket.channel, ticket.klass)].append((ticket, ticket.visit))",
+        "queue = self.queues[(skill, ticket.channel, ticket.klass)]\n"
+        "        (queue.appendleft if ticket.stage else queue.append)((ticket, ticket.visit))",
+        (f"{THEORY}::test_two_tier_escalation_matches_jackson_network",),
+    ),
+    Mutant(
         "overflow after twice after_seconds",
         "engine/replication.py",
         "call_after(self.env, delay, self._overflow, (ticket, ticket.visit, g))",

@@ -41,6 +41,30 @@ def per_replication(result: SimulationResult, fn: Any) -> np.ndarray:
     return np.array([fn(group) for _, group in result.tickets.groupby("replication")])
 
 
+WAIT_POINTS = (10.0, 30.0, 60.0, 120.0)
+"""Seconds at which a waiting-time distribution is compared with Erlang C's."""
+
+
+def assert_erlang_c_waits(waits: Any, per_hour: float, aht_minutes: float, agents: int, what: str) -> None:
+    """The waits (one Series per replication, answered contacts only) follow M/M/c's law:
+    P(W > t) = C exp(-(c mu - lambda) t) at every t of :data:`WAIT_POINTS`."""
+    load = per_hour * aht_minutes / 60
+    drain = agents / (aht_minutes * 60) - per_hour / 3600  # c mu - lambda, per second
+    p_wait = analytic.erlang_c(agents, load)
+    for t in WAIT_POINTS:
+        shares = np.array([float((w > t).mean()) for w in waits])
+        assert_matches(shares, p_wait * math.exp(-drain * t), f"{what}: P(W > {t:g} s)")
+
+
+def waits_by_replication(result: SimulationResult, select: Any = None, column: str = "wait_seconds") -> list[Any]:
+    """Per replication, ``column`` of the answered tickets that ``select(tickets)`` keeps."""
+    out = []
+    for _, tickets in result.tickets.groupby("replication"):
+        keep = tickets["answered"] if select is None else tickets["answered"] & select(tickets)
+        out.append(tickets.loc[keep, column])
+    return out
+
+
 # --- M/M/c: Erlang C -------------------------------------------------------------------
 
 ERLANG_C_CASES = [
@@ -77,14 +101,8 @@ def test_mmc_matches_erlang_c(rho: float, agents: int, replications: int, days: 
     assert_matches(result.values("groups", "agents", "utilization"), rho, "utilization")
     # time-average queue length: Lq = C * a / (n - a)
     assert_matches(result.values("channels", "phone", "mean_waiting"), p_wait * load / (agents - load), "Lq")
-    # the waiting-time distribution, not only its mean: P(W > t) = C exp(-(n mu - lambda) t)
-    drain = agents / (aht_minutes * 60) - per_hour / 3600  # n mu - lambda, per second
-    for t in (10.0, 30.0, 60.0, 120.0):
-        assert_matches(
-            per_replication(result, lambda tickets, t=t: (tickets["wait_seconds"] > t)[tickets["answered"]].mean()),
-            p_wait * math.exp(-drain * t),
-            f"P(W > {t:g} s)",
-        )
+    # the waiting-time distribution, not only its mean
+    assert_erlang_c_waits(waits_by_replication(result), per_hour, aht_minutes, agents, "M/M/c")
 
 
 # --- M/M/c+M: Erlang A -----------------------------------------------------------------
@@ -146,6 +164,14 @@ def test_two_tier_escalation_matches_jackson_network() -> None:
     assert_matches(result.values("groups", "tier2", "utilization"), p * per_hour * t2_minutes / 60 / t2_agents,
                    "tier-2 utilization")
     assert_matches(result.values("categories", "general", "escalation_rate_tier1"), p, "escalation rate")
+    # each station's waiting-time law: tier 1 M/M/c at lambda, tier 2 M/M/c at p lambda (its wait
+    # is the escalated ticket's total wait less its first)
+    assert_erlang_c_waits(waits_by_replication(result), per_hour, t1_minutes, t1_agents, "tier 1")
+    tier2 = [
+        (t["total_wait_seconds"] - t["wait_seconds"])[(t["escalations"] > 0) & t["outcome"].eq("resolved")]
+        for _, t in result.tickets.groupby("replication")
+    ]
+    assert_erlang_c_waits(tier2, p * per_hour, t2_minutes, t2_agents, "tier 2")
 
 
 # --- Deflection ------------------------------------------------------------------------
@@ -193,6 +219,8 @@ def test_two_disjoint_skills_are_two_independent_erlang_c_queues() -> None:
         assert_matches(result.values("categories", name, "service_level"),
                        analytic.erlang_c_service_level(agents, load, minutes * 60, 30), f"{name} SL")
         assert_matches(result.values("groups", name, "utilization"), load / agents, f"{name} utilization")
+        waits = waits_by_replication(result, lambda t, name=name: t["category"] == name)
+        assert_erlang_c_waits(waits, share * per_hour, minutes, agents, name)
 
 
 # --- Chat concurrency ------------------------------------------------------------------
@@ -207,6 +235,7 @@ def test_chat_concurrency_without_slowdown_is_m_m_c_times_k() -> None:
     assert_matches(result.values("channels", "phone", "asa_seconds"),
                    analytic.erlang_c_asa_seconds(agents * k, load, aht_minutes * 60), "ASA")
     assert_matches(result.values("groups", "agents", "utilization"), load / (agents * k), "utilization")
+    assert_erlang_c_waits(waits_by_replication(result), per_hour, aht_minutes, agents * k, "chats")
 
 
 # --- Priorities: non-preemptive M/M/c with classes -------------------------------------
