@@ -7,7 +7,8 @@
 """
 
 from supportsim.engine.draws import ArrivalTrace
-from supportsim.engine.replication import ReplicationOutput, run_replication
+from supportsim.engine.records import ReplicationOutput
+from supportsim.engine.replication import run_replication
 from supportsim.engine.streams import replication_seeds
 
 __all__ = ["ArrivalTrace", "ReplicationOutput", "replication_seeds", "run_replication"]

@@ -1,4 +1,5 @@
-"""What a replication keeps of its tickets: streaming sufficient statistics, and optionally rows.
+"""What a replication keeps: streaming statistics of its tickets (optionally their rows), and
+its :class:`ReplicationOutput`.
 
 The engine hands every ticket to :meth:`TicketLog.record` once, when its fate is final
 (resolved, deflected, abandoned) or when the horizon ends (still open), and then forgets
@@ -6,7 +7,7 @@ it. The log adds the ticket to counters per (channel, category) for the whole ho
 per (channel, category, arrival interval) for the interval table, and keeps its resolution
 time as a float32 for exact percentiles, so memory grows by 4 bytes per resolved ticket
 however long the run. With ``keep_rows`` it also keeps one row per ticket for the
-per-ticket table.
+per-ticket table, packed into typed arrays of :data:`ROW_DTYPE` (92 bytes a ticket).
 
 Only tickets that arrived in the measured window (time >= 0) count in the statistics.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
 from typing import Any
@@ -23,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from supportsim.engine.entities import ABANDONED, BOT_ABANDONED, DEFLECTED, OPEN, RESOLVED, Ticket
+from supportsim.engine.levels import Level
 
 COUNTERS = (
     "offered",
@@ -242,3 +245,24 @@ class TicketLog:
             "first_group": raw["first_group"].astype(np.int64),
             "reopened": (outcome == RESOLVED) & raw["will_follow_up"].astype(bool),
         }
+
+
+@dataclass
+class ReplicationOutput:
+    """Everything one replication observed, before any metric is computed."""
+
+    log: TicketLog
+    tickets: dict[str, NDArray[Any]]  # per-ticket columns; empty without keep_tickets
+    waiting_by_channel: list[Level]
+    waiting_by_skill: list[Level]
+    staffed: list[Level]
+    busy: list[Level]
+    occupied: list[Level]
+    rostered_seconds: NDArray[np.float64]  # per group and interval: paid agent-seconds
+    rostered_peak: NDArray[np.float64]  # per group: most people rostered at once
+    served: NDArray[np.int64]  # per group and interval: services started
+    bot_conversations: NDArray[np.int64]  # per automation, measured window
+    end_seconds: float
+    in_system_at_end: int
+    skills: list[str]
+    tickets_created: int  # every ticket of the run: warm-up, measured window and follow-ups

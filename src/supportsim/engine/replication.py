@@ -19,12 +19,9 @@ from __future__ import annotations
 import gc
 import math
 from collections import deque
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import simpy
-from numpy.typing import NDArray
 
 from supportsim.engine.calls import Call, call_after
 from supportsim.engine.draws import NO_ARRIVALS, ArrivalTrace, DayDraws, DrawRows, FollowUpDraws
@@ -44,33 +41,12 @@ from supportsim.engine.entities import (
     Ticket,
 )
 from supportsim.engine.levels import Level
-from supportsim.engine.records import TicketLog
+from supportsim.engine.records import ReplicationOutput, TicketLog
 from supportsim.engine.streams import Streams
 from supportsim.scenario.model import Scenario
 from supportsim.scenario.profiles import first_interval
 
 _EPS = 1e-9
-
-
-@dataclass
-class ReplicationOutput:
-    """Everything one replication observed, before any metric is computed."""
-
-    log: TicketLog
-    tickets: dict[str, NDArray[Any]]  # per-ticket columns; empty without keep_tickets
-    waiting_by_channel: list[Level]
-    waiting_by_skill: list[Level]
-    staffed: list[Level]
-    busy: list[Level]
-    occupied: list[Level]
-    rostered_seconds: NDArray[np.float64]  # per group and interval: paid agent-seconds
-    rostered_peak: NDArray[np.float64]  # per group: most people rostered at once
-    served: NDArray[np.int64]  # per group and interval: services started
-    bot_conversations: NDArray[np.int64]  # per automation, measured window
-    end_seconds: float
-    in_system_at_end: int
-    skills: list[str]
-    tickets_created: int  # every ticket of the run: warm-up, measured window and follow-ups
 
 
 class _Simulation:

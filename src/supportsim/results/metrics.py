@@ -67,8 +67,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from supportsim.engine.entities import DEFLECTED, OUTCOME_NAMES, RESOLVED
-from supportsim.engine.records import TicketLog
-from supportsim.engine.replication import ReplicationOutput
+from supportsim.engine.records import ReplicationOutput, TicketLog
 from supportsim.scenario.calendar import interval_labels
 from supportsim.scenario.model import Scenario
 
