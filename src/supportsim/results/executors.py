@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import signal
+import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -165,13 +166,18 @@ class DaskCluster(Executor):
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise RuntimeError("Dask is not installed: pip install 'supportsim[distributed]'") from exc
         if self.address == "local":
-            with _children_ignore_ctrl_c():
+            with _children_ignore_ctrl_c(), warnings.catch_warnings():
+                # another cluster on this machine holds Dask's default HTTP port: ours takes another
+                # one (we serve no dashboard), which is not worth a warning
+                warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
                 self._cluster = LocalCluster(
                     n_workers=self.workers or os.cpu_count() or 1,
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
-                    silence_logs=logging.ERROR,  # cancelled tasks after Ctrl-C are not news
+                    # workers log only what is critical: a task's error reaches us through its result, and
+                    # their chatter at shutdown (cancelled tasks, a heartbeat to a closed scheduler) is not news
+                    silence_logs=logging.CRITICAL,
                 )
                 return Client(self._cluster)
         try:
