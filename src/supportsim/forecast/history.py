@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from supportsim.calibration import ContactLog
+from supportsim.calibration import ContactLog, count_problems
 
 VOLUME_COLUMNS = ("interval_start", "channel", "volume", "aht_seconds")
 """Columns of :attr:`VolumeHistory.volumes`."""
@@ -67,11 +67,7 @@ class VolumeHistory:
 
     def problem_counts(self) -> pd.DataFrame:
         """One row per (reason, action): how many rows, and the first few lines."""
-        if self.problems.empty:
-            return pd.DataFrame(columns=["reason", "action", "rows", "lines"])
-        grouped = self.problems.groupby(["reason", "action"], sort=False)["line"]
-        out = grouped.agg(rows="size", lines=lambda s: ", ".join(str(v) for v in sorted(s)[:5])).reset_index()
-        return out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
+        return count_problems(self.problems)
 
 
 def complete_grid(counts: pd.DataFrame, interval_minutes: int) -> pd.DataFrame:

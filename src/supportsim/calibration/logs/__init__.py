@@ -21,7 +21,7 @@ unparseable time, empty file) raises :class:`LogError` naming the file and the c
 
 from supportsim.calibration.logs.anonymous_bank import read_anonymous_bank
 from supportsim.calibration.logs.column_map import ColumnMap
-from supportsim.calibration.logs.contacts import CONTACT_COLUMNS, OUTCOMES, ContactLog, LogError
+from supportsim.calibration.logs.contacts import CONTACT_COLUMNS, OUTCOMES, ContactLog, LogError, count_problems
 from supportsim.calibration.logs.formats import FORMATS, read_log
 from supportsim.calibration.logs.generic_csv import read_csv_log
 from supportsim.calibration.logs.problems import PROBLEM_COLUMNS
@@ -35,6 +35,7 @@ __all__ = [
     "ColumnMap",
     "ContactLog",
     "LogError",
+    "count_problems",
     "read_anonymous_bank",
     "read_csv_log",
     "read_log",

@@ -89,11 +89,7 @@ class ContactLog:
 
     def problem_counts(self) -> pd.DataFrame:
         """One row per (reason, action): how many rows, and the first few lines."""
-        if self.problems.empty:
-            return pd.DataFrame(columns=["reason", "action", "rows", "lines"])
-        grouped = self.problems.groupby(["reason", "action"], sort=False)["line"]
-        out = grouped.agg(rows="size", lines=lambda s: ", ".join(str(v) for v in sorted(s)[:5])).reset_index()
-        return out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
+        return count_problems(self.problems)
 
     @property
     def excluded(self) -> int:
@@ -115,3 +111,14 @@ def tidy_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
     out["agent"] = out["agent"].astype(object).where(out["agent"].notna(), None)
     out["priority"] = out["priority"].fillna("").astype(str)
     return out.sort_values(["created", "line"], kind="stable").reset_index(drop=True)
+
+
+def count_problems(problems: pd.DataFrame) -> pd.DataFrame:
+    """Bad rows (``line``, ``reason``, ``action``) counted per (reason, action), most common first,
+    with the first few lines of each.
+    """
+    if problems.empty:
+        return pd.DataFrame(columns=["reason", "action", "rows", "lines"])
+    grouped = problems.groupby(["reason", "action"], sort=False)["line"]
+    out = grouped.agg(rows="size", lines=lambda s: ", ".join(str(v) for v in sorted(s)[:5])).reset_index()
+    return out.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
