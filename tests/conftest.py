@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from supportsim.scenario.io import scenario_from_dict
 from supportsim.scenario.model import Scenario
@@ -13,6 +15,12 @@ from supportsim.scenario.model import Scenario
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 SHARED = ROOT.parent / "shared"
+
+# Property tests draw the same examples on every run, so CI is reproducible (seeds are fixed
+# elsewhere too); explore more locally with HYPOTHESIS_PROFILE=explore.
+settings.register_profile("reproducible", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "reproducible"))
 
 
 def exp(mean: float) -> dict[str, Any]:
