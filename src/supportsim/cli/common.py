@@ -104,6 +104,7 @@ def check_replications(flag: str, value: int) -> None:
         typer.echo(f"{flag}: {value:,} is over the cap of {MAX_REPLICATIONS:,} replications", err=True)
         raise typer.Exit(2)
 
+
 console = Console()
 
 # Metrics that are shares, printed as percentages (besides every ``*_rate``).
