@@ -5,9 +5,8 @@ Tickets and agents are plain objects; every timed step (arrival, bot conversatio
 service, hand-off, patience running out, overflow to another group, shift change) is a
 SimPy event whose callback moves the ticket on (see :mod:`supportsim.engine.calls`). A
 dispatcher-style matching (``_enqueue`` for a new waiting ticket, ``_agent_free`` for an agent
-with room) replaces
-per-group resources so that one ticket can be served by several groups and one group
-can serve several skills.
+with room) replaces per-group resources, so that one ticket can be served by several groups
+and one group can serve several skills.
 
 Random attributes come from :mod:`supportsim.engine.draws`, agents on duty from
 :mod:`supportsim.engine.duty`, and every finished ticket goes to the
