@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 # Ticket states
 IN_BOT, WAITING, SERVING, HANDOFF, DONE = range(5)
 
-# Ticket outcomes, and their names in the per-ticket table
-OPEN, RESOLVED, DEFLECTED, ABANDONED, BOT_ABANDONED = range(5)
-OUTCOME_NAMES = ("open", "resolved", "deflected", "abandoned", "bot_abandoned")
+# Ticket outcomes, and their names in the per-ticket table. BLOCKED: refused at arrival because
+# the channel's lines were all taken (busy signal); DISCONNECTED: still waiting when no agent
+# who serves it was on shift, on a channel with ``at_close: disconnect``.
+OPEN, RESOLVED, DEFLECTED, ABANDONED, BOT_ABANDONED, BLOCKED, DISCONNECTED = range(7)
+OUTCOME_NAMES = ("open", "resolved", "deflected", "abandoned", "bot_abandoned", "blocked", "disconnected")
 
 
 class Ticket:
@@ -24,10 +26,12 @@ class Ticket:
     __slots__ = (
         "agent",
         "arrival",
+        "attempt",
         "base_handle",
         "bot",
         "category",
         "channel",
+        "customer",
         "depth",
         "escalations",
         "extra_handle",
@@ -46,6 +50,7 @@ class Ticket:
         "queued_at",
         "resolved_at",
         "responded_at",
+        "retrying",
         "skill",
         "stage",
         "state",
@@ -57,10 +62,12 @@ class Ticket:
 
     agent: Agent | None
     arrival: float  # seconds from the start of the horizon (negative in the warm-up)
+    attempt: int  # 1 for a customer's first attempt, 2 for the first retrial, ...
     base_handle: list[float]  # seconds per stage, before proficiency and slowdown
     bot: bool
     category: int
     channel: int
+    customer: int  # id of the customer's first attempt (its own id on a first attempt)
     depth: int  # stages this ticket needs (1 + escalations it will make)
     escalations: int
     extra_handle: float
@@ -79,6 +86,7 @@ class Ticket:
     queued_at: float
     resolved_at: float
     responded_at: float
+    retrying: bool  # an abandoned or blocked attempt after which the customer tries again
     skill: int
     stage: int
     state: int
@@ -89,6 +97,9 @@ class Ticket:
 
     def __init__(self) -> None:
         self.agent: Agent | None = None
+        self.attempt = 1
+        self.customer = -1
+        self.retrying = False
         self.bot = False
         self.first_group = -1
         self.first_wait = math.nan

@@ -161,7 +161,7 @@ class _Simulation:
 
     def _new_ticket(self, channel: int, draws: DrawRows, i: int, now: float) -> Ticket:
         ticket = Ticket()
-        ticket.id = self.next_id
+        ticket.id = ticket.customer = self.next_id
         self.next_id += 1
         ticket.channel = channel
         ticket.arrival = now
