@@ -170,12 +170,15 @@ def _memory(subject: Subject, tickets: int) -> None:
         f"\nmemory per ticket: the engine's peak of Python and numpy allocations {peak / tickets:,.0f} B "
         "(tracemalloc over run_replication)"
     )
-    columns = output.tickets
-    rows = len(next(iter(columns.values()))) if columns else 0
+    kept = output.kept
+    rows = len(kept.rows)
     if rows:
+        packed = kept.rows.nbytes + kept.waiting_at_end.nbytes + kept.satisfied.nbytes
+        print(f"  kept ticket rows (packed, as simulate() keeps them): {rows:,} rows, {packed / rows:,.0f} B per row")
+        columns = output.tickets  # the columns, built on first read
         nbytes = sum(getattr(col, "nbytes", 0) for col in columns.values())
         print(
-            f"  kept ticket table: {rows:,} rows x {len(columns)} columns, {nbytes / rows:,.0f} B per row "
+            f"  as columns once read: {len(columns)} columns, {nbytes / rows:,.0f} B per row "
             "(numpy nbytes; object columns count their pointers only)"
         )
     else:

@@ -98,6 +98,13 @@ def report(out: dict[str, Any]) -> None:
         _table(entry)
         if key == "mmc":
             _erlang(entry)
+            share = entry["results"][-1].get("table_share")
+            if share:
+                print(
+                    f"  ticket table share of the default call (1 - t_off / t_on, paired): median "
+                    f"{share['median']:.1%} (range {share['min']:.1%} to {share['max']:.1%}; on CPU time "
+                    f"{share['cpu_median']:.1%})"
+                )
         if key == "memory":
             _extrapolation(entry)
         v = entry["verdict"]

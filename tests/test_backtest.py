@@ -270,3 +270,39 @@ def test_a_broken_scenario_exits_2(tmp_path: Path) -> None:
 def test_bank_scenario_loads(bank_backtest: tuple[Path, Any]) -> None:
     scenario = load_scenario(ROOT / "scenarios" / "anonymous_bank_weekday.yaml")
     assert scenario.automation and scenario.channel("phone").patience_seconds is not None
+
+
+def test_pooled_by_hour_on_a_hand_computed_table() -> None:
+    """Two days (Sunday, Monday) of 60-minute intervals; only Sunday pooled. Hour 9 of Sunday:
+    observed 3 answered (waits 10, 20, 30 s) and 1 abandoned; simulated (2 replications) 5
+    answered with waits 10 s and 3 abandoned. Monday's contacts must be left out."""
+    from supportsim.calibration.scores import pooled_by_hour
+
+    def table(rows: list[tuple[int, bool, float]]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "channel": "phone",
+                "interval": [r[0] for r in rows],
+                "queued": True,
+                "answered": [r[1] for r in rows],
+                "abandoned": [not r[1] for r in rows],
+                "wait_seconds": [r[2] for r in rows],
+            }
+        )
+
+    monday_9 = 24 + 9
+    observed = table([(9, True, 10.0), (9, True, 20.0), (9, True, 30.0), (9, False, 50.0), (monday_9, False, 1.0)])
+    simulated = table([(9, True, 10.0)] * 5 + [(9, False, 5.0)] * 3 + [(monday_9, True, 99.0)] * 4)
+    pooled = pooled_by_hour((observed, simulated), {"phone": 20.0}, 2, ["sun", "mon"], 60, ("sun",), 1)
+    assert pooled["days"] == 1 and pooled["weekdays"] == ["sun"] and pooled["hours_scored"] == 1
+    row = next(r for r in pooled["table"] if r["hour"] == 9)
+    assert row["abandon_rate_observed"] == pytest.approx(1 / 4)
+    assert row["abandon_rate_simulated"] == pytest.approx(3 / 8)
+    assert row["mean_wait_seconds_observed"] == pytest.approx(20.0)
+    assert row["mean_wait_seconds_simulated"] == pytest.approx(10.0)
+    assert pooled["kpis"]["abandon_rate"]["mape"] == pytest.approx((3 / 8 - 1 / 4) / (1 / 4))
+    assert pooled["kpis"]["mean_wait_seconds"]["mape"] == pytest.approx(0.5)
+    # hours below the threshold of queued contacts per pooled day are not scored
+    assert (
+        pooled_by_hour((observed, simulated), {"phone": 20.0}, 2, ["sun", "mon"], 60, ("sun",), 5)["hours_scored"] == 0
+    )

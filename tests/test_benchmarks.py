@@ -35,6 +35,7 @@ def test_quick_suite_runs_every_case_and_peer(tmp_path: Path) -> None:
     for ratio in ("supportsim/ciw", "supportsim/simpy", "supportsim_tickets/ciw", "supportsim_tickets/simpy"):
         assert f"ratio {ratio} " in text
     assert "Erlang C mean wait (all arrivals answered): 80.9 s" in text
+    assert "ticket table share of the default call (1 - t_off / t_on, paired): median " in text
     assert "EXTRAPOLATED (straight line through the sizes above) to 10,000,000 tickets" in text
 
     figures = json.loads(out.read_text())
@@ -46,6 +47,30 @@ def test_quick_suite_runs_every_case_and_peer(tmp_path: Path) -> None:
                 assert engine["tickets"] > 0 and engine["wall_s"] > 0 and engine["peak_rss_mb"] > 0
     assert [r["size"]["tickets"] for r in figures["cases"]["memory"]["results"]] == [25_200, 50_400]
     assert figures["cases"]["mmc"]["results"][0]["size"] == {"days": 1}
+    assert set(figures["cases"]["mmc"]["verdict"]) == {"vs_ciw", "vs_simpy", "table_share", "met"}
+
+
+def test_the_ticket_table_is_packed_and_made_a_dataframe_only_when_read() -> None:
+    """Issue 14's budget: at most 120 bytes a kept ticket, and no DataFrame before ``tickets`` is read."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from cases import mmc_case_scenario
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    import numpy as np
+
+    import supportsim
+    from supportsim.engine import run_replication
+
+    scenario = mmc_case_scenario(2)
+    output = run_replication(scenario, np.random.SeedSequence(3))
+    kept = output.kept
+    assert len(kept.rows) == output.tickets_created > 4000  # several chunks of rows
+    assert (kept.rows.nbytes + kept.waiting_at_end.nbytes + kept.satisfied.nbytes) / len(kept.rows) <= 120
+    result = supportsim.simulate(scenario, seed=3)
+    assert "tickets" not in vars(result)  # not built yet
+    assert len(result.tickets) == result.summary["overall"]["offered"]["mean"]
+    assert "tickets" in vars(result)  # built once, then kept
 
 
 def test_profile_mmc_prints_every_section(tmp_path: Path) -> None:

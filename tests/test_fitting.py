@@ -498,3 +498,37 @@ def test_the_fit_report_figures_are_figure_objects(tmp_path: Path) -> None:
     markdown = report_markdown(result, figures)
     assert markdown.count("### Agents on duty") == len(result.report["channels"]) == 2
     assert "![agents on duty](arrivals.png)" in markdown
+
+
+def test_bank_fit_has_callbacks_and_priority(bank_fit: tuple[Path, Path]) -> None:
+    """Retrials and the priority class reach the scenario, and the arrival rates leave room for the
+    retrials the engine adds: fresh rates + expected retrials = the calls the log shows."""
+    scenario = load_scenario(bank_fit[0])
+    phone = scenario.channel("phone")
+    report = json.loads((bank_fit[1] / "fit_report.json").read_text())["channels"]["phone"]
+    assert phone.retrial is not None and 0.3 < phone.retrial.probability < 0.6
+    assert phone.retrial.probability == pytest.approx(report["retrial"]["probability"], rel=1e-3)
+    raw = pd.read_csv(BANK, sep="\t", dtype=str)
+    calls = raw[raw["outcome"] != "PHANTOM"]
+    # the scenario's share leaves out the calls that met a closed line (under 2% of them)
+    assert phone.vip_share == pytest.approx((calls["priority"] == "2").mean(), rel=0.02)
+    assert scenario.routing.priority.vip_credit_seconds == pytest.approx(report["priority"]["credit_seconds"], rel=1e-2)
+    queued = (calls["q_start"] != "0:00:00") | (calls["q_time"].astype(int) > 0)
+    abandoned = int(((calls["outcome"] == "HANG") & queued).sum())
+    weeks = 4  # February 1999: 28 days
+    fresh_per_week = sum(phone.arrivals.rates_per_hour) / 2  # 30-minute intervals, rates per hour
+    retrials_per_week = phone.retrial.probability * abandoned / weeks
+    observed_per_week = (len(calls) - report["left_ivr_while_closed"]) / weeks
+    assert fresh_per_week + retrials_per_week == pytest.approx(observed_per_week, rel=0.01)
+
+
+def test_fit_command_can_leave_callbacks_out_and_set_the_credit(tmp_path: Path) -> None:
+    output = tmp_path / "bank.yaml"
+    args = ["fit", str(shared_file(BANK)), "--format", "anonymous_bank", "--no-retrials"]
+    result = CliRunner().invoke(cli(), [*args, "--vip-credit-seconds", "90", "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    scenario = load_scenario(output)
+    assert scenario.channel("phone").retrial is None
+    assert scenario.routing.priority.vip_credit_seconds == 90
+    header = output.read_text().splitlines()[1]
+    assert "--no-retrials" in header and "--vip-credit-seconds 90" in header

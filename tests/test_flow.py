@@ -84,7 +84,7 @@ def test_the_bottleneck_is_the_starved_group() -> None:
     result = supportsim.simulate(two_groups(starved_headcount=3), seed=1, replications=2)
     flow = supportsim.process_flow(result)
     assert flow.bottleneck == "b_team"
-    assert flow.nodes["g_b_team"].utilization > 0.7 > 0.4 > flow.nodes["g_a_team"].utilization
+    assert flow.nodes["g_b_team"].occupancy > 0.7 > 0.4 > flow.nodes["g_a_team"].occupancy
     assert flow.nodes["q_b"].wait_share > 0.9
     swapped = supportsim.simulate(two_groups(starved_headcount=10, other_headcount=3), seed=1)
     assert supportsim.process_flow(swapped).bottleneck == "a_team"
@@ -112,8 +112,8 @@ def test_flow_and_bottleneck_follow_the_staffing(queue: supportsim.Scenario) -> 
         "out_resolved",
     } <= set(flow.nodes)
     assert flow.bottleneck == "tier2"
-    util = flow.nodes["g_tier2"].utilization
-    assert util == pytest.approx(result.metric("groups", "tier2", "utilization"), rel=1e-9)
+    util = flow.nodes["g_tier2"].occupancy
+    assert util == pytest.approx(result.metric("groups", "tier2", "occupancy"), rel=1e-9)
     more = supportsim.simulate(supportsim.scale_headcount(queue, "tier2", 2.0), seed=1)
     assert supportsim.process_flow(more).bottleneck == "tier1"
 
@@ -125,16 +125,16 @@ def test_flow_of_one_interval(queue: supportsim.Scenario) -> None:
     groups = result.intervals[
         (result.intervals["scope"] == "group") & (result.intervals["interval"] == 20)
     ]
-    expected = groups.set_index("name")["utilization"]
-    assert flow.nodes["g_tier1"].utilization == pytest.approx(expected["tier1"])
+    expected = groups.set_index("name")["occupancy"]
+    assert flow.nodes["g_tier1"].occupancy == pytest.approx(expected["tier1"])
 
 
 def _two_teams(util_a: float, util_b: float, share_a: float) -> Flow:
     nodes = [
         FlowNode("q_a", "queue", "a", wait_share=share_a),
         FlowNode("q_b", "queue", "b", wait_share=1 - share_a),
-        FlowNode("g_a", "group", "a", utilization=util_a),
-        FlowNode("g_b", "group", "b", utilization=util_b),
+        FlowNode("g_a", "group", "a", occupancy=util_a),
+        FlowNode("g_b", "group", "b", occupancy=util_b),
     ]
     edges = [FlowEdge("q_a", "g_a", "route"), FlowEdge("q_b", "g_b", "route")]
     return Flow({n.id: n for n in nodes}, edges)
@@ -148,7 +148,7 @@ def test_bottleneck_is_the_busiest_group_ties_going_to_the_longer_queue() -> Non
 
 
 def test_bottleneck_is_none_without_staff() -> None:
-    flow = Flow({"g_a": FlowNode("g_a", "group", "a", utilization=math.nan)}, [])
+    flow = Flow({"g_a": FlowNode("g_a", "group", "a", occupancy=math.nan)}, [])
     assert supportsim.bottleneck(flow) is None
 
 
@@ -160,3 +160,30 @@ def test_trainer_resimulation_of_one_day() -> None:
     flow = supportsim.process_flow(result)
     assert result.scenario.horizon.days == 1
     assert supportsim.bottleneck(flow) is not None
+
+
+def test_the_flow_shows_callbacks_blocking_closing_and_the_survey() -> None:
+    data = supportsim.load_scenario(SCENARIOS / "callbacks_lines_choice.yaml").model_dump(by_alias=True)
+    data["horizon"]["days"] = 1
+    data["channels"][0]["at_close"] = "disconnect"
+    data["feedback"] = {"response_rate": 0.5}
+    result = supportsim.simulate(supportsim.scenario_from_dict(data), seed=3)
+    flow = supportsim.process_flow(result)
+    edges = {(e.source, e.target, e.kind) for e in flow.edges}
+    assert ("ch_phone", "out_blocked", "block") in edges
+    assert ("out_blocked", "ch_phone", "retrial") in edges
+    assert ("out_abandoned", "ch_phone", "retrial") in edges
+    assert {("q_sales", "out_disconnected", "disconnect"), ("q_service", "out_disconnected", "disconnect")} <= edges
+    assert ("out_resolved", "survey", "survey") in edges
+    overall = result.summary["overall"]
+    assert flow.nodes["survey"].tickets == overall["responses"]["mean"] > 0
+    assert flow.nodes["survey"].csat == pytest.approx(overall["csat"]["mean"])
+    outcomes = sum(n.tickets for n in flow.nodes.values() if n.kind == "outcome")
+    assert outcomes + flow.open_at_end == pytest.approx(overall["offered"]["mean"])  # every attempt ends somewhere
+
+
+def test_a_plain_scenario_has_no_callback_or_survey_steps() -> None:
+    result = supportsim.simulate(supportsim.one_day(supportsim.load_scenario(SCENARIOS / "single_queue.yaml")), seed=1)
+    flow = supportsim.process_flow(result)
+    assert not {"out_blocked", "out_disconnected", "survey"} & set(flow.nodes)
+    assert not [e for e in flow.edges if e.kind in ("block", "retrial", "disconnect", "survey")]

@@ -175,3 +175,21 @@ def test_a_scenario_from_a_forecast_carries_its_spread(synthetic, tmp_path):
     assert np.all(np.abs(totals.mean().to_numpy() - expected) < 3 * predictive_sd / np.sqrt(40))
     ratio = totals.std(ddof=1).to_numpy() / predictive_sd
     assert np.all((ratio > 0.65) & (ratio < 1.35)), ratio
+
+
+def test_a_forecast_of_calls_does_not_add_the_base_scenarios_callbacks_again(synthetic, tmp_path):
+    days, _, counts = synthetic
+    result = forecast_volume(history_of(counts, days), train_until(), 5)
+    base = tmp_path / "base.yaml"
+    text = (SCENARIOS / "single_queue.yaml").read_text()
+    base.write_text(
+        text.replace(
+            "    target: {answer_within_seconds: 20",
+            "    retrial: {probability: 0.9, delay_minutes: {dist: exponential, mean: 5}}\n"
+            "    target: {answer_within_seconds: 20",
+        )
+    )
+    assert load_scenario(base).channel("phone").retrial is not None
+    output = tmp_path / "next.yaml"
+    write_forecast_scenario(result, base, output)
+    assert load_scenario(output).channel("phone").retrial is None

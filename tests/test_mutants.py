@@ -34,36 +34,37 @@ class Mutant:
 
 THEORY = "tests/test_theory.py"
 FEATURES = "tests/test_features.py"
+CENTRE = "tests/test_contact_centre.py"
 MMC_70 = f"{THEORY}::test_mmc_matches_erlang_c[0.7-8-10-10]"
 
 MUTANTS = [
     Mutant(
         "handle times x1.1",
-        "engine/replication.py",
+        "engine/dispatch.py",
         "handle = ticket.base_handle[ticket.stage] * factor",
         "handle = ticket.base_handle[ticket.stage] * factor * 1.1",
         (f"{FEATURES}::test_proficiency_multiplies_handle_time",),
     ),
     Mutant(
         "last in, first out",
-        "engine/replication.py",
-        "self.queues[(skill, ticket.channel, ticket.klass)].append((ticket, ticket.visit))",
-        "self.queues[(skill, ticket.channel, ticket.klass)].appendleft((ticket, ticket.visit))",
+        "engine/dispatch.py",
+        "self.queues[(skill, ticket.channel, ticket.klass, credited)].append((ticket, ticket.visit))",
+        "self.queues[(skill, ticket.channel, ticket.klass, credited)].appendleft((ticket, ticket.visit))",
         (MMC_70,),
     ),
     Mutant(
         "escalated work served last in, first out (same mean wait, another distribution)",
-        "engine/replication.py",
-        "self.queues[(skill, ticket.channel, ticket.klass)].append((ticket, ticket.visit))",
-        "queue = self.queues[(skill, ticket.channel, ticket.klass)]\n"
+        "engine/dispatch.py",
+        "self.queues[(skill, ticket.channel, ticket.klass, credited)].append((ticket, ticket.visit))",
+        "queue = self.queues[(skill, ticket.channel, ticket.klass, credited)]\n"
         "        (queue.appendleft if ticket.stage else queue.append)((ticket, ticket.visit))",
         (f"{THEORY}::test_two_tier_escalation_matches_jackson_network",),
     ),
     Mutant(
         "overflow after twice after_seconds",
-        "engine/replication.py",
-        "call_after(self.env, delay, self._overflow, (ticket, ticket.visit, g))",
-        "call_after(self.env, 2 * delay, self._overflow, (ticket, ticket.visit, g))",
+        "engine/dispatch.py",
+        "call_after(self.env, max(0.0, delay - (now - since)), self._overflow",
+        "call_after(self.env, 2 * max(0.0, delay - (now - since)), self._overflow",
         (f"{FEATURES}::test_overflow_group_takes_a_ticket_only_after_it_has_waited",),
     ),
     Mutant(
@@ -76,31 +77,30 @@ MUTANTS = [
     Mutant(
         "VIP priority ignored",
         "engine/replication.py",
-        "ticket.priority = self.priorities.vip if ticket.vip else 0\n        ticket.patience",
+        "ticket.priority = self.vip_priority if ticket.vip else 0\n        ticket.patience",
         "ticket.priority = 0\n        ticket.patience",
         (f"{THEORY}::test_vip_priority_matches_the_non_preemptive_priority_formula",),
     ),
     Mutant(
         "chat slowdown ignored",
-        "engine/replication.py",
+        "engine/dispatch.py",
         "factor = group.proficiency[ticket.skill] * (1.0 + self.slowdown[channel] * agent.count)",
         "factor = group.proficiency[ticket.skill]",
         (f"{FEATURES}::test_chat_slowdown_stretches_a_conversation_started_beside_another",),
     ),
     Mutant(
         "fill agents already chatting before idle ones",
-        "engine/replication.py",
-        "        if group.idle:\n            return group.idle.popleft()\n        limit = self.concurrency[channel]\n"
-        "        if limit > 1 and group.partial:",
-        "        limit = self.concurrency[channel]\n"
-        "        if group.idle and not (limit > 1 and any(a.channel == channel for a in group.partial)):\n"
-        "            return group.idle.popleft()\n"
-        "        if limit > 1 and group.partial:",
-        (f"{FEATURES}::test_a_chat_goes_to_an_idle_agent_before_one_already_chatting",),
+        "engine/choice.py",
+        "self._fill_first = fill_first",
+        "self._fill_first = [not fill for fill in fill_first]",
+        (
+            f"{FEATURES}::test_a_chat_goes_to_an_idle_agent_before_one_already_chatting",
+            f"{CENTRE}::test_chat_assignment_fills_an_agent_or_takes_an_idle_one",
+        ),
     ),
     Mutant(
         "nobody abandons",
-        "engine/replication.py",
+        "engine/dispatch.py",
         "if ticket.stage == 0 and ticket.patience < math.inf:",
         "if False and ticket.patience < math.inf:",
         (f"{THEORY}::test_mmc_with_abandonment_matches_erlang_a[100-10-180.0]",),
@@ -108,8 +108,8 @@ MUTANTS = [
     Mutant(
         "agents on duty one interval late",
         "engine/duty.py",
-        "steps += [(float(t), g, int(n)) for t, n in zip(step_times, available, strict=True)]",
-        "steps += [(float(t) + interval_s, g, int(n)) for t, n in zip(step_times, available, strict=True)]",
+        "(float(t), g, int(n), int(r), -1.0) for t, n, r in",
+        "(float(t) + interval_s, g, int(n), int(r), -1.0) for t, n, r in",
         (f"{THEORY}::test_shifts_and_breaks_set_the_staffed_level",),
     ),
     Mutant(
@@ -146,6 +146,63 @@ MUTANTS = [
         "        if ticket.arrival < 0:\n            return\n",
         "",
         ("tests/test_simulate.py::test_every_ticket_is_accounted_for",),
+    ),
+    Mutant(
+        "retrials ignored",
+        "engine/replication.py",
+        "if decide < (retrial.probability if outcome == ABANDONED else retrial.blocked_probability):",
+        "if False:",
+        ("tests/test_lines_and_retrials_theory.py::test_retrials_agree_with_the_exact_markov_chain",),
+    ),
+    Mutant(
+        "lines never block",
+        "engine/replication.py",
+        "if self.in_lines[c] >= self.lines[c]:",
+        "if False:",
+        ("tests/test_lines_and_retrials_theory.py::test_lines_equal_to_the_agents_give_erlang_b_blocking",),
+    ),
+    Mutant(
+        "group choice always by preference",
+        "engine/choice.py",
+        'if self.rule == "preference":',
+        "if True:",
+        (f"{CENTRE}::test_a_group_with_one_free_agent_against_three_gets_a_quarter",),
+    ),
+    Mutant(
+        "VIP credit ignored",
+        "engine/dispatch.py",
+        "key = head.joined - credit",
+        "key = head.joined",
+        (f"{CENTRE}::test_a_vip_credit_orders_the_vip_as_if_it_had_come_earlier",),
+    ),
+    Mutant(
+        "a break that falls on a call is shortened",
+        "engine/duty.py",
+        "late_breaks = scenario.breaks.when_busy == \"late\"",
+        "late_breaks = False",
+        (f"{CENTRE}::test_a_break_that_falls_on_a_call_is_taken_in_full_after_it",),
+    ),
+    Mutant(
+        "VIPs served last in, first out within their class (same mean wait, another distribution)",
+        "engine/dispatch.py",
+        "self.queues[(skill, ticket.channel, ticket.klass, credited)].append((ticket, ticket.visit))",
+        "queue = self.queues[(skill, ticket.channel, ticket.klass, credited)]\n"
+        "        (queue.appendleft if ticket.vip else queue.append)((ticket, ticket.visit))",
+        (f"{THEORY}::test_vip_priority_matches_the_non_preemptive_priority_formula",),
+    ),
+    Mutant(
+        "no queue built for VIP contacts (queues are made only for the priorities that can occur)",
+        "engine/dispatch.py",
+        "if any(c.vip_share > 0 for c in self.channels):",
+        "if False:",
+        (f"{THEORY}::test_vip_priority_matches_the_non_preemptive_priority_formula",),
+    ),
+    Mutant(
+        "no queue built for escalated work",
+        "engine/dispatch.py",
+        "if any(c.escalation for c in self.categories):",
+        "if False:",
+        (f"{THEORY}::test_two_tier_escalation_matches_jackson_network",),
     ),
 ]
 

@@ -53,7 +53,10 @@ def test_every_ticket_is_accounted_for(single_queue: Scenario) -> None:
         + overall["deflected"]
         + overall["bot_abandoned"]
         + overall["open_at_end"]
+        + overall["blocked"]
+        + overall["disconnected"]
     )
+    assert overall["offered"] == overall["customers"] + overall["retrials"]
     outcomes = result.tickets["outcome"].value_counts()
     assert outcomes.sum() == len(result.tickets) == overall["offered"]
     # open tickets are exactly those without a final time
@@ -110,10 +113,13 @@ def test_waits_are_never_negative_and_tickets_are_conserved(
     ).all()
     overall = result.per_replication[0]["overall"]["all"]
     assert overall["offered"] == sum(
-        overall[k] for k in ("resolved", "abandoned", "deflected", "bot_abandoned", "open_at_end")
+        overall[k] for k in ("resolved", "abandoned", "deflected", "bot_abandoned", "open_at_end", "blocked",
+                             "disconnected")
     )
     groups = result.intervals[result.intervals["scope"] == "group"]
-    assert ((groups["utilization"].dropna() >= 0) & (groups["utilization"].dropna() <= 1 + 1e-9)).all()
+    for column in ("occupancy", "paid_utilization", "engaged_share"):
+        assert ((groups[column].dropna() >= 0) & (groups[column].dropna() <= 1 + 1e-9)).all(), column
+    assert groups["occupancy"].equals(groups["utilization"])  # the deprecated alias
     if patience is None:
         assert overall["abandoned"] == 0
     assert math.isfinite(overall["offered"])
@@ -177,7 +183,8 @@ def test_interval_counts_add_up_across_scopes_and_to_the_horizon() -> None:
         overall = by_scope["overall"]
         np.testing.assert_array_equal(
             overall["offered"],
-            overall[["resolved", "abandoned", "deflected", "bot_abandoned", "open_at_end"]].sum(axis=1),
+            overall[["resolved", "abandoned", "deflected", "bot_abandoned", "open_at_end"]].sum(axis=1)
+            + rows[rows["scope"] == "overall"].groupby("interval")[["blocked", "disconnected"]].sum().sum(axis=1),
         )
         for scope, key in (("channel", "channels"), ("category", "categories"), ("overall", "overall")):
             totals = rows[rows["scope"] == scope].groupby("name")[COUNTS].sum()
@@ -247,3 +254,37 @@ def test_keeping_no_ticket_rows_changes_no_metric() -> None:
     assert without.tickets.empty
     assert with_rows.summary == without.summary
     pd.testing.assert_frame_equal(with_rows.intervals, without.intervals)
+
+
+RETRIALS_AND_LINES = {
+    "name": "callbacks and lines",
+    "horizon": {"days": 1, "interval_minutes": 30},
+    "channels": [{"name": "phone", "mode": "realtime", "arrivals": {"per_hour": 120},
+                  "patience_seconds": {"dist": "exponential", "mean": 90},
+                  "target": {"answer_within_seconds": 30}, "lines": 12,
+                  "retrial": {"probability": 0.6, "delay_minutes": {"dist": "exponential", "mean": 10},
+                              "blocked_probability": 0.5}}],
+    "categories": [{"name": "q", "channels": {"phone": 1.0}, "skill": "s",
+                    "handle_minutes": {"dist": "exponential", "mean": 5}}],
+    "groups": [{"name": "desk", "skills": ["s"], "headcount": 9}],
+}
+
+
+def test_customer_counters_equal_the_ticket_table_computation() -> None:
+    """Attempts, customers, retrials and blocking from the streaming counters equal their
+    count in the ticket table (``customer_id``, ``attempt``); customers who finally gave up
+    are those whose last attempt in the table was abandoned or blocked, less the few whose
+    next attempt was due after the horizon."""
+    result = supportsim.simulate(supportsim.scenario_from_dict(RETRIALS_AND_LINES), seed=4)
+    m = result.per_replication[0]["channels"]["phone"]
+    t = result.tickets
+    assert m["customers"] == (t["attempt"] == 1).sum() == t["customer_id"].nunique()
+    assert m["retrials"] == (t["attempt"] > 1).sum() > 50
+    assert m["blocked"] == (t["outcome"] == "blocked").sum() > 20
+    assert m["blocked_rate"] == pytest.approx((t["outcome"] == "blocked").mean())
+    assert (t.loc[t["attempt"] == 1, "customer_id"] == t.loc[t["attempt"] == 1, "ticket_id"]).all()
+    last = t.sort_values("attempt").groupby("customer_id").tail(1)
+    gave_up_in_table = last["outcome"].isin(["abandoned", "blocked"]).sum()
+    gave_up = m["customer_abandon_rate"] * m["customers"]
+    late = (last["outcome"].isin(["abandoned", "blocked"]) & (last["arrival_minute"] > 1440 - 120)).sum()
+    assert gave_up_in_table - late <= round(gave_up) <= gave_up_in_table

@@ -3,8 +3,8 @@
 Each check runs independent replications with fixed seeds and compares the mean over
 replications with the exact value using the replications' own Student-t confidence
 interval. Every comparison uses a two-sided level of ``1 - ALPHA`` with ALPHA = 0.001:
-with the ~60 comparisons in this file, a correct engine fails one of them with
-probability of about 6% for a random seed, and the seeds are fixed. Nothing here is a
+with the ~120 comparisons in this file, a correct engine fails one of them with
+probability of about 11% for a random seed, and the seeds are fixed. Nothing here is a
 golden number: the exact values come from :mod:`supportsim.planning.analytic` or from closed
 forms written out in the test.
 """
@@ -47,11 +47,16 @@ WAIT_POINTS = (10.0, 30.0, 60.0, 120.0)
 
 def assert_erlang_c_waits(waits: Any, per_hour: float, aht_minutes: float, agents: int, what: str) -> None:
     """The waits (one Series per replication, answered contacts only) follow M/M/c's law:
-    P(W > t) = C exp(-(c mu - lambda) t) at every t of :data:`WAIT_POINTS`."""
+    P(W > t) = C exp(-(c mu - lambda) t) at t = 0 and every t of :data:`WAIT_POINTS`."""
     load = per_hour * aht_minutes / 60
     drain = agents / (aht_minutes * 60) - per_hour / 3600  # c mu - lambda, per second
-    p_wait = analytic.erlang_c(agents, load)
-    for t in WAIT_POINTS:
+    assert_exponential_waits(waits, analytic.erlang_c(agents, load), drain, what)
+
+
+def assert_exponential_waits(waits: Any, p_wait: float, drain: float, what: str) -> None:
+    """The waits (one Series per replication) follow P(W > t) = p_wait exp(-drain t), ``drain``
+    per second, at t = 0 and every t of :data:`WAIT_POINTS`."""
+    for t in (0.0, *WAIT_POINTS):
         shares = np.array([float((w > t).mean()) for w in waits])
         assert_matches(shares, p_wait * math.exp(-drain * t), f"{what}: P(W > {t:g} s)")
 
@@ -258,6 +263,12 @@ def test_vip_priority_matches_the_non_preemptive_priority_formula() -> None:
     regular_wait = per_replication(result, lambda t: t.loc[~t["vip"] & t["answered"], "wait_seconds"].mean())
     assert_matches(vip_wait, exact_vip, "VIP wait")
     assert_matches(regular_wait, exact_regular, "regular wait")
+    # The distribution: with equal service rates the busy servers are those of FCFS M/M/c, so
+    # both classes wait with Erlang C's probability (PASTA); a waiting VIP waits for the VIPs
+    # ahead of it, served at c mu while all agents are busy: exponential at c mu (1 - s1).
+    assert_exponential_waits(waits_by_replication(result, lambda t: t["vip"]), p_wait, c_mu * (1 - s1), "VIP")
+    regular = waits_by_replication(result, lambda t: ~t["vip"])
+    assert_matches(np.array([float((w > 0).mean()) for w in regular]), p_wait, "regular P(W > 0)")
 
 
 def test_bot_hand_off_priority_matches_the_non_preemptive_priority_formula() -> None:
@@ -291,6 +302,11 @@ def test_bot_hand_off_priority_matches_the_non_preemptive_priority_formula() -> 
     assert_matches(result.values("channels", "chat", "asa_seconds"), p_wait / (c_mu * (1 - s1)), "handed-off wait")
     assert_matches(result.values("channels", "phone", "asa_seconds"), p_wait / (c_mu * (1 - s1) * (1 - s2)),
                    "phone wait")
+    # and the distributions, as for VIPs above
+    chats = waits_by_replication(result, lambda t: t["channel"] == "chat")
+    assert_exponential_waits(chats, p_wait, c_mu * (1 - s1), "handed-off chats")
+    calls = waits_by_replication(result, lambda t: t["channel"] == "phone")
+    assert_matches(np.array([float((w > 0).mean()) for w in calls]), p_wait, "phone P(W > 0)")
 
 
 # --- Little's law ----------------------------------------------------------------------

@@ -5,7 +5,8 @@ routing) and replaces what the log observed: the horizon becomes the log's perio
 warm-up), contacts arrive exactly when and in the category the log says (an
 :class:`~supportsim.engine.ArrivalTrace`), and each group is staffed per interval with the
 agents the log shows ready in it (see :func:`supportsim.calibration.on_duty.infer_on_duty`;
-rounded to whole agents, at least one where anyone was seen working; shrinkage 0). Who left
+rounded to whole agents, at least one where anyone was seen working; shrinkage 0). The log's
+calls include its customers' retrials, so the scenario's ``retrial`` is left out of the replay. Who left
 in the IVR is observed too: a trace cannot say which contact a bot should lose, so only
 contacts that reached the human queue are replayed, through the bot's time with no bot
 abandonment or resolution; those who left in the IVR count as offered on both sides.
@@ -20,7 +21,9 @@ observed ≠ 0, ``wape`` = Σ|simulated − observed| ÷ Σ|observed| (robust wh
 come near 0), and ``noise_mape`` and ``noise_wape``: the MAPE and WAPE one replication gets
 against the mean of the others, i.e. what a model that were exactly right would score given
 the noise of a single day (MAPE is unstable where values come near 0; compare WAPE with
-``noise_wape`` there).
+``noise_wape`` there). ``pooled_by_hour`` scores abandonment rate and mean wait per hour of
+day, every chosen weekday pooled (e.g. a bank's Sunday-Thursday week), over the hours with
+at least ``pool_min_contacts`` queued contacts per pooled day.
 
 The files (``backtest.csv``, ``summary.json``, plots) are written by
 :mod:`supportsim.reports.backtest_report`.
@@ -38,6 +41,7 @@ import pandas as pd
 from supportsim.calibration.arrivals import period_weekdays
 from supportsim.calibration.logs import ContactLog
 from supportsim.calibration.on_duty import OnDuty, infer_on_duty
+from supportsim.calibration.scores import interval_kpis, kpi_errors, pooled_by_hour
 from supportsim.engine import ArrivalTrace
 from supportsim.results import simulate
 from supportsim.scenario.calendar import clock_text, weekday_after
@@ -162,6 +166,7 @@ def replay(
         data["horizon"] |= {"days": log.days, "start_weekday": log.start_weekday, "warmup_hours": 0}
         for channel in data["channels"]:
             channel["arrivals"] = {"per_hour": 0.0}  # replaced by the trace
+            channel.pop("retrial", None)  # the log's calls include its retrials: the trace replays them
         for bot in data.get("automation", []):
             bot["abandon"], bot["resolves"] = 0.0, {}  # IVR outcomes are replayed as observed
         for group in data["groups"]:
@@ -189,39 +194,6 @@ def replay(
 
 
 # --- KPIs ----------------------------------------------------------------------------------------
-
-
-def interval_kpis(
-    table: pd.DataFrame, thresholds: dict[str, float], keys: list[str], replications: int = 1
-) -> pd.DataFrame:
-    """Compute the KPIs (:data:`BACKTEST_KPIS`) per group of ``keys`` of a contact table.
-
-    The table has ``channel``, ``queued``, ``answered``, ``abandoned`` (booleans) and
-    ``wait_seconds``, and may have ``waiting_at_end`` (still waiting for an answer when the
-    replay ended; ``wait_seconds`` is then the wait so far); ``thresholds`` are the targets
-    in seconds by channel. Counts are divided by ``replications`` and ratios pooled over them.
-    """
-    t = table.copy()
-    t["threshold"] = t["channel"].map(thresholds).astype(float)
-    known_wait = t["answered"] & t["wait_seconds"].notna()
-    t["known_wait"] = known_wait
-    t["wait_known"] = t["wait_seconds"].where(known_wait, 0.0)
-    t["within"] = known_wait & (t["wait_seconds"] <= t["threshold"])
-    waiting = t["waiting_at_end"].astype(bool) if "waiting_at_end" in t else False
-    t["fate"] = known_wait | t["abandoned"] | (waiting & (t["wait_seconds"] > t["threshold"]))
-    t["has_target"] = t["threshold"].notna()
-    g = t.groupby(keys, observed=True)
-    sums = g[["queued", "answered", "abandoned", "known_wait", "wait_known", "within", "fate"]].sum()
-    out = pd.DataFrame(index=sums.index)
-    out["offered"] = g.size() / replications
-    out["queued"] = sums["queued"] / replications
-    out["answered"] = sums["answered"] / replications
-    out["abandoned"] = sums["abandoned"] / replications
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["abandon_rate"] = sums["abandoned"] / (sums["answered"] + sums["abandoned"])
-        out["mean_wait_seconds"] = sums["wait_known"] / sums["known_wait"]
-        out["service_level"] = (sums["within"] / sums["fate"]).where(g["has_target"].all())
-    return out.replace([np.inf, -np.inf], np.nan)
 
 
 def _observed_table(log: ContactLog, interval_minutes: int) -> pd.DataFrame:
@@ -266,21 +238,6 @@ def _simulated_table(tickets: pd.DataFrame, observed: pd.DataFrame, replications
     return pd.concat([simulated, *copies], ignore_index=True)
 
 
-def _errors(observed: pd.Series, simulated: pd.Series) -> dict[str, Any]:
-    both = observed.notna() & simulated.notna()
-    o, s = observed[both], simulated[both]
-    nonzero = o != 0
-    total = float(o.sum())
-    return {
-        "intervals": int(both.sum()),
-        "bias": float((s - o).mean()) if len(o) else math.nan,
-        "relative_bias": float((s - o).sum() / total) if total else math.nan,
-        "mape": float(((s - o).abs() / o.abs())[nonzero].mean()) if nonzero.any() else math.nan,
-        "wape": float((s - o).abs().sum() / o.abs().sum()) if o.abs().sum() else math.nan,
-        "intervals_observed_zero": int((~nonzero).sum()),
-    }
-
-
 def backtest(
     log: ContactLog,
     scenario: Scenario,
@@ -290,8 +247,13 @@ def backtest(
     min_contacts: int = 20,
     gap_minutes: float = 30.0,
     workers: int = 1,
+    pool_weekdays: tuple[str, ...] | None = None,
+    pool_min_contacts: int = 5,
 ) -> BacktestResult:
-    """Replay ``log``'s period through ``scenario`` and compare KPIs per interval (module notes)."""
+    """Replay ``log``'s period through ``scenario`` and compare KPIs per interval (module notes);
+    ``summary["pooled_by_hour"]`` scores them per hour of day pooled over ``pool_weekdays``
+    (:func:`pooled_by_hour`).
+    """
     replayed, trace, warnings = replay(log, scenario, gap_minutes=gap_minutes)
     horizon = replayed.horizon
     result = simulate(
@@ -309,7 +271,7 @@ def backtest(
     kpis = {}
     noise = _noise(sides.simulated, sides.thresholds, sides.grid, scored, replications)
     for kpi, definition in BACKTEST_KPIS.items():
-        kpis[kpi] = _errors(observed[kpi][scored], simulated[kpi][scored]) | {
+        kpis[kpi] = kpi_errors(observed[kpi][scored], simulated[kpi][scored]) | {
             "noise_mape": noise.get(kpi, {}).get("mape", math.nan),
             "noise_wape": noise.get(kpi, {}).get("wape", math.nan),
             "definition": definition,
@@ -334,6 +296,15 @@ def backtest(
         "intervals": len(sides.grid),
         "kpis": kpis,
         "totals": sides.totals(),
+        "pooled_by_hour": pooled_by_hour(
+            (sides.observed, sides.simulated),
+            sides.thresholds,
+            replications,
+            period_weekdays(log),
+            horizon.interval_minutes,
+            pool_weekdays,
+            pool_min_contacts,
+        ),
         "warnings": warnings + list(result.warnings),
     }
     return BacktestResult(table, summary, replayed, sides.by_time_of_day(horizon.intervals_per_day, log.days))
@@ -453,7 +424,7 @@ def _noise(
         for frame in (one, rest):
             frame["offered"] = frame["offered"].fillna(0.0)
         for kpi in BACKTEST_KPIS:
-            errors = _errors(one[kpi][scored], rest[kpi][scored])
+            errors = kpi_errors(one[kpi][scored], rest[kpi][scored])
             for measure, values in per_kpi[kpi].items():
                 values.append(errors[measure])
     return {

@@ -22,15 +22,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
 FAMILIES = ("exponential", "lognormal", "gamma", "weibull")
-_SCIPY = {
-    "exponential": stats.expon,
-    "lognormal": stats.lognorm,
-    "gamma": stats.gamma,
-    "weibull": stats.weibull_min,
-}
+_SCIPY_NAMES = {"exponential": "expon", "lognormal": "lognorm", "gamma": "gamma", "weibull": "weibull_min"}
+
+
+def _scipy(family: str) -> Any:
+    """The ``scipy.stats`` distribution of ``family`` (``scipy.stats`` is imported on first use)."""
+    from scipy import stats
+
+    return getattr(stats, _SCIPY_NAMES[family])
+
+
 _MAX_CV = 10.0  # the scenario format's limit
 
 FloatArray = NDArray[np.float64]
@@ -59,7 +63,7 @@ class DistributionFit:
     @property
     def frozen(self) -> Any:
         """The fitted ``scipy.stats`` distribution."""
-        return _SCIPY[self.family](*self.params)
+        return _scipy(self.family)(*self.params)
 
     def spec(self, scale: float = 1.0) -> dict[str, Any]:
         """As a scenario distribution, the mean multiplied by ``scale`` (e.g. 1/60 for minutes)."""
@@ -122,7 +126,9 @@ def fit_durations(
 
 
 def _fit_family(family: str, x: FloatArray, c: FloatArray) -> DistributionFit | None:
-    dist = _SCIPY[family]
+    from scipy import stats
+
+    dist = _scipy(family)
     try:
         if family == "exponential":
             fitted: tuple[float, ...] = (0.0, float((x.sum() + c.sum()) / x.size))
@@ -133,7 +139,7 @@ def _fit_family(family: str, x: FloatArray, c: FloatArray) -> DistributionFit | 
             fitted = tuple(float(v) for v in dist.fit(x, floc=0))
         else:
             data = stats.CensoredData(uncensored=x, right=c)
-            start = _SCIPY[family].fit(x, floc=0)
+            start = _scipy(family).fit(x, floc=0)
             fitted = tuple(float(v) for v in dist.fit(data, start[0], floc=0, scale=start[-1]))
     except (ValueError, RuntimeError, FloatingPointError):
         return None

@@ -8,6 +8,10 @@
 - Categories (:mod:`.categories`): shares, handle time, escalation and reopen.
 - Agents on duty (:mod:`.on_duty`), when no roster is given: the mean agents on duty per
   weekday and interval become ``headcount_per_interval``, the not-ready share ``shrinkage``.
+- Callbacks and priority classes (:mod:`.retrials`), on realtime channels whose log names
+  its customers: ``retrial`` (probability and delay after an abandonment), and the expected
+  retrials are taken out of the arrival rates (the engine adds them back); ``vip_share`` and
+  ``routing.priority.vip_credit_seconds`` from the priority class.
 
 The report (:attr:`FitResult.report`) records every choice and its numbers; the
 :mod:`supportsim.reports.fit_report` module writes it as Markdown, JSON and plots.
@@ -29,6 +33,8 @@ from supportsim.calibration.categories import category_names, escalated_skill, f
 from supportsim.calibration.durations import fit_ivr, fit_patience, round_significant
 from supportsim.calibration.logs import ContactLog
 from supportsim.calibration.on_duty import OnDuty, closed_line, infer_on_duty
+from supportsim.calibration.retrials import PriorityFit, RetrialFit, expected_retrials, fit_priority, fit_retrials
+from supportsim.calibration.satisfaction import feedback_section
 from supportsim.scenario.calendar import Weekday
 from supportsim.scenario.io import scenario_from_dict
 from supportsim.scenario.model import Scenario
@@ -36,7 +42,10 @@ from supportsim.scenario.model import Scenario
 
 @dataclass(frozen=True)
 class FitOptions:
-    """Choices the log cannot tell: interval length, targets, session gap, minimum samples."""
+    """Choices the log cannot tell: interval length, targets, session gap, minimum samples;
+    ``retrials`` False leaves callbacks out; ``vip_credit_seconds`` replaces the estimated
+    priority credit (seconds).
+    """
 
     interval_minutes: int = 30
     answer_within_seconds: float = 20.0
@@ -46,6 +55,8 @@ class FitOptions:
     min_sample: int = 30
     reopen_delay_hours: float = 24.0
     name: str | None = None
+    retrials: bool = True
+    vip_credit_seconds: float | None = None
 
 
 @dataclass
@@ -75,13 +86,15 @@ def fit(log: ContactLog, options: FitOptions | None = None) -> FitResult:
     if 1440 % options.interval_minutes or options.interval_minutes not in (15, 30, 60):
         raise ValueError("interval_minutes must be 15, 30 or 60")
     on_duty = infer_on_duty(log, options.interval_minutes, options.gap_minutes)
-    arrivals = _Arrivals.of(log, on_duty, options.interval_minutes)
+    retrials = _fit_retrials(log, options)
+    arrivals = _Arrivals.of(log, on_duty, options.interval_minutes, _retrial_counts(log, retrials, options))
     report = _report_head(log, options)
     fits: dict[str, Any] = {"handle": {}, "patience": {}, "ivr": {}}
     parts = _Parts()
     names = category_names(log.contacts)
     for channel in sorted(log.contacts["channel"].unique()):
         info = _fit_channel(channel, log, options, on_duty, arrivals, parts, fits)
+        _callbacks_and_priority(channel, arrivals.rows(channel), retrials.get(channel), options, parts, info)
         entries, report["categories"][channel] = fit_categories(
             arrivals.rows(channel),
             channel,
@@ -100,6 +113,9 @@ def fit(log: ContactLog, options: FitOptions | None = None) -> FitResult:
         info["daily_cv"] = arrivals.cvs.get(channel, 0.0)
         report["channels"][channel] = info
     data = _scenario_data(log, options, parts)
+    feedback, report["satisfaction"] = feedback_section(log.contacts)
+    if feedback is not None:
+        data["feedback"] = feedback
     report["choices"] = _choices(report, options, log)
     scenario = scenario_from_dict(data, source="<fitted scenario>")
     return FitResult(scenario, data, report, log, on_duty, fits)
@@ -118,6 +134,7 @@ class _Parts:
     categories: list[dict[str, Any]] = field(default_factory=list)
     automation: list[dict[str, Any]] = field(default_factory=list)
     groups: list[dict[str, Any]] = field(default_factory=list)
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,10 +150,13 @@ class _Arrivals:
     cvs: dict[str, float]
 
     @classmethod
-    def of(cls, log: ContactLog, on_duty: OnDuty, interval_minutes: int) -> _Arrivals:
+    def of(cls, log: ContactLog, on_duty: OnDuty, interval_minutes: int, retrials: pd.Series) -> _Arrivals:
+        """``retrials``: expected retrial arrivals per (channel, day, slot), taken out of the rates."""
         closed = closed_line(log, on_duty, interval_minutes)
         observed_counts = arrival_counts(log, interval_minutes)
         counts = arrival_counts(log, interval_minutes, ~closed)
+        less = retrials.reindex(pd.MultiIndex.from_frame(counts[["channel", "day", "slot"]]), fill_value=0.0)
+        counts["contacts"] = np.maximum(counts["contacts"].to_numpy(float) - less.to_numpy(float), 0.0)
         profile = weekly_profile(counts, "contacts")
         observed_profile = weekly_profile(observed_counts, "contacts")
         return cls(log, closed, observed_counts, counts, profile, observed_profile, daily_cv(counts))
@@ -309,6 +329,8 @@ def _scenario_data(log: ContactLog, options: FitOptions, parts: _Parts) -> dict[
     }
     if parts.automation:
         data["automation"] = parts.automation
+    if parts.routing:
+        data["routing"] = parts.routing
     return data
 
 
@@ -377,19 +399,98 @@ def _choices(report: dict[str, Any], options: FitOptions, log: ContactLog) -> li
             "or IVR shares, because the engine has no opening hours and would queue them until "
             "they abandon."
         )
-    given = log.contacts["priority"][log.contacts["priority"] != ""]
-    priorities = given.value_counts(normalize=True)
-    if len(priorities) > 1:
-        mix = ", ".join(f"{k}: {v:.1%}" for k, v in priorities.sort_index().items())
-        notes.append(
-            f"Priority classes in the log ({mix}) are not modelled: contacts are served first "
-            "come, first served (the engine's VIP priority is strict, not a waiting-time credit, "
-            "and a trace carries no per-contact priority)."
-        )
+    notes += _callback_notes(report)
     if any("escalation" in c for ch in report["categories"].values() for c in ch.values()):
         notes.append(
             "Escalation: probability = escalated share of served contacts; the escalated tier's "
             "handle time is the difference of mean handle times of escalated and other contacts "
             "(the log has no per-tier times), served by the same agents."
         )
+    return notes
+
+
+def _fit_retrials(log: ContactLog, options: FitOptions) -> dict[str, RetrialFit | None]:
+    """The retrial fit of each realtime channel whose log names customers (none if ``options.retrials`` is off)."""
+    contacts = log.contacts
+    if not options.retrials or log.mode != "realtime" or not (contacts["customer_id"] != "").any():
+        return {}
+    return {str(ch): fit_retrials(rows) for ch, rows in contacts.groupby("channel", sort=True)}
+
+
+def _retrial_counts(log: ContactLog, retrials: dict[str, RetrialFit | None], options: FitOptions) -> pd.Series:
+    """Expected retrial arrivals per (channel, day, slot) given every abandonment of the log."""
+    pieces = []
+    minutes = (
+        log.arrival_minutes()
+        + (log.contacts["ivr_seconds"].fillna(0) + log.contacts["wait_seconds"].fillna(0)).to_numpy(float) / 60.0
+    )
+    for channel, retrial in retrials.items():
+        if retrial is None:
+            continue
+        mask = ((log.contacts["channel"] == channel) & (log.contacts["outcome"] == "abandoned")).to_numpy()
+        table = expected_retrials(minutes[mask], retrial, log.days, options.interval_minutes)
+        days, slots = np.indices(table.shape)
+        index = pd.MultiIndex.from_arrays([[channel] * table.size, days.ravel(), slots.ravel()])
+        pieces.append(pd.Series(table.ravel(), index=index))
+    if not pieces:
+        return pd.Series(dtype=float, index=pd.MultiIndex.from_arrays([[], [], []]))
+    return pd.concat(pieces)
+
+
+def _callbacks_and_priority(
+    channel: str,
+    rows: pd.DataFrame,
+    retrial: RetrialFit | None,
+    options: FitOptions,
+    parts: _Parts,
+    info: dict[str, Any],
+) -> None:
+    """Add the channel's ``retrial`` and ``vip_share`` (and the priority credit) to ``parts``; report them."""
+    entry = next(c for c in parts.channels if c["name"] == channel)
+    if retrial is not None:
+        info["retrial"] = retrial.report()
+        if retrial.delay is not None and retrial.probability > 0:
+            entry["retrial"] = {
+                "probability": round_significant(retrial.probability, 3),
+                "delay_minutes": retrial.delay.spec(),
+            }
+    if entry["mode"] != "realtime":
+        return
+    priority: PriorityFit | None = fit_priority(rows)
+    if priority is None:
+        return
+    info["priority"] = priority.report()
+    credit = options.vip_credit_seconds if options.vip_credit_seconds is not None else priority.credit_seconds
+    info["priority"]["credit_used_seconds"] = round_significant(credit, 3) if credit is not None else None
+    if credit is not None and credit > 0:
+        entry["vip_share"] = round_significant(priority.share, 4)
+        parts.routing = {"priority": {"vip_credit_seconds": round_significant(credit, 3)}}
+
+
+def _callback_notes(report: dict[str, Any]) -> list[str]:
+    """Plain-language notes on the callback and priority estimates."""
+    notes = []
+    for channel, info in report["channels"].items():
+        r = info.get("retrial")
+        if r:
+            notes.append(
+                f"Callbacks ({channel}): {r['probability']:.1%} ± {1.96 * r['probability_se']:.1%} of customers "
+                f"who abandon call again within {r['window_minutes']:g} min, beyond the repeat calls that follow a "
+                f"service (the background): the excess repeat curve flattens there. Estimated on the "
+                f"{r['identified_abandonments']} abandonments of identified customers; anonymous callers "
+                "(customer_id 0 or empty) cannot be linked and are assumed to behave alike. Delay: "
+                f"{r['chosen_delay']} by least squares on the excess curve (smallest KS). The expected "
+                "retrials are taken out of the arrival rates, since the engine adds them back."
+            )
+        p = info.get("priority")
+        if p:
+            credit = p["credit_used_seconds"]
+            est = p["credit_seconds"]
+            est_text = f"{est:.0f} ± {1.96 * p['credit_se']:.0f} s" if est is not None else "not estimable"
+            notes.append(
+                f"Priority ({channel}): {p['share']:.1%} of contacts have priority {p['priority_level']}. "
+                f"Their waits against regular contacts of the same type and 15 minutes where waits are long "
+                f"give a credit of {est_text} (a lower bound: contacts that wait less than the credit gain "
+                f"less); used: {'none (first come, first served)' if not credit else f'{credit:g} s'}."
+            )
     return notes

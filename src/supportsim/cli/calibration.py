@@ -33,6 +33,7 @@ from supportsim.cli.common import console
 from supportsim.reports.backtest_report import write_backtest
 from supportsim.reports.files import OutputRefused, check_writable_file, staged_output, write_text_atomic
 from supportsim.reports.fit_report import scenario_yaml, write_fit_report
+from supportsim.scenario.calendar import WEEKDAYS
 from supportsim.scenario.io import ScenarioError, load_scenario
 
 
@@ -161,8 +162,22 @@ def _read(log_file: Path, fmt: LogFormat, mapping_file: Path | None, columns: di
     return read_log(log_file, fmt.value, mapping)
 
 
-def _columns(**values: str | None) -> dict[str, str | None]:
-    return values
+_COLUMN_FLAGS = (
+    "created",
+    "queued",
+    "answered",
+    "resolved",
+    "channel",
+    "category",
+    "agent",
+    "outcome",
+    "escalated",
+    "reopened",
+    "time_format",
+    "mode",
+)
+"""The column-mapping flags of ``fit`` and ``backtest`` (a ``--mapping`` file maps any column,
+``satisfied`` and ``priority`` included)."""
 
 
 def _header(result: FitResult, command: list[str]) -> list[str]:
@@ -185,11 +200,22 @@ def _header(result: FitResult, command: list[str]) -> list[str]:
     ]
 
 
+RetrialsOpt = Annotated[
+    bool, typer.Option(help="Estimate callbacks after abandonment (logs that name their customers).")
+]
+VipCreditOpt = Annotated[
+    float | None,
+    typer.Option(min=0, max=86400, help="Priority customers' waiting credit (s), instead of the estimate."),
+]
+
+
 def _command(log_file: Path, fmt: LogFormat, output: Path, options: dict[str, Any]) -> list[str]:
     """Build the command line that reproduces a fit (options that differ from their defaults)."""
     parts = ["supportsim", "fit", str(log_file), "--format", fmt.value]
     for name, value in options.items():
-        if value is not None and value is not False:
+        if value is False:
+            parts.append(f"--no-{name.replace('_', '-')}")
+        elif value is not None:
             parts += [f"--{name.replace('_', '-')}", str(value)]
     return [*parts, "-o", str(output)]
 
@@ -210,6 +236,8 @@ def fit_command(
     gap_minutes: GapOpt = 30.0,
     min_sample: Annotated[int, typer.Option(min=2, help="Fewer services than this: pooled fit of the channel.")] = 30,
     name: Annotated[str | None, typer.Option(help="Scenario name.")] = None,
+    retrials: RetrialsOpt = True,
+    vip_credit_seconds: VipCreditOpt = None,
     mapping: MappingOpt = None,
     created: CreatedOpt = None,
     queued: QueuedOpt = None,
@@ -224,21 +252,9 @@ def fit_command(
     time_format: TimeFormatOpt = None,
     mode: ModeOpt = None,
 ) -> None:
-    """Fit a scenario to a contact log: arrivals, handle, patience, IVR, escalation, agents on duty."""
-    columns = _columns(
-        created=created,
-        queued=queued,
-        answered=answered,
-        resolved=resolved,
-        channel=channel,
-        category=category,
-        agent=agent,
-        outcome=outcome,
-        escalated=escalated,
-        reopened=reopened,
-        time_format=time_format,
-        mode=mode,
-    )
+    """Fit a scenario to a log: arrivals, handle, patience, IVR, escalation, agents, callbacks, priority."""
+    given = locals()
+    columns = {name: given[name] for name in _COLUMN_FLAGS}
     options = FitOptions(
         interval_minutes=interval_minutes,
         answer_within_seconds=answer_within_seconds,
@@ -246,13 +262,13 @@ def fit_command(
         gap_minutes=gap_minutes,
         min_sample=min_sample,
         name=name,
+        retrials=retrials,
+        vip_credit_seconds=vip_credit_seconds,
     )
     if interval_minutes not in (15, 30, 60):
         raise _fail(f"--interval-minutes must be 15, 30 or 60, got {interval_minutes}")
     _check_output_file(output)
-    report_dir = report if report is not None else output.with_name(f"{output.stem}_fit_report")
-    if report_dir.exists() and not report_dir.is_dir():
-        raise _fail(f"{report_dir}: is a file; --report names a folder")
+    report_dir = _report_folder(report, output)
     try:
         log = _read(log_file, format, mapping, columns)
         with console.status(f"Fitting {log_file.name} ..."):
@@ -272,6 +288,14 @@ def fit_command(
     except OSError as exc:
         raise _fail(f"{exc.filename or output}: cannot write ({exc.strerror or exc})") from None
     _print_fit(result, output, report_dir)
+
+
+def _report_folder(report: Path | None, output: Path) -> Path:
+    """The fit report's folder: ``--report``, or ``<stem>_fit_report`` beside the scenario; not a file."""
+    folder = report if report is not None else output.with_name(f"{output.stem}_fit_report")
+    if folder.exists() and not folder.is_dir():
+        raise _fail(f"{folder}: is a file; --report names a folder")
+    return folder
 
 
 def _check_output_file(output: Path) -> None:
@@ -350,6 +374,10 @@ def backtest_command(
     ] = 20,
     gap_minutes: GapOpt = 30.0,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    pool_weekdays: Annotated[
+        str | None,
+        typer.Option(help="Weekdays pooled for the by-hour score, e.g. sun,mon,tue,wed,thu (default: all)."),
+    ] = None,
     mapping: MappingOpt = None,
     created: CreatedOpt = None,
     queued: QueuedOpt = None,
@@ -365,22 +393,11 @@ def backtest_command(
     mode: ModeOpt = None,
 ) -> None:
     """Replay a log's period (arrivals, agents on duty) through a scenario; compare per interval."""
-    columns = _columns(
-        created=created,
-        queued=queued,
-        answered=answered,
-        resolved=resolved,
-        channel=channel,
-        category=category,
-        agent=agent,
-        outcome=outcome,
-        escalated=escalated,
-        reopened=reopened,
-        time_format=time_format,
-        mode=mode,
-    )
+    given = locals()
+    columns = {name: given[name] for name in _COLUMN_FLAGS}
     if out is not None and out.exists() and not out.is_dir():
         raise _fail(f"{out}: is a file; --out names a folder")
+    pooled = _weekdays(pool_weekdays)
     try:
         loaded = load_scenario(scenario)
         log = _read(log_file, format, mapping, columns)
@@ -393,6 +410,7 @@ def backtest_command(
                 min_contacts=min_contacts,
                 gap_minutes=gap_minutes,
                 workers=workers,
+                pool_weekdays=pooled,
             )
     except (LogError, ScenarioError) as exc:
         raise _fail(str(exc)) from None
@@ -409,6 +427,15 @@ def backtest_command(
         except OSError as exc:
             raise _fail(f"{exc.filename or out}: cannot write ({exc.strerror or exc})") from None
         console.print(f"Wrote {out}/backtest.csv, summary.json and plots.", highlight=False)
+
+
+def _weekdays(text: str | None) -> tuple[str, ...] | None:
+    """``--pool-weekdays`` as a tuple of weekday names; one line and exit 2 if one is not a weekday."""
+    names = tuple(part.strip().lower() for part in text.split(",")) if text is not None else ()
+    for n in names:
+        if n not in WEEKDAYS:
+            raise _fail(f"--pool-weekdays: '{n}' is not a weekday (use {','.join(WEEKDAYS)})")
+    return names or None
 
 
 def _print_backtest(summary: dict[str, Any], title: str) -> None:
@@ -437,6 +464,12 @@ def _print_backtest(summary: dict[str, Any], title: str) -> None:
                 _pct(errors["noise_wape"]),
             )
     console.print(table)
+    pooled = summary["pooled_by_hour"]
+    scores = ", ".join(
+        f"{k} MAPE {_pct(e['mape'])} (bias {_pct(e['relative_bias'])})" for k, e in pooled["kpis"].items()
+    )
+    days = f"{pooled['days']} days pooled ({','.join(pooled['weekdays'])})"
+    console.print(f"Per hour of day, {days}, {pooled['hours_scored']} hours scored: {scores}", highlight=False)
     for warning in summary["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
 

@@ -115,6 +115,10 @@ SHARES = {
     "service_level_async",
     "utilization",
     "occupancy",
+    "paid_utilization",
+    "engaged_share",
+    "csat",
+    "first_contact_resolution",
 }
 
 

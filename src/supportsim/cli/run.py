@@ -38,6 +38,14 @@ _CHANNEL_COLUMNS = [
     ("service_level", "Service level", "{:.1%}"),
     ("asa_seconds", "ASA (s)", "{:.1f}"),
     ("abandon_rate", "Abandonment rate", "{:.1%}"),
+    ("customers", "Customers", "{:,.0f}"),
+    ("retrials", "Retrials", "{:,.0f}"),
+    ("blocked_rate", "Blocked rate", "{:.1%}"),
+    ("customer_abandon_rate", "Customers who gave up", "{:.1%}"),
+    ("disconnected", "Disconnected", "{:,.0f}"),
+    ("first_contact_resolution", "First-contact resolution", "{:.1%}"),
+    ("csat", "CSAT", "{:.1%}"),
+    ("oldest_age_hours", "Oldest age (h)", "{:.1f}"),
     ("mean_waiting", "Mean waiting", "{:.2f}"),
     ("max_waiting", "Max waiting", "{:.0f}"),
     ("first_response_minutes", "First response (min)", "{:.1f}"),
@@ -49,10 +57,11 @@ _GROUP_COLUMNS = [
     ("headcount_peak", "Peak headcount", "{:.0f}"),
     ("headcount", "Mean headcount", "{:.1f}"),
     ("staffed", "Mean staffed", "{:.1f}"),
-    ("utilization", "Utilization", "{:.1%}"),
     ("occupancy", "Occupancy", "{:.1%}"),
+    ("paid_utilization", "Utilization (staffed/paid)", "{:.1%}"),
     ("served", "Contacts served", "{:,.0f}"),
     ("paid_hours", "Paid hours", "{:,.0f}"),
+    ("overtime_hours", "Overtime hours", "{:,.1f}"),
     ("agent_cost", "Cost", "{:,.0f}"),
 ]
 
@@ -76,8 +85,28 @@ def _kpi_table(title: str, scopes: dict[str, dict[str, Any]], columns: list[tupl
     for name in scopes:
         table.add_column(name, justify="right")
     for key, header, fmt in columns:
+        shown_if = _SHOWN_IF_USED.get(key)
+        if shown_if and not any(_used(metrics.get(shown_if)) for metrics in scopes.values()):
+            continue
         table.add_row(header, *[_cell(metrics.get(key), fmt) for metrics in scopes.values()])
     return table
+
+
+_SHOWN_IF_USED = {
+    "customers": "retrials",
+    "retrials": "retrials",
+    "customer_abandon_rate": "retrials",
+    "blocked_rate": "blocked_rate",
+    "disconnected": "disconnected",
+    "csat": "csat",
+    "oldest_age_hours": "oldest_age_hours",
+}
+"""Rows of features a scenario may not use: printed only when the named metric is not zero."""
+
+
+def _used(entry: dict[str, Any] | None) -> bool:
+    mean = None if entry is None else entry["mean"]
+    return mean is not None and not (isinstance(mean, float) and math.isnan(mean)) and mean != 0
 
 
 def _print_report(result: SimulationResult) -> None:

@@ -17,17 +17,19 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL
 
+__all__ = ["NORMAL", "Call", "call_after"]
+
 
 class Call:
     """A SimPy event that runs one callback with a value: a lighter ``Timeout``, scheduled on
     the same environment queue and processed by ``Environment.step`` like any event.
     """
 
-    __slots__ = ("_ok", "_value", "callbacks")
+    __slots__ = ("_value", "callbacks")
+    _ok = True  # a call never fails (read by ``Environment.step``)
 
     def __init__(self, callback: Any, value: Any):
         self.callbacks: tuple[Any, ...] | None = (callback,)
-        self._ok = True
         self._value = value
 
 

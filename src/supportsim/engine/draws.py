@@ -285,3 +285,47 @@ class DayDraws:
             np.concatenate(all_channels)[order].tolist(),
             np.concatenate(all_index)[order].tolist(),
         )
+
+
+RETRIAL_BATCH = 64
+"""Retrial decisions drawn per batch and channel."""
+
+
+class RetrialDraws:
+    """For customers who abandon or are blocked on a channel with ``retrial``, in the order they
+    give up: whether they try again, after how long, and their patience on the next attempt;
+    drawn in batches of :data:`RETRIAL_BATCH` from the channel's retrial stream.
+    """
+
+    def __init__(self, scenario: Scenario, streams: Streams):
+        self._channels = scenario.channels
+        self._streams = streams
+        self._pools: dict[int, list[tuple[float, float, float]]] = {}
+
+    def next(self, channel: int) -> tuple[float, float, float]:
+        """``(uniform for the decision, delay seconds, next patience seconds)``."""
+        pool = self._pools.get(channel)
+        if not pool:
+            spec = self._channels[channel]
+            assert spec.retrial is not None
+            u = self._streams.get("retrial", spec.name).random((RETRIAL_BATCH, 3))
+            delay = spec.retrial.delay_minutes.ppf(u[:, 1]) * 60.0
+            patience = (
+                np.full(RETRIAL_BATCH, math.inf)
+                if spec.patience_seconds is None
+                else spec.patience_seconds.ppf(u[:, 2])
+            )
+            pool = self._pools[channel] = list(zip(u[:, 0].tolist(), delay.tolist(), patience.tolist(), strict=True))
+            pool.reverse()
+        return pool.pop()
+
+
+def initial_draws(scenario: Scenario, channel: Channel, n: int, streams: Streams) -> tuple[DrawRows, list[float]]:
+    """The attributes of ``n`` contacts carried in on ``channel`` at the start, and their ages
+    (seconds, exponential with the channel's ``initial`` mean age, at least 1 ms), all from the
+    channel's ``initial`` stream.
+    """
+    rows = DrawRows.of(draw_tickets(scenario, channel, n, streams, source_prefix="initial"))
+    mean_s = scenario.initial[channel.name].mean_age_hours * 3600.0
+    ages = streams.get("initial", channel.name).exponential(1.0, n) * mean_s
+    return rows, np.maximum(ages, 1e-3).tolist()

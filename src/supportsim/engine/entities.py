@@ -123,14 +123,17 @@ class Ticket:
 class Agent:
     """One agent of a group; holds up to the channel's concurrency of contacts at once."""
 
-    __slots__ = ("channel", "count", "group", "in_partial", "leaving")
+    __slots__ = ("away", "break_due", "channel", "count", "group", "idle_since", "in_partial", "leaving")
 
     def __init__(self, group: int):
         self.group = group
         self.count = 0
         self.channel = -1
-        self.leaving = False
+        self.leaving = False  # takes no new contact: goes home, or on a break owed, when free
         self.in_partial = False
+        self.break_due = 0.0  # seconds of break owed once the contacts in hand are done
+        self.away = False  # on a break
+        self.idle_since = 0.0  # seconds; when the agent last went idle
 
 
 @dataclass
@@ -142,4 +145,4 @@ class AgentGroup:
     idle: deque[Agent] = field(default_factory=deque)
     partial: list[Agent] = field(default_factory=list)
     on_duty: dict[Agent, None] = field(default_factory=dict)  # ordered, for reproducibility
-    sources: list[tuple[int, deque[tuple[Ticket, int]], float, int]] = field(default_factory=list)
+    sources: list[tuple[int, deque[tuple[Ticket, int]], float, int, float]] = field(default_factory=list)

@@ -13,7 +13,18 @@ import zlib
 
 import numpy as np
 
-SOURCES = ("arrivals", "category", "handle", "patience", "automation", "routing", "follow_up")
+SOURCES = (
+    "arrivals",
+    "category",
+    "handle",
+    "patience",
+    "automation",
+    "routing",
+    "follow_up",
+    "retrial",
+    "initial",
+    "feedback",
+)
 """Every random source of the engine."""
 
 

@@ -72,7 +72,10 @@ def forecast_scenario(forecast: VolumeForecast, base: str | Path, output: str | 
             "csv": table_path.name,
             "daily_cv": round(min(forecast.fits[channel].daily_cv, 2.0), 4),
         }
-        channels.append({"name": target, "arrivals": arrivals | dict.fromkeys(_OTHER_FORMS)})
+        entry: dict[str, Any] = {"name": target, "arrivals": arrivals | dict.fromkeys(_OTHER_FORMS)}
+        if scenario.channel(target).retrial is not None:
+            entry["retrial"] = None  # the forecast counts calls, callbacks included: not twice
+        channels.append(entry)
     start = forecast.train_until
     data = {
         "extends": os.path.relpath(base.resolve(), output.resolve().parent),
@@ -88,6 +91,7 @@ def forecast_scenario(forecast: VolumeForecast, base: str | Path, output: str | 
     header = (
         f"# Written by supportsim forecast from {Path(forecast.history.source).name}: arrivals per interval in the\n"
         "# CSV table(s) beside this file; daily_cv carries the forecast's day-level uncertainty.\n"
+        "# The history counts every call, callbacks included, so the base's retrial is turned off.\n"
     )
     files[output] = header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     return files

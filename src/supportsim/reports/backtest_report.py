@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from supportsim.calibration import BACKTEST_KPIS, BacktestResult
 from supportsim.reports.files import json_ready, staged_output
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def write_backtest(result: BacktestResult, out: Path) -> None:
@@ -22,6 +24,8 @@ def write_backtest(result: BacktestResult, out: Path) -> None:
 
 def backtest_figures(result: BacktestResult) -> dict[str, Figure]:
     """Per channel: observed and simulated KPIs over the time of day (all days pooled)."""
+    from matplotlib.figure import Figure  # heavy: imported when a figure is drawn
+
     figures = {}
     interval_minutes = result.summary["interval_minutes"]
     frame = result.by_time_of_day

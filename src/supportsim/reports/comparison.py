@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from supportsim.reports.files import json_ready
 from supportsim.results.by_time import mean_by_time_of_day
 from supportsim.results.comparison import Comparison
 from supportsim.results.simulation import SimulationResult
+
+if TYPE_CHECKING:
+    pass
 
 
 def queue_by_time_of_day(result: SimulationResult) -> pd.Series:
@@ -30,6 +33,8 @@ def plot_kpi_deltas(comparison: Comparison, path: Path) -> None:
     """Horizontal bars: each variant's paired difference from the base, in % of the base,
     with its 95% confidence interval.
     """
+    from matplotlib.figure import Figure  # heavy: imported when a figure is drawn
+
     table = comparison.table[comparison.table["scenario"] != comparison.base.scenario.name]
     table = table[table["base_mean"].abs() > 0]
     kpis = list(dict.fromkeys(table["kpi"]))
@@ -55,6 +60,8 @@ def plot_kpi_deltas(comparison: Comparison, path: Path) -> None:
 
 def plot_queue_over_day(comparison: Comparison, path: Path) -> None:
     """Mean number waiting by time of day, one line per scenario."""
+    from matplotlib.figure import Figure  # heavy: imported when a figure is drawn
+
     fig = Figure(figsize=(9, 4))
     ax = fig.subplots()
     for result in comparison.results:

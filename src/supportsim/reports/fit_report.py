@@ -11,17 +11,19 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from supportsim.calibration import FitResult
 from supportsim.calibration.durations import floor_zeros, kaplan_meier
 from supportsim.calibration.fitting import safe_name
 from supportsim.reports.files import json_ready
 from supportsim.scenario.io import scenario_to_yaml
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _COLOURS = {
     "exponential": "tab:red",
@@ -95,10 +97,35 @@ def report_markdown(result: FitResult, figures: dict[str, str]) -> str:
     for channel, info in r["channels"].items():
         out += _md_arrivals(channel, info, figures)
         out += _md_patience(channel, info, figures)
+        out += _md_callbacks(info)
         out += _md_ivr(info)
         out += _md_categories(channel, r["categories"][channel], figures)
         out += _md_on_duty(info, figures)
+    out += _md_satisfaction(r.get("satisfaction", {}))
     return "\n".join(out) + "\n"
+
+
+def _md_satisfaction(info: dict[str, Any]) -> list[str]:
+    """The fitted satisfaction model (``feedback.satisfaction``), or why there is none."""
+    out = ["## Satisfaction (feedback stage)", ""]
+    if not info.get("fitted"):
+        return [*out, info.get("reason", "Not fitted."), ""]
+    rows = pd.DataFrame(
+        {
+            "coefficient": list(info["coefficients"]),
+            "estimate": list(info["coefficients"].values()),
+            "standard error": [info["standard_errors"].get(name, float("nan")) for name in info["coefficients"]],
+        }
+    )
+    omitted = ", ".join(info["omitted"]) or "none"
+    return [
+        *out,
+        f"Logistic model of P(satisfied) fitted on {info['responses']} survey responses "
+        f"(observed CSAT {info['csat']:.1%}); covariates the log does not know, left at 0: {omitted}.",
+        "",
+        _md_table(rows, "{:.4f}"),
+        "",
+    ]
 
 
 def _md_arrivals(channel: str, info: dict[str, Any], figures: dict[str, str]) -> list[str]:
@@ -128,6 +155,42 @@ def _md_patience(channel: str, info: dict[str, Any], figures: dict[str, str]) ->
     if key in figures:
         out += ["", f"![patience]({figures[key]})"]
     out.append("")
+    return out
+
+
+def _md_callbacks(info: dict[str, Any]) -> list[str]:
+    """Retrials after abandonment (the excess repeat-call curve) and the priority class."""
+    out: list[str] = []
+    r = info.get("retrial")
+    if r:
+        out += [
+            "### Callbacks after abandonment",
+            "",
+            f"Estimator: {r['estimator']}. Retrial probability {r['probability']:.3f} "
+            f"(standard error {r['probability_se']:.3f}) within a window of {r['window_minutes']:g} min, "
+            f"from {r['identified_abandonments']} abandonments and {r['identified_served']} services of "
+            "identified customers. G: share of abandonments followed by a call of the same customer "
+            "within the time; B: the same after a service (background); H = (G − B)/(1 − B).",
+            "",
+            _md_table(pd.DataFrame(r["curve"])),
+            "",
+            _md_table(pd.DataFrame(r["delay_candidates"])),
+            "",
+        ]
+    p = info.get("priority")
+    if p:
+        out += [
+            "### Priority class",
+            "",
+            f"Share of contacts with priority {p['priority_level']}: {p['share']:.3f}; credit estimated "
+            f"{p['credit_seconds'] if p['credit_seconds'] is None else round(p['credit_seconds'], 1)} s "
+            f"over {p['slots']} cells, used {p['credit_used_seconds']}.",
+            "",
+            _md_table(pd.DataFrame([p["share_by_category"]])),
+            "",
+            _md_table(pd.DataFrame(p["credit_by_min_wait"])) if p["credit_by_min_wait"] else "",
+            "",
+        ]
     return out
 
 
@@ -200,6 +263,8 @@ def _md_on_duty(info: dict[str, Any], figures: dict[str, str]) -> list[str]:
 
 def arrivals_figure(result: FitResult) -> Figure:
     """Per channel: arrivals per hour and agents on duty per hour, one line per weekday."""
+    from matplotlib.figure import Figure  # heavy: imported when a figure is drawn
+
     channels = result.report["channels"]
     fig = Figure(figsize=(10, 4 * len(channels)), layout="constrained")
     axes = fig.subplots(len(channels), 2, squeeze=False)
@@ -221,6 +286,8 @@ def arrivals_figure(result: FitResult) -> Figure:
 
 def patience_figure(channel: str, patience: dict[str, Any]) -> Figure:
     """Kaplan–Meier survival of patience (seconds) against each fitted family; the chosen one bold."""
+    from matplotlib.figure import Figure  # heavy: imported when a figure is drawn
+
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.subplots()
     times, survival = kaplan_meier(patience["waits"], patience["abandoned"])
@@ -245,6 +312,8 @@ def patience_figure(channel: str, patience: dict[str, Any]) -> Figure:
 
 def handle_figure(result: FitResult, names: list[str]) -> Figure:
     """Handle-time cdf in minutes of the categories ``names``: observed against each fitted family."""
+    from matplotlib.figure import Figure  # heavy: imported when a figure is drawn
+
     cols = min(3, len(names))
     rows = math.ceil(len(names) / cols)
     fig = Figure(figsize=(4 * cols, 3 * rows), layout="constrained")

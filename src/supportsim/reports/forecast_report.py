@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from supportsim.forecast import VolumeForecast, forecast_scenario
 from supportsim.reports.files import json_ready, staged_output
 from supportsim.scenario.calendar import WEEKDAYS
 from supportsim.scenario.io import ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 HISTORY_WEEKS = 3
 """Weeks of training history drawn before the forecast."""
@@ -28,6 +31,8 @@ def forecast_table(forecast: VolumeForecast) -> pd.DataFrame:
 
 def forecast_figures(forecast: VolumeForecast) -> dict[str, Figure]:
     """``history.png`` (last weeks and the forecast with its band) and ``profile.png`` (intraday shares)."""
+    from matplotlib.figure import Figure  # heavy: imported when a figure is drawn
+
     channels = list(forecast.fits)
     history = Figure(figsize=(11, 3.2 * len(channels)), layout="constrained")
     profile = Figure(figsize=(11, 3.2 * len(channels)), layout="constrained")

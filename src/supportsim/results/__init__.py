@@ -18,6 +18,7 @@ from supportsim.results.comparison import (
 )
 from supportsim.results.executors import Executor, ExecutorError, make_executor
 from supportsim.results.flow import Flow, FlowEdge, FlowNode, bottleneck, process_flow, stage_waits
+from supportsim.results.replay import flow_by_interval
 from supportsim.results.simulation import SimulationResult, simulate, simulate_to_precision
 from supportsim.results.stats import confidence_half_width, paired_interval, unpaired_half_width
 
@@ -37,6 +38,7 @@ __all__ = [
     "comparison_table",
     "confidence_half_width",
     "default_kpis",
+    "flow_by_interval",
     "make_executor",
     "mean_by_interval",
     "mean_by_time_of_day",

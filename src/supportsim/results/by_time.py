@@ -2,7 +2,7 @@
 
 Both read :attr:`SimulationResult.intervals` (one row per replication, interval, scope and
 name), so they work for every per-interval column: ``mean_waiting`` (contacts), ``service_level``
-(0-1), ``utilization`` (0-1), ``asa_seconds`` and the others.
+(0-1), ``occupancy`` (0-1), ``asa_seconds`` and the others.
 """
 
 from __future__ import annotations

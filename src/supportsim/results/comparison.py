@@ -39,6 +39,11 @@ LOWER_IS_BETTER = {
     "agent_cost",
     "bot_cost",
     "open_at_end",
+    "oldest_age_hours",
+    "backlog_end_of_day",
+    "blocked_rate",
+    "customer_abandon_rate",
+    "overtime_hours",
 }
 HIGHER_IS_BETTER = {
     "service_level",
@@ -47,6 +52,8 @@ HIGHER_IS_BETTER = {
     "service_level_async",
     "deflection_rate",
     "resolved",
+    "csat",
+    "first_contact_resolution",
 }
 OVERALL_KPIS = (
     "resolution_minutes",
@@ -62,7 +69,7 @@ OVERALL_KPIS = (
     "total_cost",
 )
 CHANNEL_KPIS = ("service_level", "asa_seconds", "abandon_rate", "mean_waiting", "resolution_minutes")
-GROUP_KPIS = ("utilization",)
+GROUP_KPIS = ("occupancy",)
 
 
 @dataclass(frozen=True)

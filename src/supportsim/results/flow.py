@@ -1,8 +1,10 @@
 """The process flow of a scenario annotated with a result, and its bottleneck.
 
-Tickets enter at the channels, may meet a bot, wait in one queue per skill, are answered by
-the agent groups the skill routes to, and end as an outcome (resolved, abandoned, resolved by
-the bot, left in the bot). :func:`process_flow` builds that graph from a
+Tickets enter at the channels (or are blocked there when every line is taken), may meet a
+bot, wait in one queue per skill, are answered by the agent groups the skill routes to, and
+end as an outcome (resolved, abandoned, resolved by the bot, left in the bot, blocked,
+disconnected at close); resolved customers may be surveyed (the feedback stage), and those
+who abandoned or were blocked may call back. :func:`process_flow` builds that graph from a
 :class:`SimulationResult` over the whole horizon or one interval; :func:`bottleneck` names
 the group that limits it. Numbers are means over replications; drawing is left to the caller.
 """
@@ -19,23 +21,25 @@ import pandas as pd
 from supportsim.results.simulation import SimulationResult
 from supportsim.scenario.model import Scenario
 
-OUTCOMES = ("resolved", "abandoned", "deflected", "bot_abandoned")
+OUTCOMES = ("resolved", "abandoned", "deflected", "bot_abandoned", "blocked", "disconnected")
 
 
 @dataclass
 class FlowNode:
     """One step of the process flow and what the result says about it (NaN: not known).
 
-    ``kind`` is ``channel``, ``bot``, ``queue``, ``group`` or ``outcome``; ``name`` is the
-    channel, bot, skill, group or outcome it stands for. Per kind:
+    ``kind`` is ``channel``, ``bot``, ``queue``, ``group``, ``outcome`` or ``survey``; ``name``
+    is the channel, bot, skill, group, outcome or ``feedback`` it stands for. Per kind:
 
     - channel: ``mode``; ``tickets`` arriving (whole horizon, or in the interval);
       ``service_level`` (0-1); whole horizon only: ``asa_seconds``, ``first_response_minutes``.
     - bot: ``resolved_share``, the share (0-1) of its channels' contacts it resolves.
     - queue: ``waiting`` (mean contacts waiting), ``max_waiting``, ``wait_share`` (its share,
       0-1, of the waiting in all queues); whole horizon only: ``mean_wait_seconds``.
-    - group: ``staffed`` and ``busy`` (mean agents), ``utilization`` (0-1).
+    - group: ``staffed`` and ``busy`` (mean agents), ``occupancy`` (0-1; ``utilization`` is
+      its deprecated alias).
     - outcome: ``tickets`` ending so over the whole horizon.
+    - survey (the feedback stage): ``tickets`` responses and ``csat`` (0-1), whole horizon.
     """
 
     id: str
@@ -53,7 +57,9 @@ class FlowNode:
     mean_wait_seconds: float = math.nan
     staffed: float = math.nan
     busy: float = math.nan
+    occupancy: float = math.nan
     utilization: float = math.nan
+    csat: float = math.nan
 
 
 @dataclass
@@ -63,7 +69,9 @@ class FlowEdge:
     ``kind`` is ``contact`` (channel or bot to a queue or bot), ``route`` (queue to a group;
     ``after_seconds`` of waiting before it is tried, ``overflow`` for a later route),
     ``escalate`` (group to the next tier's queue), ``follow_up`` (resolved back to a channel),
-    ``abandon`` (queue to abandoned) or ``outcome`` (to an outcome).
+    ``abandon`` (queue to abandoned), ``disconnect`` (queue to disconnected), ``block`` (channel
+    to blocked), ``retrial`` (abandoned or blocked back to a channel), ``survey`` (resolved to
+    the feedback stage) or ``outcome`` (to an outcome).
     """
 
     source: str
@@ -118,12 +126,12 @@ def _interval_values(result: SimulationResult, interval: int | None) -> pd.DataF
     frame = result.intervals
     if interval is not None:
         frame = frame[frame["interval"] == interval]
-    numeric = ["offered", "service_level", "asa_seconds", "mean_waiting", "staffed", "busy", "utilization"]
+    numeric = ["offered", "service_level", "asa_seconds", "mean_waiting", "staffed", "busy", "occupancy"]
     means = frame.groupby(["scope", "name"], observed=True)[numeric].mean()
     means["max_waiting"] = frame.groupby(["scope", "name"], observed=True)["max_waiting"].max()
-    if interval is None:  # whole horizon: utilization is busy time over staffed time, not a mean of ratios
+    if interval is None:  # whole horizon: occupancy is busy time over staffed time, not a mean of ratios
         sums = frame.groupby(["scope", "name"], observed=True)[["busy", "staffed"]].sum()
-        means["utilization"] = sums["busy"] / sums["staffed"].replace(0, np.nan)
+        means["occupancy"] = sums["busy"] / sums["staffed"].replace(0, np.nan)
     return means
 
 
@@ -191,13 +199,15 @@ def _queue_nodes(
 
 
 def _group_node(values: pd.DataFrame, name: str) -> FlowNode:
+    occupancy = _get(values, "group", name, "occupancy")
     return FlowNode(
         f"g_{name}",
         "group",
         name,
         staffed=_get(values, "group", name, "staffed"),
         busy=_get(values, "group", name, "busy"),
-        utilization=_get(values, "group", name, "utilization"),
+        occupancy=occupancy,
+        utilization=occupancy,
     )
 
 
@@ -229,6 +239,24 @@ def _ticket_paths(scenario: Scenario) -> list[FlowEdge]:
                 edges.append(FlowEdge(*key, "follow_up"))
     edges += [FlowEdge(a, b, "contact") for a, b in sorted(seen) if a.startswith(("ch_", "bot_"))]
     edges += [FlowEdge(f"q_{k}", "out_abandoned", "abandon") for k in sorted(patient_skills)]
+    return edges + _callback_paths(scenario)
+
+
+def _callback_paths(scenario: Scenario) -> list[FlowEdge]:
+    """Edges of lines (blocked), retrials and disconnection at close, where the scenario has them."""
+    edges: list[FlowEdge] = []
+    closing: set[str] = set()
+    for channel in scenario.channels:
+        retrial = channel.retrial
+        if channel.lines is not None:
+            edges.append(FlowEdge(f"ch_{channel.name}", "out_blocked", "block"))
+            if retrial is not None and retrial.blocked_probability > 0:
+                edges.append(FlowEdge("out_blocked", f"ch_{channel.name}", "retrial"))
+        if retrial is not None and retrial.probability > 0 and channel.patience_seconds is not None:
+            edges.append(FlowEdge("out_abandoned", f"ch_{channel.name}", "retrial"))
+        if channel.at_close == "disconnect":
+            closing |= {c.skill for c in scenario.categories if channel.name in c.channels}
+    edges += [FlowEdge(f"q_{k}", "out_disconnected", "disconnect") for k in sorted(closing)]
     return edges
 
 
@@ -257,6 +285,13 @@ def process_flow(result: SimulationResult, interval: int | None = None) -> Flow:
         if f"out_{outcome}" in used:
             count = float(overall[outcome]["mean"] or 0)
             nodes.append(FlowNode(f"out_{outcome}", "outcome", outcome, tickets=count))
+    if s.feedback is not None:
+        csat = overall["csat"]["mean"]
+        responses = float(overall["responses"]["mean"] or 0)
+        nodes.append(
+            FlowNode("survey", "survey", "feedback", tickets=responses, csat=math.nan if csat is None else csat)
+        )
+        edges.append(FlowEdge("out_resolved", "survey", "survey"))
     open_at_end = float(overall["open_at_end"]["mean"] or 0)
     flow = Flow({n.id: n for n in nodes}, edges, interval=interval, open_at_end=open_at_end)
     flow.bottleneck = bottleneck(flow)
@@ -264,11 +299,11 @@ def process_flow(result: SimulationResult, interval: int | None = None) -> Flow:
 
 
 def bottleneck(flow: Flow) -> str | None:
-    """Name the agent group with the highest utilization (None if nobody was staffed).
+    """Name the agent group with the highest occupancy (None if nobody was staffed).
 
     Ties within 1 point go to the group whose queues hold the larger share of the waiting.
     """
-    groups = [n for n in flow.nodes.values() if n.kind == "group" and math.isfinite(n.utilization)]
+    groups = [n for n in flow.nodes.values() if n.kind == "group" and math.isfinite(n.occupancy)]
     if not groups:
         return None
 
@@ -276,6 +311,6 @@ def bottleneck(flow: Flow) -> str | None:
         sources = [e.source for e in flow.edges if e.target == node.id and e.source.startswith("q_")]
         return sum(flow.nodes[s].wait_share for s in sources if math.isfinite(flow.nodes[s].wait_share))
 
-    top = max(n.utilization for n in groups)
-    close = [n for n in groups if n.utilization >= top - 0.01]
+    top = max(n.occupancy for n in groups)
+    close = [n for n in groups if n.occupancy >= top - 0.01]
     return max(close, key=feeding_share).name

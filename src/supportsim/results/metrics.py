@@ -13,7 +13,9 @@ NaN. Channel rows add ``mean_waiting`` / ``max_waiting`` during the interval; th
 row adds ``service_level_realtime``, ``service_level_async``, ``asa_seconds_realtime`` and
 ``mean_waiting`` (tickets waiting in any queue); skill rows have ``mean_waiting`` /
 ``max_waiting`` of the skill's queue; group rows ``headcount``, ``staffed``, ``busy``,
-``utilization``, ``occupancy`` and ``served`` for the interval.
+``occupancy``, ``utilization`` (its deprecated alias), ``paid_utilization``,
+``engaged_share`` and ``served`` for the interval. Async channel rows add
+``oldest_age_hours`` and, in the last interval of each day, ``backlog_end_of_day``.
 
 Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshold,
 ``answer_within_seconds`` or ``respond_within_hours``):
@@ -24,11 +26,22 @@ Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshol
 - ``answered``: queued contacts a human started to serve. ``abandoned``: queued contacts that
   gave up before being served (realtime channels only).
 - ``service_level``: answered within ``T`` ÷ queued contacts whose fate against the target is
-  known: answered, abandoned (all abandoners, however early), or still waiting at the end
-  after more than ``T``. ``service_level_answered``: answered within ``T`` ÷ answered.
+  known, by the target's ``formula``: ``all_offered`` (default) answered, abandoned or
+  disconnected (however early), or still waiting at the end after more than ``T``;
+  ``answered_only`` answered; ``exclude_short_abandons`` as ``all_offered`` without the
+  abandons within ``short_abandon_seconds``. ``service_level_answered``: answered within
+  ``T`` ÷ answered.
 - ``asa_seconds``: mean wait of answered contacts, from joining the human queue to the start
   of service.
-- ``abandon_rate``: abandoned ÷ (answered + abandoned).
+- ``abandon_rate``: abandoned ÷ (answered + abandoned), attempts.
+- ``customers`` (first attempts), ``retrials`` (later attempts), ``blocked`` (busy signal),
+  ``blocked_rate`` (blocked ÷ offered), ``disconnected`` (at close), ``customer_abandon_rate``
+  (customers who finally gave up, abandoned or blocked and not trying again, ÷ customers).
+- ``first_contact_resolution``: customers resolved by a human at their first attempt with no
+  follow-up within ``fcr_window_days`` ÷ customers (not follow-ups) resolved by a human.
+- ``responses`` (survey responses) and ``csat`` (satisfied ÷ responses), with ``feedback:``.
+- Async channels: ``oldest_age_hours`` (largest age from arrival reached in the backlog; per
+  interval and its horizon maximum), ``backlog_end_of_day`` (backlog at 24:00, mean over days).
 - ``mean_waiting`` / ``max_waiting``: time-average / maximum number of the channel's contacts
   waiting for their first human response, from the step function (for async channels: the
   backlog). Overall, ``mean_waiting`` counts every ticket waiting in any queue, all tiers.
@@ -49,8 +62,10 @@ Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshol
 - Groups: ``headcount`` (mean rostered people, breaks included), ``headcount_peak`` (most
   people rostered at once), ``staffed`` (mean agents
   taking contacts: on duty, off break, net of shrinkage, plus any overtime to finish a
-  contact), ``utilization`` (busy capacity ÷ staffed time, a chat counting ``1/max``
-  concurrency), ``occupancy`` (time with at least one contact ÷ staffed time), ``served``
+  contact), ``occupancy`` (handling ÷ available: busy capacity ÷ staffed time, a chat counting
+  ``1/max`` concurrency), ``utilization`` (deprecated alias of ``occupancy`` for one release),
+  ``paid_utilization`` (staffed ÷ paid time: the industry's utilization), ``engaged_share``
+  (time with at least one contact ÷ staffed time; ``occupancy`` before), ``served``
   (services started), ``paid_hours``, ``agent_cost``.
 - Cost: ``agent_cost`` (paid hours × cost per hour), ``bot_cost`` (bot conversations ×
   cost per conversation), ``cost_per_resolved`` (total cost ÷ (resolved + deflected)).
@@ -111,6 +126,15 @@ def counter_metrics(counts: Mapping[str, Any]) -> dict[str, Any]:
         "escalation_rate": _ratio(counts["escalated_answered"], answered),
         "deflection_rate": _ratio(counts["deflected"], counts["offered"]),
         "reopen_rate": _ratio(counts["reopened"], counts["resolved"]),
+        "customers": counts["customers"],
+        "retrials": counts["retrials"],
+        "blocked": counts["blocked"],
+        "blocked_rate": _ratio(counts["blocked"], counts["offered"]),
+        "disconnected": counts["disconnected"],
+        "customer_abandon_rate": _ratio(counts["gave_up"], counts["customers"]),
+        "first_contact_resolution": _ratio(counts["resolved_first_contact"], counts["resolved_new"]),
+        "responses": counts["responses"],
+        "csat": _ratio(counts["satisfied"], counts["responses"]),
     }
 
 
@@ -144,6 +168,10 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
         waiting = output.waiting_by_channel[c]
         metrics["mean_waiting"] = float(waiting.interval_areas.sum() / horizon_s)
         metrics["max_waiting"] = float(waiting.interval_maxima.max())
+        backlog = log.backlog[c]
+        if backlog is not None:
+            metrics["oldest_age_hours"] = float(backlog.oldest_age_seconds().max() / 3600.0)
+            metrics["backlog_end_of_day"] = float(_day_ends(scenario, backlog.waiting_at_interval_ends()).mean())
         channels[channel.name] = metrics
 
     categories: dict[str, Metrics] = {}
@@ -159,17 +187,23 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
     agent_cost = 0.0
     for g, group in enumerate(scenario.groups):
         staffed = float(output.staffed[g].interval_areas.sum())
-        paid_hours = float(output.rostered_seconds[g].sum() / 3600.0)
+        overtime = float(output.overtime_seconds[g].sum())
+        paid_seconds = float(output.rostered_seconds[g].sum()) + overtime
+        paid_hours = paid_seconds / 3600.0
         cost = paid_hours * group.cost_per_hour
         agent_cost += cost
+        occupancy = _share(float(output.busy[g].interval_areas.sum()), staffed)
         groups[group.name] = {
             "headcount": float(output.rostered_seconds[g].sum() / horizon_s),
             "headcount_peak": float(output.rostered_peak[g]),
             "staffed": staffed / horizon_s,
-            "utilization": _share(float(output.busy[g].interval_areas.sum()), staffed),
-            "occupancy": _share(float(output.occupied[g].interval_areas.sum()), staffed),
+            "occupancy": occupancy,
+            "utilization": occupancy,  # deprecated alias of occupancy, for one release
+            "paid_utilization": _share(staffed, paid_seconds),
+            "engaged_share": _share(float(output.occupied[g].interval_areas.sum()), staffed),
             "served": float(output.served[g].sum()),
             "paid_hours": paid_hours,
+            "overtime_hours": overtime / 3600.0,
             "agent_cost": cost,
         }
 
@@ -207,6 +241,10 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
         waiting = output.waiting_by_channel[c]
         columns = counter_metrics(_pick(by_channel, c))
         columns |= {"mean_waiting": waiting.interval_means, "max_waiting": waiting.interval_maxima}
+        backlog = output.log.backlog[c]
+        if backlog is not None:
+            columns["oldest_age_hours"] = backlog.oldest_age_seconds() / 3600.0
+            columns["backlog_end_of_day"] = _at_day_ends(scenario, backlog.waiting_at_interval_ends())
         blocks.append(("channel", channel.name, columns))
     for k, category in enumerate(scenario.categories):
         blocks.append(("category", category.name, counter_metrics(_pick(by_category, k))))
@@ -226,6 +264,7 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
         blocks.append(("skill", skill, {"mean_waiting": level.interval_means, "max_waiting": level.interval_maxima}))
     for g, group in enumerate(scenario.groups):
         staffed = output.staffed[g].interval_areas
+        occupancy = _ratio(output.busy[g].interval_areas, staffed)
         blocks.append(
             (
                 "group",
@@ -234,13 +273,27 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
                     "headcount": output.rostered_seconds[g] / interval_s,
                     "staffed": staffed / interval_s,
                     "busy": output.busy[g].interval_means,
-                    "utilization": _ratio(output.busy[g].interval_areas, staffed),
-                    "occupancy": _ratio(output.occupied[g].interval_areas, staffed),
+                    "occupancy": occupancy,
+                    "utilization": occupancy,  # deprecated alias of occupancy, for one release
+                    "paid_utilization": _ratio(staffed, output.rostered_seconds[g]),
+                    "engaged_share": _ratio(output.occupied[g].interval_areas, staffed),
                     "served": output.served[g].astype(float),
                 },
             )
         )
     return _stack(interval_labels(scenario.horizon), blocks)
+
+
+def _day_ends(scenario: Scenario, at_ends: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The values at the end of each measured day (24:00), from values at each interval's end."""
+    return at_ends[scenario.horizon.intervals_per_day - 1 :: scenario.horizon.intervals_per_day]
+
+
+def _at_day_ends(scenario: Scenario, at_ends: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``at_ends`` in the last interval of each day, NaN in the others."""
+    out = np.full(len(at_ends), math.nan)
+    out[scenario.horizon.intervals_per_day - 1 :: scenario.horizon.intervals_per_day] = _day_ends(scenario, at_ends)
+    return out
 
 
 def _pick(counts: dict[str, NDArray[np.float64]], rows: int | list[int] | slice) -> dict[str, NDArray[np.float64]]:
@@ -305,5 +358,8 @@ def ticket_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFrame:
             "handle_minutes": t["handle_s"] / 60.0,
             "first_group": group_names[t["first_group"]],
             "reopened": t["reopened"],
+            "customer_id": t["customer_id"],
+            "attempt": t["attempt"],
+            "satisfied": t["satisfied"],
         }
     )

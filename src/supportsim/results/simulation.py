@@ -6,12 +6,14 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import cached_property
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from supportsim.engine import ArrivalTrace, run_replication
+from supportsim.engine import ArrivalTrace, ReplicationOutput, run_replication
+from supportsim.engine.kept import KeptTickets
 from supportsim.engine.streams import replication_seeds
 from supportsim.results.executors import Executor, InProcess, make_executor
 from supportsim.results.metrics import Metrics, interval_frame, replication_metrics, ticket_frame
@@ -31,7 +33,7 @@ class Replication:
     index: int
     metrics: ReplicationMetrics
     intervals: pd.DataFrame
-    tickets: pd.DataFrame | None
+    tickets: KeptTickets | None  # the per-ticket rows, made a DataFrame by SimulationResult.tickets
     warnings: list[str]
     warning_kinds: list[tuple[str, float]] = field(default_factory=list)
     """Each warning as (text with ``{value}`` for its number, the number): grouped across replications."""
@@ -44,14 +46,14 @@ class SimulationResult:
     ``summary`` maps ``channels``, ``categories``, ``groups`` and ``overall`` to metrics,
     each ``{"mean": x, "ci95": h}`` over replications (``h`` is None for one replication).
     ``tickets`` (one row per ticket), ``intervals`` (one row per interval and scope) and
-    ``groups`` (one row per agent group) are tidy DataFrames with a ``replication`` column.
+    ``groups`` (one row per agent group) are tidy DataFrames with a ``replication`` column;
+    ``tickets`` is built from the packed rows (``kept_tickets``) when first read.
     """
 
     scenario: Scenario
     seed: int
     replications: int
     summary: dict[str, Any]
-    tickets: pd.DataFrame
     intervals: pd.DataFrame
     groups: pd.DataFrame
     per_replication: list[ReplicationMetrics] = field(repr=False)
@@ -60,6 +62,21 @@ class SimulationResult:
     """The warnings as a reader wants them: each kind once, "in k of n replications: ..."."""
     interrupted: tuple[int, int] | None = None
     """After Ctrl-C: (replications finished, replications asked for); None for a complete run."""
+    kept_tickets: tuple[tuple[int, KeptTickets], ...] = field(default=(), repr=False, compare=False)
+    """Per replication that kept its tickets: (replication index, its packed per-ticket rows)."""
+
+    @cached_property
+    def tickets(self) -> pd.DataFrame:
+        """One row per ticket of every replication (empty without ``keep_tickets``), built on first read."""
+        if not self.kept_tickets:
+            return pd.DataFrame()
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frames = [
+                ticket_frame(self.scenario, cast(ReplicationOutput, _Columns(kept))).assign(replication=index)
+                for index, kept in self.kept_tickets
+            ]
+        return pd.concat(frames, ignore_index=True)
 
     def metric(self, scope: str, name: str, metric: str) -> float:
         """Mean over replications of one metric, e.g. ``metric("channels", "phone", "asa_seconds")``."""
@@ -78,6 +95,13 @@ class SimulationResult:
             known = ", ".join(sorted(self.per_replication[0][scope][key]))
             raise ValueError(f"no metric '{metric}' for {scope} {name or ''}: choose one of {known}")
         return np.array([r[scope][key].get(metric, math.nan) for r in self.per_replication], dtype=float)
+
+
+class _Columns:
+    """What :func:`ticket_frame` reads of a replication's output: its per-ticket columns."""
+
+    def __init__(self, kept: KeptTickets):
+        self.tickets = kept.columns()
 
 
 def _summarise(per_replication: list[ReplicationMetrics]) -> dict[str, Any]:
@@ -154,7 +178,7 @@ def run_one(
         output = run_replication(scenario, seed, trace, keep_tickets=keep_tickets)
         metrics = replication_metrics(scenario, output)
         intervals = interval_frame(scenario, output).assign(replication=index)
-        tickets = ticket_frame(scenario, output).assign(replication=index) if keep_tickets else None
+        tickets = output.kept if keep_tickets else None
     texts, kinds = _stability_warnings(scenario, metrics)
     return Replication(index, metrics, intervals, tickets, texts, kinds)
 
@@ -274,7 +298,7 @@ def collect(scenario: Scenario, seed: int, done: list[Replication]) -> Simulatio
             for name, metrics in r.metrics["groups"].items()
         ]
     )
-    tickets = [r.tickets for r in done if r.tickets is not None]
+    kept = tuple((r.index, r.tickets) for r in done if r.tickets is not None)
     texts = sorted({w for r in done for w in r.warnings})
     summary = _summarise(per_replication)
     summary = {"scenario": scenario.name, "seed": seed, "replications": len(done), **summary, "warnings": texts}
@@ -283,7 +307,7 @@ def collect(scenario: Scenario, seed: int, done: list[Replication]) -> Simulatio
         seed=seed,
         replications=len(done),
         summary=summary,
-        tickets=pd.concat(tickets, ignore_index=True) if tickets else pd.DataFrame(),
+        kept_tickets=kept,
         intervals=pd.concat([r.intervals for r in done], ignore_index=True),
         groups=groups,
         per_replication=per_replication,

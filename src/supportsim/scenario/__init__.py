@@ -29,10 +29,12 @@ from supportsim.scenario.io import (
     scenario_to_yaml,
 )
 from supportsim.scenario.model import Scenario
+from supportsim.scenario.planning_rules import PlanningRules
 
 __all__ = [
     "WEEKDAYS",
     "Distribution",
+    "PlanningRules",
     "Scenario",
     "ScenarioError",
     "add_surge",

@@ -170,6 +170,20 @@ def cross_check(s: Scenario) -> list[tuple[str, str]]:
         for path, skill in wanted:
             if not s.routes(skill):
                 problems.append((path, f"no group has skill '{skill}'"))
+    problems += _initial_problems(s, channels)
     problems += _table_length_problems(s)
     problems += _capacity_problems(s)
+    return problems
+
+
+def _initial_problems(s: Scenario, channels: set[str]) -> list[tuple[str, str]]:
+    """``initial:`` names existing channels, with ``waiting`` on realtime and ``backlog`` on async ones."""
+    problems: list[tuple[str, str]] = []
+    for name, queue in s.initial.items():
+        if name not in channels:
+            problems.append((f"initial.{name}", _unknown("channel", name, channels)))
+        elif s.channel(name).mode == "realtime" and queue.backlog:
+            problems.append((f"initial.{name}.backlog", f"'{name}' is realtime: give waiting, not backlog"))
+        elif s.channel(name).mode == "async" and queue.waiting:
+            problems.append((f"initial.{name}.waiting", f"'{name}' is async: give backlog, not waiting"))
     return problems

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import optimize, special
+from scipy import special
 
 from supportsim.scenario.limits import MAX_DURATION, MIN_WEIBULL_CV
 
@@ -121,6 +121,8 @@ class Weibull(_MeanCv):
             g1 = special.gammaln(1 + 1 / k)
             g2 = special.gammaln(1 + 2 / k)
             return float(g2 - 2 * g1 - target)
+
+        from scipy import optimize  # heavy: imported when a Weibull is given by its cv
 
         shape = math.exp(optimize.brentq(gap, math.log(0.05), math.log(200.0)))
         scale = self.mean_value / math.exp(special.gammaln(1 + 1 / shape))

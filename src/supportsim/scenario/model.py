@@ -17,10 +17,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from supportsim.scenario.behaviour import LINES_LIMIT, Breaks, InitialQueue, Retrial
 from supportsim.scenario.calendar import WEEKDAYS, Weekday, clock_minutes
 from supportsim.scenario.checks import cross_check
 from supportsim.scenario.distributions import Distribution
+from supportsim.scenario.feedback import Feedback
 from supportsim.scenario.limits import MAX_AMOUNT, MAX_DURATION, MAX_HEADCOUNT
+from supportsim.scenario.planning_rules import PlanningRules
 
 Share = float  # a probability in [0, 1]
 
@@ -116,11 +119,14 @@ class Concurrency(_Frozen):
     """Chat concurrency: conversations one agent holds at once.
 
     A conversation that starts while the agent already holds ``k`` others takes
-    ``1 + slowdown * k`` times its drawn handle time.
+    ``1 + slowdown * k`` times its drawn handle time. A new conversation goes, within a
+    group, to an idle agent before one who already holds some (``assign: idle_first``, the
+    default), or to the agent holding the most who still has room (``fill_first``).
     """
 
     max: int = Field(1, ge=1, le=10)
     slowdown: float = Field(0.0, ge=0, le=5)
+    assign: Literal["idle_first", "fill_first"] = "idle_first"
 
 
 class Target(_Frozen):
@@ -129,17 +135,28 @@ class Target(_Frozen):
     Realtime channels: ``answer_within_seconds`` for ``service_level`` of contacts.
     Async channels: first response within ``respond_within_hours`` for ``service_level``.
     ``max_abandon_rate`` is an optional ceiling used by the staffing planner.
+    ``formula`` says which contacts the service level counts (see docs/metrics.md);
+    ``fcr_window_days`` is the repeat-contact window of ``first_contact_resolution``.
     """
 
     answer_within_seconds: float | None = Field(None, gt=0, le=MAX_DURATION)
     respond_within_hours: float | None = Field(None, gt=0, le=MAX_DURATION)
     service_level: float = Field(0.8, gt=0, le=1)
     max_abandon_rate: float | None = Field(None, ge=0, le=1)
+    formula: Literal["all_offered", "answered_only", "exclude_short_abandons"] = Field(
+        "all_offered", description="Service-level denominator: all contacts, answered only, or without short abandons."
+    )
+    short_abandon_seconds: float | None = Field(
+        None, gt=0, le=MAX_DURATION, description="Abandons within this many seconds are left out."
+    )
+    fcr_window_days: float = Field(7.0, gt=0, le=365, description="A follow-up within this many days is a repeat.")
 
     @model_validator(mode="after")
     def _one_threshold(self) -> Target:
         if (self.answer_within_seconds is None) == (self.respond_within_hours is None):
             raise ValueError("give exactly one of answer_within_seconds, respond_within_hours")
+        if (self.formula == "exclude_short_abandons") != (self.short_abandon_seconds is not None):
+            raise ValueError("short_abandon_seconds goes with formula: exclude_short_abandons, and only with it")
         return self
 
 
@@ -155,11 +172,25 @@ class Channel(_Frozen):
     concurrency: Concurrency = Concurrency()
     target: Target | None = None
     vip_share: Share = Field(0.0, ge=0, le=1, description="Share of contacts that are VIP.")
+    lines: int | None = Field(
+        None,
+        ge=1,
+        le=LINES_LIMIT,
+        description="Most contacts of this channel in the system at once (bot, queue or first-tier "
+        "service); more are blocked (busy signal).",
+    )
+    retrial: Retrial | None = Field(None, description="Customers who abandon or are blocked try again.")
+    at_close: Literal["wait", "disconnect"] = Field(
+        "wait",
+        description="disconnect: contacts waiting when no agent who serves them is on shift are disconnected.",
+    )
 
     @model_validator(mode="after")
     def _mode_rules(self) -> Channel:
         if self.mode == "async" and self.patience_seconds is not None:
             raise ValueError("async channels have no patience_seconds (customers do not abandon)")
+        if self.mode == "async" and self.retrial is not None:
+            raise ValueError("async channels have no retrial (their customers do not abandon)")
         if self.target is not None:
             if self.mode == "realtime" and self.target.answer_within_seconds is None:
                 raise ValueError("a realtime channel's target is answer_within_seconds")
@@ -329,24 +360,34 @@ class Route(_Frozen):
 
 
 class Priorities(_Frozen):
-    """Queue priorities (higher is served first) of special tickets; ordinary tickets have 0."""
+    """Queue priorities (higher is served first) of special tickets; ordinary tickets have 0.
+
+    ``vip_credit_seconds`` replaces the VIP's strict level by a waiting credit: a VIP contact
+    waits in the ordinary queue, ordered as if it had arrived that many seconds earlier.
+    """
 
     escalated: int = Field(1, ge=0, le=9)
     vip: int = Field(2, ge=0, le=9)
+    vip_credit_seconds: float = Field(0.0, ge=0, le=MAX_DURATION)
 
 
 class Routing(_Frozen):
     """Skill-based routing.
 
     ``skills`` lists, per skill, the groups that serve it in preference order (default:
-    every group with the skill, in file order, without delay). Among free agents of a group
-    the longest idle is chosen. Waiting tickets are served realtime before async (when
-    ``realtime_first``), then by priority, then longest waiting first.
+    every group with the skill, in file order, without delay). ``group_choice`` picks, for a
+    new contact, among the listed groups with a free agent (and whose ``after_seconds`` has
+    passed): ``preference`` the first listed; ``longest_idle`` the agent idle longest across
+    them; ``proportional_to_free`` a group with probability proportional to its free agents,
+    then its longest-idle agent; ``random_free`` a uniformly random free agent. A freed agent
+    serves waiting tickets realtime before async (when ``realtime_first``), then by
+    priority, then longest waiting first.
     """
 
     skills: dict[str, list[Route]] = {}
     priority: Priorities = Priorities()
     realtime_first: bool = True
+    group_choice: Literal["preference", "longest_idle", "proportional_to_free", "random_free"] = "preference"
 
 
 class Scenario(_Frozen):
@@ -360,6 +401,12 @@ class Scenario(_Frozen):
     automation: list[Automation] = []
     groups: list[Group] = Field(min_length=1)
     routing: Routing = Routing()
+    planning: PlanningRules = PlanningRules()
+    initial: dict[str, InitialQueue] = Field(
+        default_factory=dict, description="Per channel: contacts waiting or in the backlog at time 0."
+    )
+    breaks: Breaks = Breaks()
+    feedback: Feedback | None = Field(None, description="The survey after resolution (CSAT); none by default.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

@@ -73,13 +73,17 @@ def arrival_rates(arrivals: Arrivals, horizon: Horizon) -> FloatArray:
     )
 
 
-def roster_steps(group: Group, horizon: Horizon) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64]]:
+def roster_steps(
+    group: Group, horizon: Horizon, *, with_breaks: bool = True
+) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64]]:
     """Rostered and available agents of ``group`` as step functions.
 
     Returns ``(times_seconds, rostered, available)``: from ``times_seconds[i]`` on (until the
     next time), ``rostered[i]`` people are paid (breaks included) and ``available[i]`` take
     contacts (breaks excluded, net of shrinkage: ``round(on_duty * (1 - shrinkage))``).
-    The first time is the start of the warm-up.
+    With ``with_breaks=False`` breaks are left out of ``available`` (the engine then sends
+    agents on break one by one, see :func:`break_starts`). The first time is the start of
+    the warm-up.
     """
     interval_s = horizon.interval_minutes * 60
     start_s = first_interval(horizon) * interval_s
@@ -97,13 +101,35 @@ def roster_steps(group: Group, horizon: Horizon) -> tuple[FloatArray, NDArray[np
             ).astype(np.int64)
         on_duty = counts
     else:
-        times, counts, on_duty = _shift_steps(group, horizon, start_s, end_s)
+        times, counts, on_duty = _shift_steps(group, horizon, start_s, end_s, with_breaks)
     available = agents_for(on_duty, group.shrinkage)
     return times.astype(float), np.asarray(counts, dtype=np.int64), available
 
 
+def break_starts(group: Group, horizon: Horizon) -> list[tuple[float, int, float]]:
+    """Every break of ``group``'s shifts that starts inside the simulated time, as
+    ``(start_seconds, people, break_seconds)``, sorted by start.
+    """
+    if group.shifts is None:
+        return []
+    interval_s = horizon.interval_minutes * 60
+    start_s = first_interval(horizon) * interval_s
+    end_s = horizon.intervals * interval_s
+    out = []
+    for day in range(math.floor(start_s / 86400) - 1, math.ceil(end_s / 86400) + 1):
+        weekday = weekday_of_day(horizon, day)
+        for shift in group.shifts:
+            if weekday not in shift.weekdays or shift.count == 0 or shift.break_ is None:
+                continue
+            pause = day * 86400 + shift.start_minutes * 60 + shift.break_.after_hours * 3600
+            if start_s <= pause < end_s:
+                out.append((float(pause), shift.count, shift.break_.minutes * 60.0))
+    out.sort(key=lambda b: b[0])
+    return out
+
+
 def _shift_steps(
-    group: Group, horizon: Horizon, start_s: float, end_s: float
+    group: Group, horizon: Horizon, start_s: float, end_s: float, with_breaks: bool = True
 ) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64]]:
     """Step functions of rostered and on-duty agents from a group's shifts."""
     assert group.shifts is not None
@@ -120,7 +146,7 @@ def _shift_steps(
             end = begin + shift.hours * 3600
             paid += [(begin, shift.count), (end, -shift.count)]
             duty += [(begin, shift.count), (end, -shift.count)]
-            if shift.break_ is not None:
+            if shift.break_ is not None and with_breaks:
                 pause = begin + shift.break_.after_hours * 3600
                 duty += [(pause, -shift.count), (pause + shift.break_.minutes * 60, shift.count)]
     times = np.unique([start_s] + [t for t, _ in paid + duty if start_s < t < end_s])

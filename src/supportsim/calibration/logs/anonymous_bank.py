@@ -64,6 +64,7 @@ def read_anonymous_bank(path: str | Path) -> ContactLog:
             "channel": "phone",
             "category": frame["type"].str.strip().fillna("unknown"),
             "priority": frame["priority"].str.strip(),
+            "customer_id": _customers(frame),
             "created": dates + pd.to_timedelta(fields["vru_entry"], unit="s"),
             "outcome": outcome,
             **service,
@@ -84,6 +85,14 @@ def read_anonymous_bank(path: str | Path) -> ContactLog:
         len(frame) + empty.size,
         1.0,
     )
+
+
+def _customers(frame: pd.DataFrame) -> pd.Series:
+    """The caller's ``customer_id``; '' when the column is absent or the caller anonymous (``0``)."""
+    if "customer_id" not in frame.columns:
+        return pd.Series("", index=frame.index)
+    ids = frame["customer_id"].str.strip().fillna("")
+    return ids.where(ids != "0", "")
 
 
 def _clock_seconds(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:

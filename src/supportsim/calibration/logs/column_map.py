@@ -23,7 +23,8 @@ class ColumnMap:
     Without an ``outcome`` column a contact with ``answered`` is served, one without is
     abandoned (realtime) or open (async). ``outcomes`` maps ``served``, ``abandoned``,
     ``left_ivr``, ``open`` and ``phantom`` to the values of the outcome column meaning them;
-    any other value is a bad row. ``escalated``/``reopened`` are columns of true/false or counts.
+    any other value is a bad row. ``escalated``/``reopened`` are columns of true/false or counts;
+    ``satisfied`` the survey answer (true/false; empty: no response).
     Without a channel or category column every contact gets ``channel_name`` or
     ``category_name``. ``time_format`` is a ``strftime`` format (default: inferred).
     """
@@ -39,6 +40,7 @@ class ColumnMap:
     priority: str | None = None
     escalated: str | None = None
     reopened: str | None = None
+    satisfied: str | None = None
     id: str | None = None
     time_format: str | None = None
     delimiter: str = ","
@@ -67,6 +69,7 @@ class ColumnMap:
         "priority",
         "escalated",
         "reopened",
+        "satisfied",
         "id",
     )
 

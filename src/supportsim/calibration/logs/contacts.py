@@ -34,9 +34,11 @@ CONTACT_COLUMNS = {
     "ended": "end of service, or resolution (NaT if none or unknown)",
     "handle_seconds": "answer to end of service (NaN unknown)",
     "agent": "agent who served the contact (None unknown)",
+    "customer_id": "caller or requester, to link a customer's contacts ('' unknown or anonymous)",
     "escalated": "reassigned or escalated at least once (NA unknown)",
     "reopened": "reopened after resolution (NA unknown)",
     "reopen_delay_hours": "resolution to reopening (NaN unknown)",
+    "satisfied": "survey answer: satisfied or not (NA: no response, or unknown)",
 }
 """The columns of the contact table and what each holds."""
 
@@ -104,12 +106,13 @@ def tidy_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
     out = contacts.reindex(columns=list(CONTACT_COLUMNS))
     for column in ("ivr_seconds", "wait_seconds", "handle_seconds", "reopen_delay_hours"):
         out[column] = out[column].astype(float)
-    for column in ("escalated", "reopened"):
+    for column in ("escalated", "reopened", "satisfied"):
         out[column] = out[column].astype("boolean")
     for column in ("created", "answered", "ended"):
         out[column] = out[column].astype("datetime64[ns]")
     out["agent"] = out["agent"].astype(object).where(out["agent"].notna(), None)
     out["priority"] = out["priority"].fillna("").astype(str)
+    out["customer_id"] = out["customer_id"].astype(object).where(out["customer_id"].notna(), "").astype(str)
     return out.sort_values(["created", "line"], kind="stable").reset_index(drop=True)
 
 

@@ -39,6 +39,7 @@ def read_csv_log(path: str | Path, mapping: ColumnMap) -> ContactLog:
     durations = _durations(frame, mapping, times, queued, outcome, keep, problems)
     escalated = parse_flags(frame, mapping.escalated, path) if mapping.escalated else pd.NA
     reopened = parse_flags(frame, mapping.reopened, path) if mapping.reopened else pd.NA
+    satisfied = parse_flags(frame, mapping.satisfied, path) if mapping.satisfied else pd.NA
     lines = frame["_line"]
     contacts = pd.DataFrame(
         {
@@ -54,6 +55,7 @@ def read_csv_log(path: str | Path, mapping: ColumnMap) -> ContactLog:
             "escalated": escalated,
             "reopened": reopened,
             "reopen_delay_hours": np.nan,
+            "satisfied": satisfied,
         }
     )[keep]
     all_problems = problems.frame()
