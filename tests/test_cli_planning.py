@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from supportsim.cli import app
@@ -71,6 +72,7 @@ def test_staff_writes_its_outputs(tmp_path):
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Achieved KPIs" in result.stdout and "Shifts" in result.stdout
+    assert "Weekly roster" in result.stdout and "Today's roster on the same seeds" in result.stdout
     staffing = pd.read_csv(out / "staffing.csv")
     assert {"interval", "group", "analytic_headcount", "simulated_headcount", "scheduled_headcount"} <= set(staffing)
     assert len(staffing) == 24
@@ -90,7 +92,7 @@ def test_staff_on_local_dask_writes_the_same_plan(tmp_path):
     assert here.exit_code == 0, here.output
     dask = runner.invoke(app, [*args, "--dask", "local", "--out", str(tmp_path / "dask")])
     assert dask.exit_code == 0, dask.output
-    for name in ("staffing.csv", "shifts.csv", "kpis.csv", "checks.csv", "summary.json"):
+    for name in ("staffing.csv", "shifts.csv", "roster.csv", "kpis.csv", "checks.csv", "misses.csv", "summary.json"):
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
 
 
@@ -101,3 +103,19 @@ def test_staff_bad_dask_address_one_line_exit_2(tmp_path):
     assert "nonsense" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("rule", "field"), [
+    ("{max_part_time_share: 1.5}", "planning.max_part_time_share"),
+    ('{earliest_start: "25:00"}', "planning.earliest_start"),
+    ("{shift_lengths: [{hours: 4, breaks: [{after_hours: 3.9, minutes: 30}]}]}", "planning.shift_lengths"),
+    ("{days_off_per_week: 9}", "planning.days_off_per_week"),
+])
+def test_staff_bad_planning_rule_names_file_and_field(tmp_path, rule, field):
+    text = (DATA / "mmc_day.yaml").read_text() + f"planning: {rule}\n"
+    bad = tmp_path / "rules.yaml"
+    bad.write_text(text)
+    result = runner.invoke(app, ["staff", str(bad)])
+    assert result.exit_code == 2
+    assert "rules.yaml" in result.output and field in result.output
+    assert "Traceback" not in result.output

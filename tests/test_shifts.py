@@ -2,10 +2,23 @@ import itertools
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from supportsim import load_scenario, simulate
-from supportsim.planning.shifts import coverage, greedy_cover, schedule, shift_options, solve_cover
+from supportsim import load_scenario
+from supportsim.planning.current import current_headcount, weekly_paid_hours
+from supportsim.planning.shifts import (
+    GAP,
+    ShiftOption,
+    coverage,
+    greedy_cover,
+    roster_requirement,
+    schedule,
+    shift_options,
+    solve_cover,
+    throughout,
+)
 from supportsim.planning.workload import analytic_requirement
+from supportsim.scenario.edit import edited
 
 DATA = Path(__file__).parent / "data" / "planning"
 
@@ -15,37 +28,11 @@ def _requirement(scenario):
     return table["analytic_headcount"].to_numpy().reshape(len(scenario.groups), -1)
 
 
-def test_roster_covers_every_interval_and_respects_the_options():
-    scenario = load_scenario(DATA / "three_groups_day.yaml")
+@pytest.fixture(scope="module")
+def mmc_roster():
+    scenario = load_scenario(DATA / "mmc_day.yaml")
     required = _requirement(scenario)
-    roster = schedule(scenario, required)
-    assert roster.optimal
-    cov = roster.coverage
-    assert (cov["scheduled_headcount"] >= cov["required_headcount"]).all()
-    for _, row in roster.shifts.iterrows():
-        g = [grp.name for grp in scenario.groups].index(row["group"])
-        allowed = {(o.start, o.hours) for o in shift_options(scenario, g, required[g])}
-        assert (row["start"], row["hours"]) in allowed
-        assert row["count"] > 0
-    assert roster.paid_hours == roster.shifts["paid_hours"].sum()
-    # the roster scenario staffs what the schedule says: the engine's paid hours agree
-    result = simulate(roster.scenario, seed=3, replications=1, keep_tickets=False)
-    assert abs(sum(result.metric("groups", g.name, "paid_hours") for g in scenario.groups) - roster.paid_hours) < 1e-6
-    assert all(g.shifts is not None and g.headcount is None for g in roster.scenario.groups)
-
-
-def test_milp_costs_no_more_than_a_greedy_cover():
-    scenario = load_scenario(DATA / "three_groups_day.yaml")
-    required = _requirement(scenario)
-    for g, group in enumerate(scenario.groups):
-        options = shift_options(scenario, g, required[g])
-        matrix = coverage(options, scenario)
-        costs = np.array([o.hours for o in options]) * group.cost_per_hour
-        x, optimal = solve_cover(matrix, required[g], costs)
-        greedy = greedy_cover(matrix, required[g], costs)
-        assert optimal
-        assert (matrix @ x >= required[g]).all() and (matrix @ greedy >= required[g]).all()
-        assert costs @ x <= costs @ greedy + 1e-9
+    return scenario, required, schedule(scenario, required)
 
 
 def test_milp_is_optimal_against_brute_force_on_a_tiny_case():
@@ -53,27 +40,78 @@ def test_milp_is_optimal_against_brute_force_on_a_tiny_case():
         [1, 0, 0, 1, 0],
         [1, 1, 0, 1, 0],
         [1, 1, 1, 1, 1],
-        [0, 1, 1, 1, 1],
+        [0, 1, 1, 0.5, 1],
         [0, 0, 1, 0, 1],
     ], dtype=float)
     costs = np.array([3.0, 3.0, 3.0, 5.0, 4.5])
     required = np.array([2, 3, 1, 2, 1])
-    x, optimal = solve_cover(matrix, required, costs)
+    solved = solve_cover(matrix, required, costs)
     best = min(
         costs @ np.array(c)
         for c in itertools.product(range(4), repeat=5)
         if (matrix @ np.array(c) >= required).all()
     )
-    assert optimal and (matrix @ x >= required).all()
-    assert costs @ x == best
+    assert solved.optimal and (matrix @ solved.x >= required).all()
+    assert costs @ solved.x == best
 
 
-def test_break_and_partial_intervals_do_not_count_as_covered():
+def test_day_program_costs_no_more_than_a_greedy_cover():
+    """Each day's program of the roster, at the planner's own gap, against a greedy cover of the same day."""
     scenario = load_scenario(DATA / "three_groups_day.yaml")
-    options = [o for o in shift_options(scenario, 0, np.ones(48, dtype=np.int64)) if o.start == "07:00"]
-    line = next(o for o in options if o.hours == 8.5)  # the scenario's own 07:00 line, break after 4 h
-    column = coverage([line], scenario)[:, 0]
-    covered = np.flatnonzero(column)
-    assert covered[0] == 14  # 07:00
-    assert 22 not in covered  # 11:00-11:30 break
-    assert covered[-1] == 30  # ends 15:30: the 15:30 interval is not covered
+    required = _requirement(scenario)
+    per_day = scenario.horizon.intervals_per_day
+    for g in range(len(scenario.groups)):
+        week = roster_requirement(required[g], 1, per_day)
+        options = [o for o in shift_options(scenario, g, week) if o.day == 0]
+        matrix = coverage(options)[:96]  # the day's 15-minute slots
+        need = np.repeat(week[:per_day], 2)
+        costs = np.array([o.hours for o in options])
+        solved = solve_cover(matrix, need, costs, gap=GAP, time_limit=20)
+        greedy = greedy_cover(matrix, need, costs)
+        assert (matrix @ solved.x >= need).all() and (matrix @ greedy >= need).all()
+        assert costs @ solved.x <= costs @ greedy + 1e-9
+
+
+def test_a_break_leaves_only_its_own_slots_uncovered():
+    option = ShiftOption(0, 0, 8 * 60, 0, 8.0, False, ((2.0, 15.0), (4.0, 30.0), (6.0, 15.0)))
+    column = coverage([option])[:, 0]
+    on = np.flatnonzero(column)
+    assert on[0] == 32 and on[-1] == 63  # 08:00 to the slot ending 16:00
+    assert 40 not in on and 41 in on  # 10:00-10:15 break
+    assert 48 not in on and 49 not in on and 50 in on  # 12:00-12:30 meal
+    assert 56 not in on  # 14:00-14:15
+    assert column.sum() == 4 * 8 - 4  # 8 hours less an hour of breaks, in 15-minute slots
+    assert list(throughout(column[32:40], 30)) == [1, 1, 1, 1]
+    assert list(throughout(column[40:42], 30)) == [0]  # nobody throughout 10:00-10:30
+
+
+def test_engine_lines_staff_exactly_what_the_program_covered(mmc_roster):
+    """The shift lines handed to the engine (a line per break) give the coverage the program
+    counted, interval by interval, and the paid hours it paid for."""
+    _, _, roster = mmc_roster
+    assert len(roster.shifts) > 0
+    counted = roster.coverage["scheduled_headcount"].to_numpy()
+    engine = current_headcount(roster.scenario)["current_headcount"].to_numpy()
+    np.testing.assert_allclose(engine, counted, atol=1e-9)
+    assert sum(weekly_paid_hours(roster.scenario).values()) == pytest.approx(roster.paid_hours)
+    assert roster.paid_hours == pytest.approx((roster.shifts["hours"] * roster.shifts["count"]).sum())
+
+
+def test_roster_covers_every_interval_it_can(mmc_roster):
+    _, _, roster = mmc_roster
+    cov = roster.coverage
+    assert (cov["scheduled_headcount"] >= cov["required_headcount"] - 1e-9).all()
+    assert roster.uncovered.empty
+
+
+def test_uncovered_intervals_are_listed_not_raised():
+    scenario = load_scenario(DATA / "mmc_day.yaml")
+    late = edited(scenario, lambda d: d.update(planning={"earliest_start": "11:00"}), source="<late>")
+    required = _requirement(late)
+    roster = schedule(late, required)
+    before = [k for k in range(24) if required[0, k] > 0 and k < 11]
+    assert before  # the requirement starts before 11:00
+    listed = roster.uncovered[roster.uncovered["day"] == 1]
+    assert sorted(int(t[:2]) for t in listed["time"]) == before
+    assert (listed["short"] == listed["required"]).all()
+    assert (roster.shifts["start"] >= "11:00").all()

@@ -112,7 +112,7 @@ def test_roster_for_the_helpdesk_week_meets_its_targets_on_fresh_seeds():
     """The issue's end-to-end check: plan the baseline week, then simulate the roster it found
     on seeds the planner never saw and hold every channel to its target."""
     scenario = load_scenario(Path(__file__).parent.parent / "scenarios" / "helpdesk_baseline.yaml")
-    found = plan(scenario, seed=3, replications=6)
+    found = plan(scenario, seed=3, replications=6, compare_current=False)
     assert found.search.met
     req = found.requirement
     assert (req["scheduled_headcount"] >= req["simulated_headcount"]).all()
@@ -338,3 +338,36 @@ def test_brute_force_search_finds_what_the_requirement_search_finds(open_hours, 
     found = tuple(int(a) for a in search.agents[0, open_hours])
     assert found in feasible
     assert sum(found) == cheapest, (found, [s for s in feasible if sum(s) == cheapest])
+
+
+def test_smoothing_averages_each_interval_with_its_neighbours():
+    from supportsim.planning.search import smoothed
+
+    agents = np.array([[0, 3, 0, 6, 6], [4, 4, 4, 4, 4]])
+    # means of (0, 3), (0, 3, 0), (3, 0, 6), (0, 6, 6), (6, 6), rounded up
+    assert smoothed(agents).tolist() == [[2, 1, 3, 4, 6], [4, 4, 4, 4, 4]]
+
+
+def _lone_spikes(table, column):
+    """Cells needing 4+ people more than both neighbours (the issue's definition of a spike)."""
+    found = []
+    for group, rows in table.groupby("group", sort=False):
+        v = rows[column].to_numpy()
+        found += [(group, k) for k in range(1, len(v) - 1) if v[k] >= max(v[k - 1], v[k + 1]) + 4]
+    return found
+
+
+def test_requirement_agrees_across_root_seeds_without_lone_spikes():
+    """The helpdesk's Saturday, planned from root seeds 0 and 1: the simulated headcount agrees
+    within one person in at least 90% of interval × group rows, and at most one interval
+    (over both seeds) needs 4+ people more than both its neighbours where Erlang shows no such
+    spike (without settling: 74% and 4 spikes)."""
+    from supportsim.scenario.edit import one_day
+
+    saturday = one_day(load_scenario(Path(__file__).parent.parent / "scenarios" / "helpdesk_baseline.yaml"), "sat")
+    tables = [simulated_requirement(saturday, seed=seed, replications=10, settle=True).table for seed in (0, 1)]
+    a, b = (t["simulated_headcount"].to_numpy() for t in tables)
+    assert np.mean(np.abs(a - b) <= 1) >= 0.9
+    spikes = [s for t in tables for s in _lone_spikes(t, "simulated_headcount")
+              if s not in _lone_spikes(t, "analytic_headcount")]
+    assert len(spikes) <= 1, spikes

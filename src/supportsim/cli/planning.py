@@ -82,15 +82,16 @@ def staff(
     workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = 1,
     dask: DaskOption = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write staffing.csv, shifts.csv, kpis.csv, summary.json and staffing.png here.")
+        Path | None, typer.Option(help="Write staffing.csv, shifts.csv, roster.csv, kpis.csv, checks.csv, misses.csv, "
+                                       "uncovered.csv, summary.json and staffing.png here.")
     ] = None,
 ) -> None:
     """Staff a scenario: Erlang first guess, simulated requirement, cheapest shifts, achieved KPIs.
 
     The requirement search simulates every candidate staffing on the same seeds (common random
-    numbers). Shifts are chosen by a MILP (HiGHS) from each group's own shift lines in the
-    scenario (their counts ignored) plus default options: starts at every interval within the
-    group's opening hours, 4, 6 or 8 paid hours, one 30-minute break for 6 hours or more.
+    numbers). Shifts and the weekly roster are chosen by MILPs (HiGHS) under the scenario's
+    planning: rules (shift lengths and breaks, part-time share, start times, weekly hours,
+    days off, agents per group); today's roster is checked on the same fresh seeds.
     """
     check_replications("--replications", replications)
     scenario = load_or_exit(scenario_file)
@@ -105,7 +106,8 @@ def staff(
     _print_plan(result)
     if out is not None:
         write_or_exit(out, lambda: write_plan(result, out))
-        console.print(f"Wrote {out}/staffing.csv, shifts.csv, kpis.csv, summary.json and staffing.png.")
+        console.print(f"Wrote {out}/staffing.csv, shifts.csv, roster.csv, kpis.csv, checks.csv, misses.csv, "
+                      "uncovered.csv, summary.json and staffing.png.")
 
 
 def _print_plan(result: StaffingPlan) -> None:
@@ -125,12 +127,10 @@ def _print_plan(result: StaffingPlan) -> None:
                       f"{row.simulated_headcount * hours:,.1f}", f"{row.scheduled_headcount * hours:,.1f}")
     console.print(table)
     shifts = Table(title=f"Shifts: {result.paid_hours:,.1f} paid hours, cost {result.cost:,.0f}", title_justify="left")
-    for header in ("Group", "Start", "Hours", "Break", "Weekdays", "Count"):
+    for header in ("Group", "Weekday", "Start", "End", "Hours", "Breaks", "Count"):
         shifts.add_column(header)
     for row in result.shifts.itertuples():
-        no_break = row.break_minutes != row.break_minutes  # NaN
-        pause = "" if no_break else f"{row.break_minutes:g} min after {row.break_after_hours:g} h"
-        shifts.add_row(row.group, row.start, f"{row.hours:g}", pause, row.weekdays, str(row.count))
+        shifts.add_row(row.group, row.weekdays, row.start, row.end, f"{row.hours:g}", row.breaks, str(row.count))
     console.print(shifts)
     kpis = Table(title=f"Achieved KPIs of the roster ({result.replications} fresh replications, mean ± 95% CI)",
                  title_justify="left")
@@ -147,6 +147,13 @@ def _print_plan(result: StaffingPlan) -> None:
     missed = int((~result.checks["met"].astype(bool)).sum()) if len(result.checks) else 0
     console.print(f"Per-interval target checks of the roster on fresh seeds: {len(result.checks) - missed} of "
                   f"{len(result.checks)} hold at {result.confidence:.0%} one-sided confidence.", highlight=False)
+    console.print(f"Weekly roster: {len(result.agents)} agents, {result.fte:,.1f} FTE, "
+                  f"{result.paid_hours:,.1f} paid hours a week, cost {result.cost:,.0f}.", highlight=False)
+    if result.current is not None:
+        now = result.current
+        console.print(f"Today's roster on the same seeds: {now.paid_hours:,.1f} paid hours a week, "
+                      f"cost {now.cost:,.0f}; "
+                      f"{now.targets_met} of {now.targets_total} per-interval targets hold.", highlight=False)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
 

@@ -4,7 +4,9 @@
 ``workload`` (offered load per interval and group, the Erlang first guess, the planning
 timeline), ``targets`` (staffing targets and their per-interval checks on replications),
 ``search`` (the simulation-based requirement), ``shifts`` (the cheapest shifts covering a
-requirement, as a MILP), ``staffing_plan`` (all of it together: :func:`plan`).
+requirement under the scenario's ``planning:`` rules, as MILPs), ``weekly`` (work patterns and
+the weekly roster of anonymous agents), ``current`` (today's roster measured like a plan's),
+``staffing_plan`` (all of it together: :func:`plan`).
 """
 
 from supportsim.planning.analytic import (
@@ -28,7 +30,14 @@ from supportsim.planning.search import (
     simulated_requirement,
 )
 from supportsim.planning.shifts import Roster, ShiftOption, schedule, shift_options
-from supportsim.planning.staffing_plan import StaffingPlan, achieved_kpis, check_targets, plan, simulate_roster
+from supportsim.planning.staffing_plan import (
+    CurrentRoster,
+    StaffingPlan,
+    achieved_kpis,
+    check_targets,
+    plan,
+    simulate_roster,
+)
 from supportsim.planning.targets import (
     CLEAR_QUEUE_BELOW,
     DEFAULT_CONFIDENCE,
@@ -49,6 +58,7 @@ __all__ = [
     "DEFAULT_REPLICATIONS",
     "KINDS",
     "Counts",
+    "CurrentRoster",
     "ErlangAResult",
     "Evaluation",
     "Requirement",

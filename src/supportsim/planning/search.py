@@ -8,7 +8,17 @@ cells cut in the round before, which are put back); if every target holds, remem
 staffing and cut every cell that can still be cut (galloping: 1, 2, 4, ... agents while cuts
 keep holding; never below a level already seen to miss; only where the predicted occupancy
 stays below its ceiling). The search stops when nothing can be cut or after
-``max_iterations`` rounds, and returns the cheapest staffing whose targets all held.
+``max_iterations`` rounds, with the cheapest staffing whose targets all held.
+
+**Settling.** Where intervals can stand in for each other (a backlog, a response window,
+a queue carried over), the cheapest staffing zigzags from one interval to the next and
+from one root seed to another, and the search may put a block of agents into one interval
+to answer a miss its neighbour caused: noise, not demand. So the cheapest staffing is
+smoothed (:func:`smoothed`: each interval the mean of itself and its neighbours, rounded
+up; intervals without work keep theirs) and agents are added, never cut, on all
+replications until every target holds again (at most :data:`SETTLE_ROUNDS` rounds; if it
+never does, the unsmoothed staffing stays). :func:`~supportsim.planning.plan` settles;
+the bare search does only with ``settle=True``.
 See :data:`DEFAULT_REPLICATIONS` for what the default number of replications buys.
 """
 
@@ -57,6 +67,9 @@ bound lies about 0.03-0.04 below the estimate."""
 
 COARSE_REPLICATIONS = 6
 """Replications per candidate in the first, cheaper stage of the search."""
+
+SETTLE_ROUNDS = 12
+"""Rounds at most of the settling stage (adding agents to the smoothed staffing)."""
 
 MIN_GAIN = 0.003
 """A stage ends when its staffing meets every target and the next round would cut at most
@@ -234,8 +247,10 @@ class _Search:
             float(self.load[c][k]), self.aht[c], self.within[c],
         )
 
-    def step(self, ev: Evaluation) -> tuple[int, int]:
-        """Move every cell for the round that gave ``ev``; returns (cells added to, cells cut)."""
+    def step(self, ev: Evaluation, cuts: bool = True) -> tuple[int, int]:
+        """Move every cell for the round that gave ``ev`` (adding only, without ``cuts``);
+        returns (cells added to, cells cut).
+        """
         n = self.agents
         add = np.zeros(n.shape, dtype=np.int64)
         frozen = np.zeros(n.shape, dtype=bool)
@@ -254,7 +269,7 @@ class _Search:
                 amount = max(1, math.ceil(ev.occupancy_bound[cell] * n[cell] / self.max_occupancy) - n[cell])
             add[cell] = max(add[cell], amount)
 
-        allow = np.where(frozen | (add > 0), 0, np.maximum(n - self.fail_at - 1, 0))
+        allow = np.where(frozen | (add > 0) | (not cuts), 0, np.maximum(n - self.fail_at - 1, 0))
         if self.max_occupancy:  # keep the predicted occupancy under its ceiling, unless closing
             upper = np.nan_to_num(ev.occupancy_bound, nan=0.0)
             keep = np.ceil(upper * n / self.max_occupancy - 1e-9).astype(np.int64)
@@ -356,6 +371,49 @@ def _run_stage(
     state.converged = changed == 0
 
 
+def smoothed(agents: IntArray) -> IntArray:
+    """Each cell's agents as the mean of its interval and its two neighbours (one at the
+    plan's ends), rounded up: the search's interval-to-interval noise averaged out, the
+    agent-intervals of every three intervals kept.
+    """
+    padded = np.pad(agents.astype(float), ((0, 0), (1, 1)), constant_values=np.nan)
+    window = np.stack([padded[:, :-2], padded[:, 1:-1], padded[:, 2:]])
+    return np.asarray(np.ceil(np.nanmean(window, axis=0) - 1e-9), dtype=np.int64)
+
+
+def _settle(
+    state: _Stage, stage: int, seeds: list[np.random.SeedSequence],
+    context: tuple[Timeline, Targets, FloatArray, float, int], executor: Executor,
+    progress: Callable[[int, str], None] | None, idle: NDArray[np.bool_], rounds: int = SETTLE_ROUNDS,
+) -> None:
+    """From the smoothed best staffing (``idle`` cells, without work, keep theirs), add agents
+    (never cut) on all ``seeds`` until every target holds; the result replaces the best.
+    """
+    if state.best is None:
+        return
+    tl, targets, weights, confidence, _ = context
+    best = state.best[1]
+    search = _Search(targets, np.where(idle, best, smoothed(best)), targets.max_occupancy)
+    for _ in range(rounds):
+        state.iteration += 1
+        began = time.perf_counter()
+        counts = executor.map(replicate, [(tl.with_agents(search.agents), s) for s in seeds])
+        evaluation = evaluate(targets, counts, confidence)
+        entry: dict[str, Any] = {
+            "iteration": state.iteration, "stage": stage, "replications": len(seeds),
+            "agent_intervals": int(search.agents.sum()), "failing_checks": len(evaluation.failing),
+        }
+        if evaluation.met:
+            state.best = (_cost(search.agents, tl.plan, weights), search.agents.copy(), evaluation)
+            state.log.append(entry | {"cells_added": 0, "cells_cut": 0, "seconds": time.perf_counter() - began})
+            return
+        added, _ = search.step(evaluation, cuts=False)
+        state.log.append(entry | {"cells_added": added, "cells_cut": 0, "seconds": time.perf_counter() - began})
+        if progress:
+            progress(state.iteration, f"settling: {entry['agent_intervals']} agent-intervals, "
+                     f"{entry['failing_checks']} checks missing; +{added} cells")
+
+
 def simulated_requirement(
     scenario: Scenario,
     *,
@@ -369,6 +427,7 @@ def simulated_requirement(
     start: IntArray | None = None,
     progress: Callable[[int, str], None] | None = None,
     executor: Executor | None = None,
+    settle: bool = False,
 ) -> RequirementSearch:
     """Fewest agents per plan interval and group meeting every target (see module docstring).
 
@@ -389,6 +448,7 @@ def simulated_requirement(
         progress: Called as ``progress(round, message)`` after each round.
         executor: An open executor (:func:`supportsim.results.executors.make_executor`) to
             run the replications on instead of ``workers`` / ``dask``; it stays open.
+        settle: Smooth the cheapest staffing and add agents until it holds (module docstring).
     """
     if not 0.5 <= confidence < 1:
         raise ValueError("confidence must be in [0.5, 1)")
@@ -399,7 +459,7 @@ def simulated_requirement(
             return simulated_requirement(
                 scenario, seed=seed, replications=replications, confidence=confidence,
                 max_occupancy=max_occupancy, max_iterations=max_iterations, start=start,
-                progress=progress, executor=own,
+                progress=progress, executor=own, settle=settle,
             )
     tl = timeline(scenario)
     analytic = analytic_requirement(scenario, max_occupancy=max_occupancy, tl=tl)
@@ -411,6 +471,8 @@ def simulated_requirement(
     context = (tl, Targets.of(tl, max_occupancy), _weights(scenario), confidence, max_iterations)
     for stage, stage_seeds in enumerate(stages, start=1):
         _run_stage(state, stage, stage_seeds, context, executor, progress)
+    if settle:
+        _settle(state, len(stages) + 1, seeds, context, executor, progress, idle=first == 0)
     warnings: list[str] = []
     if not state.converged:
         warnings.append(f"the search stopped after {max_iterations} rounds; more rounds might cut further")
@@ -420,14 +482,8 @@ def simulated_requirement(
         agents, final = state.last_agents, state.last_evaluation
     else:
         _, agents, final = state.best
-    table = analytic.assign(
-        simulated_agents=agents.reshape(-1),
-        simulated_headcount=[
-            headcount_for(int(a), group.shrinkage)
-            for g, group in enumerate(scenario.groups)
-            for a in agents[g]
-        ],
-    )
+    heads = [headcount_for(int(a), group.shrinkage) for g, group in enumerate(scenario.groups) for a in agents[g]]
+    table = analytic.assign(simulated_agents=agents.reshape(-1), simulated_headcount=heads)
     return RequirementSearch(
         agents=agents, table=table, checks=final.checks, log=pd.DataFrame(state.log),
         replications=replications, confidence=confidence, met=state.best is not None, warnings=warnings,

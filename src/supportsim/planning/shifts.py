@@ -1,36 +1,36 @@
-"""Shift scheduling: the cheapest shifts that cover a headcount requirement, as a MILP.
+"""Shift building and the weekly roster: the cheapest shifts under the scenario's
+``planning:`` rules that cover a headcount requirement, and the agents who work them, as one
+mixed-integer program per group (``scipy.optimize.milp``, HiGHS).
 
-The requirement is people rostered per plan interval and group (headcount after shrinkage,
-as :func:`supportsim.scenario.profiles.headcount_for` gives it). Each group is scheduled on its own:
-choose a whole number ``x_j`` of people for every allowed shift option ``j`` so that in every
-plan interval the people on duty (on shift and not on their break) are at least the
-requirement, minimising the total cost of paid hours (paid hours × the group's
-``cost_per_hour``; paid hours alone when no group has a cost). This is a set-covering
-integer program, solved exactly by ``scipy.optimize.milp`` (HiGHS).
+**Requirement.** People on duty per plan interval and group (headcount after shrinkage, as
+:func:`supportsim.scenario.profiles.headcount_for` gives it), laid on a **roster week** of
+seven days: roster day ``r`` is the plan's day ``r`` (a plan shorter than a week repeats:
+day ``r mod days``; a longer plan takes, per weekday position ``r``, the most any of its
+weeks needs, since shift lines repeat weekly).
 
-**Coverage.** A shift covers an interval only if its agents are on duty for the whole
-interval (a break or a start or end inside an interval leaves it uncovered), so the engine,
-which staffs the time-weighted step function, never has fewer people than the requirement.
-Shifts running past midnight cover the next plan day's first intervals (the plan is cyclic,
-as the planning timeline is).
+**Options** (:func:`shift_options`): each allowed shift length of the rules, starting on
+multiples of ``start_granularity_minutes`` between ``earliest_start`` and ``latest_start``,
+no earlier than the group's first busy interval of the day and, where it fits, ending by
+its last (a group busy around the clock may start at any time, shifts running past
+midnight), with its breaks moved together by each of ``break_offsets_minutes``, on each
+roster day. The scenario's own shift lines are not options (that is today's roster).
 
-**Allowed shift options** of a group:
+**Coverage** holds at every moment: a shift covers a 15-minute slot when its people are on
+duty for all of it, and every slot of a plan interval must have the interval's requirement
+on duty, so breaks never take the people on duty below the requirement (a 15-minute break
+costs one slot, not a whole interval). Shifts past midnight cover the next roster day (the
+week is cyclic).
 
-- the group's own shift lines in the scenario, if it has any (``start``, ``hours``,
-  ``break``, ``weekdays``; their ``count`` is ignored): a line works every plan day whose
-  weekday it lists;
-- plus, for every group, the default options (:func:`default_options`): starts on every interval boundary within
-  the group's opening hours (from the first to the last interval of the day in which any
-  day requires someone of the group), lengths of 4, 6 and 8 paid hours (:data:`DEFAULT_HOURS`)
-  ending by the close of the opening hours where they fit, a 30-minute break for shifts of 6
-  hours or more placed at the middle of the shift or one interval either side (so breaks can
-  be staggered: the engine sends one shift line on its break together), each worked on one
-  plan day.
-
-In the roster scenario each chosen option becomes a shift line with its count. A plan
-shorter than a week repeats: a line for plan day ``d`` works every weekday that falls on
-``d`` modulo the plan length (a one-day plan's lines work every day, so the engine's
-warm-up days look like the plan day).
+**The programs.** First the shifts, one roster day after another: whole numbers ``x_j`` of
+people on each option of the day covering what the day needs beyond the day before's
+shifts running past midnight, at least paid hours (the group's ``cost_per_hour`` is the same
+for all its shifts), with part-time paid hours at most ``max_part_time_share`` of the day's
+and at most ``max_agents`` people. Intervals no allowed shift reaches (the start-time
+rules) are **reported** (``Roster.uncovered``), never raised. Then the week: agents per
+work pattern (:func:`supportsim.planning.weekly.staff_patterns`) so that each day's shifts
+of each length are exactly the agents of that length working the day, at most
+``max_agents``; where that cannot hold exactly, the fewest shifts are added (or, under the
+cap, dropped, and their intervals reported uncovered).
 """
 
 from __future__ import annotations
@@ -46,241 +46,424 @@ from numpy.typing import NDArray
 from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import csc_matrix
 
-from supportsim.scenario.calendar import WEEKDAYS, clock_text, weekday_of_day
+from supportsim.planning.weekly import ROSTER_DAYS, Pattern, assign_agents, fte, staff_patterns, work_patterns
+from supportsim.scenario.calendar import clock_text, interval_labels, weekday_of_day
 from supportsim.scenario.edit import edited
 from supportsim.scenario.model import Break, Scenario, Shift
+from supportsim.scenario.planning_rules import PlanningRules
 
-__all__ = ["Roster", "ShiftOption", "schedule", "shift_options"]
+__all__ = ["Cover", "Roster", "ShiftOption", "roster_requirement", "schedule", "shift_options", "solve_cover"]
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
-DEFAULT_HOURS = (4.0, 6.0, 8.0)
-"""Paid lengths of the default shift options."""
-
-DEFAULT_BREAK_MINUTES = 30.0
-"""The one break of a default shift of :data:`BREAK_FROM_HOURS` or longer."""
-
-BREAK_FROM_HOURS = 6.0
-"""Default shifts this long or longer have a break."""
+GAP = 0.02
+"""Relative optimality gap at which a day's shift program stops (2%: proving the last
+percent can take minutes when breaks cover half intervals)."""
 
 
 @dataclass(frozen=True)
 class ShiftOption:
-    """One allowed shift of a group: ``start_minutes`` after midnight of each of ``days``
-    (plan day indices, 0 is day 1), ``hours`` paid, an optional break.
+    """One allowed shift of a group: ``hours`` paid from ``start_minutes`` after midnight of
+    roster day ``day`` (0 is the plan's day 1), with ``breaks`` as (after hours, minutes).
     """
 
     group: int
+    day: int
     start_minutes: int
+    length: int  # index into the rules' shift lengths
     hours: float
-    break_after_hours: float | None
-    break_minutes: float | None
-    days: tuple[int, ...]
+    part_time: bool
+    breaks: tuple[tuple[float, float], ...]
 
     @property
     def start(self) -> str:
         """``"HH:MM"``."""
         return clock_text(self.start_minutes)
 
+    @property
+    def end(self) -> str:
+        """``"HH:MM"`` of the end (on the next day when past midnight)."""
+        return clock_text(round(self.start_minutes + self.hours * 60) % 1440)
+
     def duty_seconds(self) -> list[tuple[float, float]]:
-        """On-duty spans of one working day, seconds after its midnight."""
-        begin = self.start_minutes * 60.0
-        end = begin + self.hours * 3600.0
-        if self.break_after_hours is None or self.break_minutes is None:
-            return [(begin, end)]
-        pause = begin + self.break_after_hours * 3600.0
-        return [(begin, pause), (pause + self.break_minutes * 60.0, end)]
+        """On-duty spans, seconds after midnight of the shift's day."""
+        spans, begin = [], self.start_minutes * 60.0
+        for after, minutes in self.breaks:
+            pause = self.start_minutes * 60.0 + after * 3600.0
+            spans.append((begin, pause))
+            begin = pause + minutes * 60.0
+        spans.append((begin, self.start_minutes * 60.0 + self.hours * 3600.0))
+        return [(a, b) for a, b in spans if b > a]
+
+    def breaks_text(self) -> str:
+        """``"10:00-10:15, 12:00-12:30"``."""
+        return ", ".join(
+            f"{clock_text(round(self.start_minutes + a * 60) % 1440)}-"
+            f"{clock_text(round(self.start_minutes + a * 60 + m) % 1440)}"
+            for a, m in self.breaks
+        )
+
+    def lines(self, count: int, weekday: Any) -> list[Shift]:
+        """Engine shift lines for ``count`` people working this option on roster day ``weekday(day)``:
+        one line per break (each line ends when its break does), then the rest of the shift.
+        """
+        lines, begin = [], self.start_minutes
+        end = round(self.start_minutes + self.hours * 60)
+        for after, minutes in self.breaks:
+            pause = round(self.start_minutes + after * 60)
+            stop = round(pause + minutes)
+            lines.append(Shift(start=clock_text(begin % 1440), hours=(stop - begin) / 60, count=count,
+                               weekdays=[weekday(self.day + begin // 1440)],
+                               break_=Break(after_hours=(pause - begin) / 60, minutes=stop - pause)))
+            begin = stop
+        if end > begin:
+            lines.append(Shift(start=clock_text(begin % 1440), hours=(end - begin) / 60, count=count,
+                               weekdays=[weekday(self.day + begin // 1440)]))
+        return lines
 
 
-def coverage(options: list[ShiftOption], scenario: Scenario) -> FloatArray:
-    """``A[k, j] = 1`` when option ``j`` has its people on duty for the whole plan interval ``k``."""
-    horizon = scenario.horizon
-    interval_s = horizon.interval_minutes * 60.0
-    plan = horizon.intervals
-    matrix = np.zeros((plan, len(options)))
+SLOT_MINUTES = 15
+"""Coverage is counted on this grid: a shift covers a slot when its people are on duty for all of it."""
+
+
+def coverage(options: list[ShiftOption]) -> FloatArray:
+    """``A[s, j] = 1`` when option ``j``'s people are on duty for the whole 15-minute slot ``s``
+    of the roster week (cyclic).
+    """
+    slot_s = SLOT_MINUTES * 60.0
+    total = ROSTER_DAYS * 1440 // SLOT_MINUTES
+    matrix = np.zeros((total, len(options)))
     for j, option in enumerate(options):
-        for day in option.days:
-            for begin, end in option.duty_seconds():
-                first = math.ceil(begin / interval_s - 1e-9)
-                last = math.floor(end / interval_s + 1e-9)  # exclusive
-                for k in range(first, last):
-                    matrix[(day * horizon.intervals_per_day + k) % plan, j] = 1.0
+        for begin, end in option.duty_seconds():
+            b, e = option.day * 86400.0 + begin, option.day * 86400.0 + end
+            for k in range(math.ceil(b / slot_s - 1e-9), math.floor(e / slot_s + 1e-9)):
+                matrix[k % total, j] = 1.0
     return matrix
 
 
-def _opening(required: IntArray, per_day: int) -> tuple[int, int] | None:
-    """First and one-past-last interval of the day in which any day requires someone."""
-    by_time = required.reshape(-1, per_day).max(axis=0)
-    open_ = np.flatnonzero(by_time > 0)
-    if open_.size == 0:
-        return None
-    return int(open_[0]), int(open_[-1]) + 1
+def slots_per_interval(interval_minutes: int) -> int:
+    """Coverage slots in one plan interval."""
+    return interval_minutes // SLOT_MINUTES
 
 
-def default_options(scenario: Scenario, g: int, required: IntArray) -> list[ShiftOption]:
-    """The default shift options of group ``g`` for a requirement (see the module docstring)."""
-    horizon = scenario.horizon
-    per_day, minutes = horizon.intervals_per_day, horizon.interval_minutes
-    opening = _opening(required, per_day)
-    if opening is None:
+def throughout(on_duty: FloatArray, interval_minutes: int) -> FloatArray:
+    """People on duty throughout each interval: the fewest over its slots."""
+    return np.asarray(np.asarray(on_duty).reshape(-1, slots_per_interval(interval_minutes)).min(axis=1), dtype=float)
+
+
+def roster_requirement(required: IntArray, days: int, per_day: int) -> IntArray:
+    """A plan's requirement (``days × per_day`` intervals) on the roster week (see the module docstring)."""
+    by_day = np.asarray(required, dtype=np.int64).reshape(days, per_day)
+    if days < ROSTER_DAYS:
+        return by_day[np.arange(ROSTER_DAYS) % days].reshape(-1)
+    week = np.zeros((ROSTER_DAYS, per_day), dtype=np.int64)
+    for d in range(days):
+        week[d % ROSTER_DAYS] = np.maximum(week[d % ROSTER_DAYS], by_day[d])
+    return week.reshape(-1)
+
+
+def _break_variants(rules: PlanningRules, length: int) -> list[tuple[tuple[float, float], ...]]:
+    shift = rules.shift_lengths[length]
+    variants: dict[tuple[tuple[float, float], ...], None] = {}
+    for offset in rules.break_offsets_minutes:
+        moved = tuple((b.after_hours + offset / 60, b.minutes) for b in shift.breaks)
+        if all(a > 1e-9 for a, _ in moved) and all(a + m / 60 <= shift.hours + 1e-9 for a, m in moved):
+            variants[moved] = None
+    return list(variants) or [tuple((b.after_hours, b.minutes) for b in shift.breaks)]
+
+
+def shift_options(scenario: Scenario, g: int, week_required: IntArray) -> list[ShiftOption]:
+    """Allowed options of group ``g`` for its roster-week requirement (see the module docstring)."""
+    rules = scenario.planning
+    per_day, minutes = scenario.horizon.intervals_per_day, scenario.horizon.interval_minutes
+    busy = np.flatnonzero(np.asarray(week_required).reshape(ROSTER_DAYS, per_day).max(axis=0) > 0)
+    if busy.size == 0:
         return []
-    first, last = opening
+    first, close = int(busy[0]) * minutes, (int(busy[-1]) + 1) * minutes
+    step = rules.start_granularity_minutes
     options = []
-    for hours in DEFAULT_HOURS:
-        length = round(hours * 60 / minutes)
-        latest = max(first, min(last - length, per_day - length))
-        breaks: list[float | None] = [None]
-        if hours >= BREAK_FROM_HOURS:
-            middle = hours / 2 - DEFAULT_BREAK_MINUTES / 120
-            breaks = [middle + shift * minutes / 60 for shift in (-1, 0, 1)]
-        for start in range(first, latest + 1):
-            for after in breaks:
-                for day in range(horizon.days):
-                    options.append(ShiftOption(
-                        g, start * minutes, hours, after, None if after is None else DEFAULT_BREAK_MINUTES, (day,),
-                    ))
+    for index, length in enumerate(rules.shift_lengths):
+        span = round(length.hours * 60)
+        if busy.size == per_day:
+            low, high = rules.earliest_minutes, rules.latest_minutes
+        else:
+            low = max(first, rules.earliest_minutes)
+            high = min(max(low, close - span), rules.latest_minutes)
+        starts = range(math.ceil(low / step) * step, high + 1, step)
+        for day in range(ROSTER_DAYS):
+            for start in starts:
+                for breaks in _break_variants(rules, index):
+                    options.append(ShiftOption(g, day, start, index, length.hours, length.part_time, breaks))
     return options
 
 
-def scenario_options(scenario: Scenario, g: int) -> list[ShiftOption]:
-    """The group's own shift lines as options (counts ignored), deduplicated."""
-    group = scenario.groups[g]
-    seen: dict[tuple[object, ...], ShiftOption] = {}
-    for shift in group.shifts or []:
-        days = tuple(d for d in range(scenario.horizon.days) if weekday_of_day(scenario.horizon, d) in shift.weekdays)
-        if not days:
-            continue
-        pause = shift.break_
-        option = ShiftOption(
-            g, shift.start_minutes, shift.hours, None if pause is None else pause.after_hours,
-            None if pause is None else pause.minutes, days,
-        )
-        key = (option.start_minutes, option.hours, option.break_after_hours, option.break_minutes, days)
-        seen.setdefault(key, option)
-    return list(seen.values())
-
-
-def shift_options(scenario: Scenario, g: int, required: IntArray) -> list[ShiftOption]:
-    """Allowed options of group ``g``: its own shift lines plus the default options."""
-    return scenario_options(scenario, g) + default_options(scenario, g, required)
-
-
 @dataclass(frozen=True)
-class Roster:
-    """Shifts chosen for every group.
-
-    Attributes:
-        shifts: One row per chosen shift option: ``group``, ``start``, ``hours``,
-            ``break_after_hours``, ``break_minutes``, ``days`` (plan days, e.g. ``"1,2"``),
-            ``weekdays``, ``count``, ``paid_hours`` (over the plan), ``cost``.
-        coverage: One row per plan interval and group: ``required_headcount`` and
-            ``scheduled_headcount`` (people on duty for the whole interval).
-        scenario: The scenario with every scheduled group's staffing replaced by its shifts.
-        paid_hours: Total paid hours over the plan.
-        cost: Total cost of the paid hours.
-        optimal: Whether HiGHS proved every group's schedule optimal.
+class Cover:
+    """A solved cover: ``x`` people per option, ``short`` people missing per interval (where no
+    option reaches it), ``optimal`` if HiGHS proved it optimal (within ``gap``).
     """
 
-    shifts: pd.DataFrame
-    coverage: pd.DataFrame
-    scenario: Scenario
-    paid_hours: float
-    cost: float
+    x: IntArray
+    short: FloatArray
     optimal: bool
 
 
 def solve_cover(
-    matrix: FloatArray, required: IntArray, costs: FloatArray, *, time_limit: float = 60.0
-) -> tuple[IntArray, bool]:
-    """Whole numbers ``x >= 0`` minimising ``costs @ x`` with ``matrix @ x >= required`` (HiGHS).
-
-    Returns ``(x, optimal)``. Raises ValueError when an interval needing people is covered by
-    no option.
+    matrix: FloatArray, required: IntArray, costs: FloatArray, *, extra: list[LinearConstraint] | None = None,
+    time_limit: float = 60.0, gap: float = 1e-4, short_cost: float | None = None,
+) -> Cover:
+    """Whole numbers ``x >= 0`` minimising ``costs @ x`` with ``matrix @ x >= required`` in every
+    interval some option reaches (the others are reported ``short``, never raised), under the
+    ``extra`` constraints on ``x``. ``gap``: HiGHS's relative optimality gap. With
+    ``short_cost``, a person-interval may also be left short at that cost (when ``extra``
+    caps the people); otherwise a cap too tight leaves the whole requirement short.
     """
-    uncovered = (required > 0) & (matrix.sum(axis=1) == 0)
-    if uncovered.any():
-        raise ValueError(f"no allowed shift covers plan interval(s) {np.flatnonzero(uncovered).tolist()}")
-    if not (required > 0).any():
-        return np.zeros(matrix.shape[1], dtype=np.int64), True
-    rows = required > 0
+    required = np.asarray(required, dtype=float)
+    n_x = matrix.shape[1]
+    reach = matrix.max(axis=1) if n_x else np.zeros(len(required))
+    short = np.where(reach > 0, 0.0, required).astype(float)
+    rows = np.flatnonzero((required > 0) & (reach > 0))
+    if rows.size == 0:
+        return Cover(np.zeros(n_x, dtype=np.int64), short, True)
+    n_s = rows.size if short_cost is not None else 0
+    cover = np.hstack([matrix[rows], np.eye(rows.size)[:, :n_s]])
+    widened = [LinearConstraint(np.hstack([c.A.toarray() if hasattr(c.A, "toarray") else c.A,
+                                           np.zeros((c.A.shape[0], n_s))]), lb=c.lb, ub=c.ub) for c in extra or []]
     result = milp(
-        costs,
-        constraints=LinearConstraint(csc_matrix(matrix[rows]), lb=required[rows].astype(float), ub=np.inf),
-        integrality=np.ones(matrix.shape[1]),
+        np.concatenate([costs, np.full(n_s, short_cost or 0.0)]),
+        constraints=[LinearConstraint(csc_matrix(cover), lb=required[rows], ub=np.inf), *widened],
+        integrality=np.concatenate([np.ones(n_x), np.zeros(n_s)]),
         bounds=(0, np.inf),
-        options={"time_limit": time_limit},
+        options={"time_limit": time_limit, "mip_rel_gap": gap},
     )
-    if result.x is None:
-        raise ValueError(f"shift scheduling failed: {result.message}")
-    return np.rint(result.x).astype(np.int64), bool(result.status == 0)
+    if result.x is None:  # infeasible (a cap) or no solution in time: nothing rostered, all short
+        short[rows] = required[rows]
+        return Cover(np.zeros(n_x, dtype=np.int64), short, False)
+    if n_s:
+        short[rows] = np.maximum(result.x[n_x:], 0.0)
+    return Cover(np.rint(result.x[:n_x]).astype(np.int64), short, bool(result.status == 0))
 
 
-def _weekdays(scenario: Scenario, days: tuple[int, ...]) -> list[str]:
-    """Weekdays a line for these plan days works (every weekday falling on them, cyclically)."""
-    horizon = scenario.horizon
-    if horizon.days >= 7:
-        return sorted({weekday_of_day(horizon, d) for d in days}, key=WEEKDAYS.index)
-    return [w for w in WEEKDAYS if (WEEKDAYS.index(w) - WEEKDAYS.index(horizon.start_weekday)) % horizon.days in days]
+def greedy_cover(matrix: FloatArray, required: IntArray, costs: FloatArray) -> IntArray:
+    """A greedy cover (for comparison): repeatedly add the option covering the most missing
+    people-intervals per unit cost, until every interval is covered or nothing helps.
+    """
+    x = np.zeros(matrix.shape[1], dtype=np.int64)
+    missing = np.asarray(required, dtype=float).copy()
+    while (missing > 1e-9).any():
+        gain = matrix.T @ np.clip(missing, 0.0, 1.0)
+        if not gain.any():
+            break
+        j = int(np.argmax(gain / costs))
+        x[j] += 1
+        missing -= matrix[:, j]
+    return x
 
 
-def schedule(scenario: Scenario, required: IntArray, *, time_limit: float = 60.0) -> Roster:
-    """Cover ``required[g, k]`` (people per group and plan interval) at least cost.
+@dataclass(frozen=True)
+class Roster:
+    """Shifts and agents chosen for every group, over one roster week.
 
-    Options come from :func:`shift_options`; cost per paid hour is each group's
-    ``cost_per_hour`` (1 for every group when none has a cost, i.e. minimise paid hours).
+    Attributes:
+        shifts: One row per chosen option: ``group``, ``day`` (roster day, from 1),
+            ``weekday``, ``start``, ``end``, ``hours``, ``contract``, ``breaks`` (clock
+            spans), ``break_after_hours`` and ``break_minutes`` (the longest break),
+            ``days`` (the plan days, from 1, whose requirement the roster day covers) and
+            ``weekdays`` (as ``weekday``), ``count``,
+            ``paid_hours`` and ``cost`` (count × hours, × the group's cost per hour).
+        coverage: One row per plan interval and group: ``required_headcount`` and
+            ``scheduled_headcount`` (people on duty in the chosen shifts throughout the
+            interval: the fewest at any moment of it, on a 15-minute grid).
+        uncovered: One row per roster-week interval and group the shifts leave short:
+            ``day``, ``weekday``, ``time``, ``group``, ``required``, ``scheduled``, ``short``.
+        agents: The weekly roster (:func:`supportsim.planning.weekly.assign_agents`), all groups.
+        scenario: The scenario with every group staffed by its shifts.
+        paid_hours: Paid hours of the roster week.
+        cost: Their cost.
+        fte: Full-time equivalents (paid hours ÷ the rules' ``fte_weekly_hours``).
+        optimal: Whether HiGHS proved every group's program optimal.
+        warnings: Anything the planner should know (unknown capped groups, unusable lengths).
+    """
+
+    shifts: pd.DataFrame
+    coverage: pd.DataFrame
+    uncovered: pd.DataFrame
+    agents: pd.DataFrame
+    scenario: Scenario
+    paid_hours: float
+    cost: float
+    fte: float
+    optimal: bool
+    warnings: list[str]
+
+
+SHIFT_COLUMNS = ["group", "day", "weekday", "start", "end", "hours", "contract", "breaks", "break_after_hours",
+                 "break_minutes", "days", "weekdays", "count", "paid_hours", "cost"]
+
+
+def _plan_days(days: int, roster_day: int) -> list[int]:
+    """The plan days (from 0) whose requirement roster day ``roster_day`` covers."""
+    if days < ROSTER_DAYS:
+        return [roster_day % days]
+    return [d for d in range(days) if d % ROSTER_DAYS == roster_day]
+
+
+def _shift_row(scenario: Scenario, option: ShiftOption, count: int, rate: float) -> dict[str, Any]:
+    weekday = weekday_of_day(scenario.horizon, option.day)
+    longest = max(option.breaks, key=lambda b: b[1], default=None)
+    paid = option.hours * count
+    return {
+        "group": scenario.groups[option.group].name, "day": option.day + 1, "weekday": weekday,
+        "start": option.start, "end": option.end, "hours": option.hours,
+        "contract": "part-time" if option.part_time else "full-time", "breaks": option.breaks_text(),
+        "break_after_hours": None if longest is None else longest[0],
+        "break_minutes": None if longest is None else longest[1],
+        "days": ",".join(str(d + 1) for d in _plan_days(scenario.horizon.days, option.day)), "weekdays": weekday,
+        "count": count, "paid_hours": paid, "cost": paid * rate,
+    }
+
+
+def _cover_week(
+    scenario: Scenario, options: list[ShiftOption], matrix: FloatArray, week: IntArray, cap: int | None,
+    time_limit: float,
+) -> tuple[IntArray, bool]:
+    """People per option covering ``week`` (per interval; covered slot by slot), one roster day
+    after another (each day's program
+    sees what the day before's shifts already cover past midnight; the last day's program
+    also covers the next day's hours that only its shifts reach, and the last day's what the
+    first day still misses).
+    """
+    rules, per_day = scenario.planning, 1440 // SLOT_MINUTES
+    week = np.repeat(week, slots_per_interval(scenario.horizon.interval_minutes))
+    x = np.zeros(len(options), dtype=np.int64)
+    carried = np.zeros(len(week))
+    optimal = True
+    for day in range(ROSTER_DAYS):
+        idx = np.array([j for j, o in enumerate(options) if o.day == day], dtype=np.int64)
+        rows = np.arange(day * per_day, (day + 1) * per_day)
+        after = np.arange((day + 1) * per_day, (day + 2) * per_day) % len(week)
+        if day == ROSTER_DAYS - 1:  # the first day is decided: cover what it still misses
+            rows = np.concatenate([rows, after])
+        else:  # next day's hours that only this day's shifts (past midnight) can reach
+            own = np.array([j for j, o in enumerate(options) if o.day == day + 1], dtype=np.int64)
+            reach = matrix[after][:, own].max(axis=1) if own.size else np.zeros(per_day)
+            rows = np.concatenate([rows, after[reach <= 0]])
+        if idx.size == 0:
+            continue
+        need = np.maximum(week[rows] - carried[rows], 0.0)
+        day_options = [options[j] for j in idx]
+        share = np.array([o.hours * (float(o.part_time) - rules.max_part_time_share) for o in day_options])
+        extra = [LinearConstraint(share.reshape(1, -1), lb=-np.inf, ub=1e-9)]
+        if cap is not None:
+            extra.append(LinearConstraint(np.ones((1, idx.size)), lb=0.0, ub=float(cap)))
+        day_costs = np.array([options[j].hours for j in idx])
+        short_cost = None if cap is None else 100.0 * float(day_costs.max())  # dearer than any shift
+        solved = solve_cover(matrix[rows][:, idx], need, day_costs, extra=extra, time_limit=time_limit, gap=GAP,
+                             short_cost=short_cost)
+        optimal &= solved.optimal
+        x[idx] = solved.x
+        carried += matrix[:, idx] @ solved.x
+    return x, optimal
+
+
+def _match_patterns(
+    options: list[ShiftOption], x: IntArray, patterns: list[Pattern], rules: PlanningRules, cap: int | None
+) -> tuple[IntArray, list[int]]:
+    """Agents per work pattern for the chosen shifts, and the shifts changed to match them
+    (added to, or taken from, the day's most staffed option of the length).
+    """
+    counts: dict[tuple[int, int], int] = {}
+    for option, count in zip(options, x, strict=True):
+        if count:
+            counts[(option.day, option.length)] = counts.get((option.day, option.length), 0) + int(count)
+    agents, change = staff_patterns(counts, patterns, [s.hours for s in rules.shift_lengths], cap,
+                                    part_time=[s.part_time for s in rules.shift_lengths],
+                                    max_part_time_share=rules.max_part_time_share)
+    x = x.copy()
+    for (day, length), delta in change.items():
+        same = [j for j, o in enumerate(options) if o.day == day and o.length == length]
+        for _ in range(abs(delta)):
+            j = max(same, key=lambda j: x[j]) if delta < 0 or x[same].any() else same[0]
+            x[j] += 1 if delta > 0 else -1
+    return x, agents
+
+
+def _group_roster(
+    scenario: Scenario, g: int, required: IntArray, patterns: list[Pattern], time_limit: float
+) -> tuple[list[ShiftOption], IntArray, FloatArray, IntArray, list[int], bool]:
+    """One group's options, people per option, coverage matrix, roster-week requirement,
+    agents per pattern and whether every program was proved optimal.
+    """
+    horizon, rules = scenario.horizon, scenario.planning
+    week = roster_requirement(required, horizon.days, horizon.intervals_per_day)
+    usable = {p.length for p in patterns}
+    options = [o for o in shift_options(scenario, g, week) if o.length in usable]
+    matrix = coverage(options)
+    cap = rules.max_agents.get(scenario.groups[g].name)
+    x, optimal = _cover_week(scenario, options, matrix, week, cap, time_limit)
+    x, agents = _match_patterns(options, x, patterns, rules, cap)
+    return options, x, matrix, week, agents, optimal
+
+
+def schedule(scenario: Scenario, required: IntArray, *, time_limit: float = 30.0) -> Roster:
+    # one piece: per group, its shifts, agents and coverage tables, gathered for all groups
+    """Cover ``required[g, k]`` (people per group and plan interval) under the scenario's
+    planning rules at least cost, and roster the agents (see the module docstring).
+    ``time_limit``: seconds per program.
     """
     required = np.asarray(required, dtype=np.int64)
-    horizon = scenario.horizon
-    any_cost = any(g.cost_per_hour > 0 for g in scenario.groups)
-    rows, cover_frames = [], []
-    rostered: list[list[Shift]] = []  # the shift lines of each group
-    total_hours = total_cost = 0.0
-    optimal = True
-    interval_index = np.arange(horizon.intervals)
+    horizon, rules = scenario.horizon, scenario.planning
+    per_day = horizon.intervals_per_day
+    names = [g.name for g in scenario.groups]
+    warnings = [f"planning.max_agents names no group '{n}'" for n in rules.max_agents if n not in names]
+    patterns = work_patterns(rules)
+    usable = {p.length for p in patterns}
+    warnings += [f"shift length {s.hours:g} h fits no weekly pattern within {rules.min_weekly_hours:g}-"
+                 f"{rules.max_weekly_hours:g} hours a week; it is not used"
+                 for i, s in enumerate(rules.shift_lengths) if i not in usable]
+    week_labels = interval_labels(horizon.model_copy(update={"days": ROSTER_DAYS}))
+    plan_rows = np.arange(horizon.intervals) % (ROSTER_DAYS * per_day)
+    rows, cover_frames, short_frames, agent_frames, lines = [], [], [], [], []
+    optimal, first_agent = True, 1
+    day_names = [weekday_of_day(horizon, d) for d in range(ROSTER_DAYS)]
     for g, group in enumerate(scenario.groups):
-        options = shift_options(scenario, g, required[g])
-        matrix = coverage(options, scenario) if options else np.zeros((horizon.intervals, 0))
-        hours = np.array([o.hours * len(o.days) for o in options])
-        rate = group.cost_per_hour if any_cost else 1.0
-        try:
-            x, solved = solve_cover(matrix, required[g], hours * rate, time_limit=time_limit)
-        except ValueError as exc:
-            raise ValueError(f"group '{group.name}': {exc}") from None
+        options, x, matrix, week, agents, solved = _group_roster(scenario, g, required[g], patterns, time_limit)
         optimal &= solved
-        lines = []
-        for option, count in zip(options, x, strict=True):
-            if count <= 0:
-                continue
-            paid = option.hours * len(option.days) * count
-            total_hours += paid
-            total_cost += paid * group.cost_per_hour
-            weekdays = _weekdays(scenario, option.days)
-            rows.append({
-                "group": group.name, "start": option.start, "hours": option.hours,
-                "break_after_hours": option.break_after_hours, "break_minutes": option.break_minutes,
-                "days": ",".join(str(d + 1) for d in option.days), "weekdays": ",".join(weekdays),
-                "count": int(count), "paid_hours": paid, "cost": paid * group.cost_per_hour,
-            })
-            pause = None if option.break_after_hours is None else Break(
-                after_hours=option.break_after_hours, minutes=option.break_minutes or 0.0
-            )
-            lines.append(Shift(start=option.start, hours=option.hours, count=int(count),
-                               weekdays=weekdays, break_=pause))
-        rostered.append(lines)
+        chosen = sorted(((o, int(c)) for o, c in zip(options, x, strict=True) if c > 0),
+                        key=lambda oc: (oc[0].day, oc[0].start_minutes, oc[0].length, oc[0].breaks))
+        group_lines: list[Shift] = []
+        by_day: dict[tuple[int, int], list[str]] = {}
+        for option, count in chosen:
+            rows.append(_shift_row(scenario, option, count, group.cost_per_hour))
+            group_lines += option.lines(count, partial(weekday_of_day, horizon))
+            by_day.setdefault((option.day, option.length), []).extend([f"{option.start}-{option.end}"] * count)
+        lines.append(group_lines)
+        roster = assign_agents(group.name, first_agent, patterns, agents, by_day,
+                               [s.hours for s in rules.shift_lengths], [s.part_time for s in rules.shift_lengths],
+                               day_names)
+        first_agent += len(roster)
+        agent_frames.append(roster)
+        scheduled = throughout(matrix @ x, horizon.interval_minutes) if options else np.zeros(len(week))
         cover_frames.append(pd.DataFrame({
-            "interval": interval_index, "group": group.name, "required_headcount": required[g],
-            "scheduled_headcount": (matrix @ x).astype(np.int64) if options else 0,
+            "interval": np.arange(horizon.intervals), "group": group.name, "required_headcount": required[g],
+            "scheduled_headcount": np.round(scheduled[plan_rows], 6),
         }))
-    columns = ["group", "start", "hours", "break_after_hours", "break_minutes", "days", "weekdays", "count",
-               "paid_hours", "cost"]
+        missing = np.flatnonzero(scheduled < week - 1e-6)
+        short_frames.append(week_labels.iloc[missing][["day", "weekday", "time"]].assign(
+            group=group.name, required=week[missing], scheduled=np.round(scheduled[missing], 6),
+            short=np.round(week[missing] - scheduled[missing], 6),
+        ))
+    shifts = pd.DataFrame(rows, columns=SHIFT_COLUMNS)
+    total_hours = float(shifts["paid_hours"].sum())
     return Roster(
-        shifts=pd.DataFrame(rows, columns=columns),
+        shifts=shifts,
         coverage=pd.concat(cover_frames, ignore_index=True),
-        scenario=edited(scenario, partial(_with_shifts, rostered), source="<roster>"),
-        paid_hours=total_hours,
-        cost=total_cost,
-        optimal=optimal,
+        uncovered=pd.concat(short_frames, ignore_index=True),
+        agents=pd.concat(agent_frames, ignore_index=True),
+        scenario=edited(scenario, partial(_with_shifts, lines), source="<roster>"),
+        paid_hours=total_hours, cost=float(shifts["cost"].sum()), fte=fte(total_hours, rules), optimal=optimal,
+        warnings=warnings,
     )
 
 
@@ -290,19 +473,3 @@ def _with_shifts(lines: list[list[Shift]], data: dict[str, Any]) -> None:
         group.pop("headcount", None)
         group.pop("headcount_per_interval", None)
         group["shifts"] = [line.model_dump(by_alias=True, exclude_none=True) for line in shifts]
-
-
-def greedy_cover(matrix: FloatArray, required: IntArray, costs: FloatArray) -> IntArray:
-    """A greedy cover (for comparison): repeatedly add the option covering the most missing
-    people-intervals per unit cost, until every interval is covered.
-    """
-    x = np.zeros(matrix.shape[1], dtype=np.int64)
-    missing = np.asarray(required, dtype=float).copy()
-    while (missing > 0).any():
-        gain = matrix.T @ (missing > 0)
-        if not gain.any():
-            raise ValueError("no option covers the remaining requirement")
-        j = int(np.argmax(gain / costs))
-        x[j] += 1
-        missing -= matrix[:, j]
-    return x

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from supportsim.engine import replication_seeds
+from supportsim.planning.current import current_headcount, weekly_paid_hours
 from supportsim.planning.search import DEFAULT_REPLICATIONS, RequirementSearch, simulated_requirement
 from supportsim.planning.shifts import schedule
 from supportsim.planning.targets import DEFAULT_CONFIDENCE, DEFAULT_MAX_OCCUPANCY, Targets, evaluate, replicate
@@ -19,7 +20,7 @@ from supportsim.results.executors import Executor, make_executor
 from supportsim.results.simulation import SimulationResult, simulate
 from supportsim.scenario.model import Scenario
 
-__all__ = ["StaffingPlan", "achieved_kpis", "check_targets", "plan", "simulate_roster"]
+__all__ = ["CurrentRoster", "StaffingPlan", "achieved_kpis", "check_targets", "misses", "plan", "simulate_roster"]
 
 
 def check_targets(
@@ -72,7 +73,7 @@ def achieved_kpis(result: SimulationResult) -> pd.DataFrame:
                          "ci95": half, "target": goal, "met": met})
     for group in scenario.groups:
         entry = result.summary["groups"][group.name]
-        for metric in ("occupancy", "utilization", "paid_hours", "agent_cost"):
+        for metric in ("occupancy", "paid_utilization", "paid_hours", "agent_cost"):
             rows.append({"scope": "group", "name": group.name, "metric": metric,
                          "mean": entry[metric]["mean"], "ci95": entry[metric]["ci95"], "target": None,
                          "met": None})
@@ -95,6 +96,53 @@ def simulate_roster(
                     keep_tickets=False, executor=executor)
 
 
+MISS_COLUMNS = ["roster", "interval", "day", "weekday", "time", "scope", "name", "kpi", "value", "bound", "target"]
+
+
+def misses(checks: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every failed check of each roster (``{"plan": checks, "current": checks}``): ``roster``,
+    the interval (``interval``, ``day``, ``weekday``, ``time``; a daily check names the day's
+    first interval), ``scope`` and ``name`` (channel, group or skill), ``kpi``, ``value``
+    (the estimate), ``bound`` (its one-sided confidence bound, which decided) and ``target``.
+    """
+    frames = []
+    for roster, table in checks.items():
+        if table.empty:
+            continue
+        failed = table[~table["met"].astype(bool)]
+        frames.append(failed.rename(columns={"kind": "kpi", "estimate": "value"}).assign(roster=roster)[MISS_COLUMNS])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=MISS_COLUMNS)
+
+
+@dataclass(frozen=True)
+class CurrentRoster:
+    """The scenario's own staffing, checked on the plan roster's seeds.
+
+    Attributes:
+        paid_hours: Paid hours per roster week (:func:`supportsim.planning.current.weekly_paid_hours`).
+        cost: Their cost (paid hours × ``cost_per_hour``).
+        targets_met: Per-interval target checks that hold.
+        targets_total: Per-interval target checks.
+        checks: The checks themselves (as :attr:`StaffingPlan.checks`).
+    """
+
+    paid_hours: float
+    cost: float
+    targets_met: int
+    targets_total: int
+    checks: pd.DataFrame
+
+
+def _current(scenario: Scenario, checks: pd.DataFrame) -> CurrentRoster:
+    hours = weekly_paid_hours(scenario)
+    met = int(checks["met"].astype(bool).sum()) if len(checks) else 0
+    return CurrentRoster(
+        paid_hours=float(sum(hours.values())),
+        cost=float(sum(hours[g.name] * g.cost_per_hour for g in scenario.groups)),
+        targets_met=met, targets_total=len(checks), checks=checks,
+    )
+
+
 @dataclass(frozen=True)
 class StaffingPlan:
     """Everything ``supportsim staff`` reports, as DataFrames (see :func:`plan`).
@@ -105,19 +153,25 @@ class StaffingPlan:
             ``time``, ``group``, ``load_erlangs``, ``analytic_agents`` and
             ``analytic_headcount`` (Erlang first guess), ``simulated_agents`` and
             ``simulated_headcount`` (simulation-based requirement), ``scheduled_headcount``
-            (people on duty in the chosen shifts). Agents take contacts; headcount is
+            (time-average people on duty in the chosen shifts) and ``current_headcount``
+            (the same for the scenario's own staffing). Agents take contacts; headcount is
             rostered people before shrinkage.
-        shifts: The chosen shifts (:attr:`supportsim.planning.shifts.Roster.shifts`).
+        shifts: The chosen shifts of the roster week (:attr:`supportsim.planning.shifts.Roster.shifts`).
         roster: The scenario with every group staffed by the chosen shifts.
         achieved: KPIs of the roster simulated on fresh seeds (:func:`achieved_kpis`).
         checks: Per-interval target checks of the roster on those fresh seeds.
         search: The requirement search (log, checks on the search's own seeds).
-        paid_hours: Total paid hours of the roster over the plan.
+        paid_hours: Paid hours of the roster week (seven days).
         cost: Their cost (paid hours × ``cost_per_hour``).
         seed: Root seed of the search; the roster is simulated with root seed ``seed + 1``.
         replications: Replications per candidate and of the roster.
         confidence: One-sided confidence of each target check.
         warnings: Anything the planner wants the user to know.
+        agents: The weekly roster: one row per anonymous agent, a column per roster day.
+        fte: Full-time equivalents of the roster week.
+        uncovered: Roster-week intervals the shifts leave short (:attr:`~supportsim.planning.shifts.Roster.uncovered`).
+        current: Today's roster on the same seeds (None if not checked).
+        misses: Every check the plan or today misses (:func:`misses`).
     """
 
     scenario: Scenario
@@ -133,6 +187,11 @@ class StaffingPlan:
     replications: int
     confidence: float
     warnings: list[str] = field(default_factory=list)
+    agents: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fte: float = 0.0
+    uncovered: pd.DataFrame = field(default_factory=pd.DataFrame)
+    current: CurrentRoster | None = None
+    misses: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def erlang(self) -> pd.DataFrame:
@@ -157,10 +216,13 @@ def plan(
     dask: str | None = None,
     max_occupancy: float | None = DEFAULT_MAX_OCCUPANCY,
     progress: Callable[[int, str], None] | None = None,
+    compare_current: bool = True,
 ) -> StaffingPlan:
     """Plan staffing for ``scenario``: Erlang first guess, simulation-based requirement on
-    common random numbers, cheapest shifts covering it (MILP), and the roster's KPIs
-    simulated on fresh seeds (root seed ``seed + 1``).
+    common random numbers, cheapest shifts and weekly roster under the scenario's
+    ``planning:`` rules (MILP), the roster's KPIs simulated on fresh seeds (root seed
+    ``seed + 1``) and, with ``compare_current``, the scenario's own staffing checked on the
+    same fresh seeds.
 
     Every replication runs on one executor (``workers`` local processes, 1: this process, or
     Dask: ``"local"`` or a scheduler address), opened once; results do not depend on it.
@@ -168,22 +230,40 @@ def plan(
     with make_executor(workers, dask) as executor:
         search = simulated_requirement(
             scenario, seed=seed, replications=replications, confidence=confidence,
-            max_occupancy=max_occupancy, progress=progress, executor=executor,
+            max_occupancy=max_occupancy, progress=progress, executor=executor, settle=True,
         )
         headcount = search.table["simulated_headcount"].to_numpy().reshape(len(scenario.groups), -1)
         roster = schedule(scenario, headcount)
-        requirement = search.table.assign(scheduled_headcount=roster.coverage["scheduled_headcount"].to_numpy())
         result = simulate_roster(roster.scenario, seed=seed + 1, replications=replications, executor=executor)
-        checks = check_targets(
+        checked = {"plan": check_targets(
             roster.scenario, seed=seed + 1, replications=replications, confidence=confidence,
             max_occupancy=max_occupancy, executor=executor,
-        )
-    warnings = list(search.warnings)
+        )}
+        if compare_current:
+            checked["current"] = check_targets(
+                scenario, seed=seed + 1, replications=replications, confidence=confidence,
+                max_occupancy=max_occupancy, executor=executor,
+            )
+    requirement = search.table.assign(
+        scheduled_headcount=roster.coverage["scheduled_headcount"].to_numpy(),
+        current_headcount=current_headcount(scenario)["current_headcount"].to_numpy(),
+    )
+    warnings = list(search.warnings) + roster.warnings
     if not roster.optimal:
         warnings.append("the shift MILP hit its time limit: the shifts are feasible, not proven cheapest")
+    if len(roster.uncovered):
+        warnings.append(f"the planning rules leave {roster.uncovered['short'].sum():,.1f} person-intervals of the "
+                        f"requirement uncovered in {len(roster.uncovered)} intervals (see uncovered.csv)")
+    checks = checked["plan"]
+    missed = int((~checks["met"].astype(bool)).sum()) if len(checks) else 0
+    if missed:
+        warnings.append(f"the plan's roster misses {missed} of {len(checks)} per-interval targets on fresh seeds "
+                        "(see misses.csv)")
     warnings += result.grouped_warnings
     return StaffingPlan(
         scenario=scenario, requirement=requirement, shifts=roster.shifts, roster=roster.scenario,
         achieved=achieved_kpis(result), checks=checks, search=search, paid_hours=roster.paid_hours,
         cost=roster.cost, seed=seed, replications=replications, confidence=confidence, warnings=warnings,
+        agents=roster.agents, fte=roster.fte, uncovered=roster.uncovered,
+        current=_current(scenario, checked["current"]) if compare_current else None, misses=misses(checked),
     )

@@ -6,7 +6,9 @@ Targets, checked per plan interval on the planning :class:`~supportsim.planning.
   answered within ``T`` ÷ contacts whose fate is known, tickets counted in the interval they
   arrived), and its ``max_abandon_rate`` if given;
 - async first response within ``respond_within_hours`` for ``service_level`` of tickets;
-- ``max_occupancy`` of every group in every staffed interval;
+- ``max_occupancy`` of every group in every staffed interval, on the engaged share (time
+  holding at least one contact ÷ staffed time): the group's ``occupancy`` without chat
+  concurrency, stricter with it;
 - work without a target of its own (escalation tiers) must not pile up: each such skill's
   queue is nearly empty (time-average below one ticket) in at least one interval of every day.
 
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 from supportsim.engine import run_replication
 from supportsim.planning.workload import Timeline
@@ -67,7 +69,7 @@ class Counts:
     answered: FloatArray
     abandoned: FloatArray
     staffed: FloatArray  # agent-seconds taking contacts
-    occupied: FloatArray  # agent-seconds holding at least one contact
+    engaged: FloatArray  # agent-seconds holding at least one contact
     waiting: FloatArray  # time-average tickets waiting, per skill
 
 
@@ -82,7 +84,7 @@ def replicate(task: tuple[Scenario, np.random.SeedSequence]) -> Counts:
         answered=counts["answered"].sum(axis=1),
         abandoned=counts["abandoned"].sum(axis=1),
         staffed=np.array([level.interval_areas for level in output.staffed]),
-        occupied=np.array([level.interval_areas for level in output.occupied]),
+        engaged=np.array([level.interval_areas for level in output.occupied]),
         waiting=np.array([level.interval_means for level in output.waiting_by_skill]),
     )
 
@@ -208,7 +210,7 @@ def evaluate(targets: Targets, counts: list[Counts], confidence: float) -> Evalu
     scenario, tl = targets.scenario, targets.timeline
     part = tl.plan_slice
     replications = len(counts)
-    t_q = float(stats.t.ppf(confidence, replications - 1)) if replications > 1 else 0.0
+    t_q = float(special.stdtrit(replications - 1, confidence)) if replications > 1 else 0.0
     labels = interval_labels(tl.plan.horizon)
     rows: list[pd.DataFrame] = []
     failing: list[tuple[str, int, int]] = []
@@ -240,8 +242,9 @@ def evaluate(targets: Targets, counts: list[Counts], confidence: float) -> Evalu
             )[n > 0])
             failing += [("abandon_rate", c, int(k)) for k in np.flatnonzero(~ok)]
 
-    staffed, occupied = _stack(counts, "staffed", part), _stack(counts, "occupied", part)
-    occ, occ_half = _ratio(occupied, staffed, t_q)
+    staffed, engaged = _stack(counts, "staffed", part), _stack(counts, "engaged", part)
+    # the ceiling applies to the engaged share (see the module docstring)
+    occ, occ_half = _ratio(engaged, staffed, t_q)
     occ_upper = occ + occ_half
     if targets.max_occupancy is not None:
         interval_s = scenario.horizon.interval_minutes * 60.0

@@ -1,8 +1,11 @@
 """The capacity-planning reports: the ``erlang`` command's table and the staffing plan's files.
 
-A plan is written as ``staffing.csv`` (per interval and group: Erlang, simulated, scheduled),
-``shifts.csv``, ``kpis.csv`` (achieved), ``checks.csv`` (per-interval checks),
-``summary.json`` and ``staffing.png``. Figures are built with ``matplotlib.figure.Figure``
+A plan is written as ``staffing.csv`` (per interval and group: Erlang, simulated, scheduled,
+today's), ``shifts.csv`` (the roster week's shifts), ``roster.csv`` (agent × day → shift),
+``kpis.csv`` (achieved), ``checks.csv`` (per-interval checks of the plan), ``misses.csv``
+(every check the plan or today misses), ``uncovered.csv`` (intervals no allowed shift
+covers), ``summary.json`` (with ``current_roster`` beside the plan) and ``staffing.png``.
+Figures are built with ``matplotlib.figure.Figure``
 directly, so importing this module never changes the pyplot backend of a notebook or an app.
 """
 
@@ -11,12 +14,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from supportsim.planning import StaffingPlan, erlang_table, required_agents
 from supportsim.reports.files import json_ready, staged_output
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["erlang_report", "plan_figure", "plan_summary", "write_plan"]
 
@@ -37,17 +41,27 @@ def erlang_report(
     """
     patience = math.inf if patience_seconds is None else patience_seconds
     need = required_agents(
-        per_hour, aht_seconds, answer_within_seconds=answer_within_seconds, service_level=service_level,
-        patience_seconds=patience, shrinkage=shrinkage,
+        per_hour,
+        aht_seconds,
+        answer_within_seconds=answer_within_seconds,
+        service_level=service_level,
+        patience_seconds=patience,
+        shrinkage=shrinkage,
     )
     low = max(1, need.raw_agents - 3)
-    rows = erlang_table(per_hour, aht_seconds, answer_within_seconds, patience_seconds=patience,
-                        agents=range(low, need.raw_agents + 4))
+    rows = erlang_table(
+        per_hour, aht_seconds, answer_within_seconds, patience_seconds=patience, agents=range(low, need.raw_agents + 4)
+    )
     return {
-        "per_hour": per_hour, "aht_seconds": aht_seconds, "answer_within_seconds": answer_within_seconds,
-        "service_level_target": service_level, "patience_seconds": patience_seconds, "shrinkage": shrinkage,
+        "per_hour": per_hour,
+        "aht_seconds": aht_seconds,
+        "answer_within_seconds": answer_within_seconds,
+        "service_level_target": service_level,
+        "patience_seconds": patience_seconds,
+        "shrinkage": shrinkage,
         "model": "Erlang C" if patience_seconds is None else "Erlang A",
-        "required_agents": need.raw_agents, "required_headcount": need.agents,
+        "required_agents": need.raw_agents,
+        "required_headcount": need.agents,
         "table": [
             {k: row[k] for k in ("agents", "service_level", "asa_seconds", "p_wait", "abandon_rate", "occupancy")}
             for row in rows
@@ -55,12 +69,49 @@ def erlang_report(
     }
 
 
+def _held(checks: Any) -> tuple[int, int]:
+    """(checks met, checks) of a per-interval check table."""
+    return (int(checks["met"].astype(bool).sum()), len(checks)) if len(checks) else (0, 0)
+
+
 def plan_summary(plan: StaffingPlan) -> dict[str, Any]:
-    """What ``summary.json`` says of a plan: seeds, replications, paid hours, cost, achieved KPIs."""
+    """What ``summary.json`` says of a plan: seeds, replications, paid hours and cost per
+    roster week, FTE, targets held, today's roster beside it, achieved KPIs.
+    """
+    met, total = _held(plan.checks)
+    shifts = plan.shifts
+    paid = float(shifts["paid_hours"].sum()) if len(shifts) else 0.0
+    current = None
+    if plan.current is not None:
+        current = {
+            "paid_hours": plan.current.paid_hours,
+            "cost": plan.current.cost,
+            "targets_met": plan.current.targets_met,
+            "targets_total": plan.current.targets_total,
+        }
     return {
-        "scenario": plan.scenario.name, "seed": plan.seed, "roster_seed": plan.seed + 1,
-        "replications": plan.replications, "confidence": plan.confidence,
-        "paid_hours": plan.paid_hours, "cost": plan.cost,
+        "scenario": plan.scenario.name,
+        "seed": plan.seed,
+        "roster_seed": plan.seed + 1,
+        "replications": plan.replications,
+        "confidence": plan.confidence,
+        "roster_days": 7,
+        "paid_hours": plan.paid_hours,
+        "cost": plan.cost,
+        "targets_met": met,
+        "targets_total": total,
+        "agents": len(plan.agents),
+        "fte": plan.fte,
+        "share_of_paid_hours_in_shifts_of_6h_or_more": float(
+            shifts.loc[shifts["hours"] >= 6, "paid_hours"].sum() / paid
+        )
+        if paid
+        else None,
+        "part_time_share": float(shifts.loc[shifts["contract"] == "part-time", "paid_hours"].sum() / paid)
+        if paid and "contract" in shifts
+        else None,
+        "uncovered_person_intervals": float(plan.uncovered["short"].sum()) if len(plan.uncovered) else 0.0,
+        "current_roster": current,
         "requirement_met_in_search": plan.search.met,
         "agent_intervals": {
             "analytic": int(plan.requirement["analytic_agents"].sum()),
@@ -75,6 +126,8 @@ def plan_figure(plan: StaffingPlan) -> Figure:
     """Headcount per interval, one panel per group: Erlang, simulated and scheduled (people
     rostered, before shrinkage; x in hours from the start of day 1).
     """
+    from matplotlib.figure import Figure  # heavy: imported when a figure is drawn
+
     groups = list(dict.fromkeys(plan.requirement["group"]))
     fig = Figure(figsize=(10, 2.4 * len(groups)))
     axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)
@@ -82,9 +135,14 @@ def plan_figure(plan: StaffingPlan) -> Figure:
     for ax, group in zip(axes[:, 0], groups, strict=True):
         rows = plan.requirement[plan.requirement["group"] == group]
         x = rows["interval"].to_numpy() * hours
-        for column, label in (("analytic_headcount", "Erlang"), ("simulated_headcount", "simulated"),
-                              ("scheduled_headcount", "scheduled")):
-            ax.step(x, rows[column], where="post", label=label)
+        for column, label in (
+            ("analytic_headcount", "Erlang"),
+            ("simulated_headcount", "simulated"),
+            ("scheduled_headcount", "scheduled"),
+            ("current_headcount", "today"),
+        ):
+            if column in rows:
+                ax.step(x, rows[column], where="post", label=label)
         ax.set_ylabel(group)
     axes[0, 0].legend(loc="upper right", fontsize="small")
     axes[-1, 0].set_xlabel("hours from the start of day 1")
@@ -100,5 +158,8 @@ def write_plan(plan: StaffingPlan, out: Path) -> None:
         plan.shifts.to_csv(staging / "shifts.csv", index=False)
         plan.achieved.to_csv(staging / "kpis.csv", index=False)
         plan.checks.to_csv(staging / "checks.csv", index=False)
+        plan.agents.to_csv(staging / "roster.csv", index=False)
+        plan.misses.to_csv(staging / "misses.csv", index=False)
+        plan.uncovered.to_csv(staging / "uncovered.csv", index=False)
         (staging / "summary.json").write_text(json.dumps(json_ready(plan_summary(plan)), indent=2) + "\n")
         plan_figure(plan).savefig(staging / "staffing.png", dpi=100)
