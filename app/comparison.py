@@ -41,11 +41,18 @@ class Card:
     verdict: str
     lower_is_better: bool
 
+    @property
+    def delta_color(self) -> str:
+        """Streamlit's ``delta_color``: coloured only when the difference is significant."""
+        if self.verdict not in ("better", "worse"):
+            return "off"
+        return "inverse" if self.lower_is_better else "normal"
+
 
 def busiest_group(result: SimulationResult) -> str:
-    """Name the group with the highest mean utilization."""
+    """Name the group with the highest mean occupancy."""
     groups = result.summary["groups"]
-    return max(groups, key=lambda g: groups[g]["utilization"]["mean"] or -1.0)
+    return max(groups, key=lambda g: groups[g]["occupancy"]["mean"] or -1.0)
 
 
 def default_pair(names: list[str]) -> list[str]:
@@ -56,7 +63,7 @@ def default_pair(names: list[str]) -> list[str]:
 
 
 def card_specs(base: SimulationResult) -> list[CardSpec]:
-    """Choose the eight KPI cards of the Compare page."""
+    """Choose the ten KPI cards of the Compare page."""
     realtime = any(c.mode == "realtime" for c in base.scenario.channels)
     busiest = busiest_group(base)
     return [
@@ -71,8 +78,10 @@ def card_specs(base: SimulationResult) -> list[CardSpec]:
         ),
         CardSpec("Abandonment", Kpi("overall", "", "abandon_rate"), "%"),
         CardSpec("Queue length", Kpi("overall", "", "mean_waiting"), ""),
-        CardSpec(f"Utilization {busiest}", Kpi("groups", busiest, "utilization"), "%"),
+        CardSpec(f"Occupancy {busiest}", Kpi("groups", busiest, "occupancy"), "%"),
         CardSpec("Cost per resolved", Kpi("overall", "", "cost_per_resolved"), "cost"),
+        CardSpec("Deflection", Kpi("overall", "", "deflection_rate"), "%"),
+        CardSpec("Total cost", Kpi("overall", "", "total_cost"), "cost"),
     ]
 
 
@@ -110,7 +119,7 @@ def cards(table: pd.DataFrame, specs: list[CardSpec], scenario: str, is_base: bo
                 ci=ci,
                 verdict="" if is_base else str(row["verdict"]),
                 lower_is_better=spec.kpi.metric in LOWER_IS_BETTER
-                or spec.kpi.metric == "utilization",
+                or spec.kpi.metric == "occupancy",
             )
         )
     return out
@@ -142,13 +151,13 @@ def service_level_by_time(results: list[SimulationResult]) -> pd.DataFrame:
     )
 
 
-def utilization_by_time(results: list[SimulationResult]) -> pd.DataFrame:
-    """Utilization per group by time of day (NaN where nobody is staffed is dropped)."""
-    frames = [_by_time(r, "group", "utilization") for r in results]
+def occupancy_by_time(results: list[SimulationResult]) -> pd.DataFrame:
+    """Occupancy per group by time of day (NaN where nobody is staffed is dropped)."""
+    frames = [_by_time(r, "group", "occupancy") for r in results]
     return (
         pd.concat(frames, ignore_index=True)
         .rename(columns={"name": "group"})
-        .dropna(subset=["utilization"])
+        .dropna(subset=["occupancy"])
     )
 
 
@@ -172,3 +181,52 @@ def resolution_cdf(results: list[SimulationResult], points: int = 150) -> pd.Dat
         if frames
         else pd.DataFrame(columns=["minutes", "share", "scenario"])
     )
+
+
+def _difference_text(row: pd.Series, unit: str) -> str:
+    half = fmt(row["difference_ci95"], unit).replace("%", " pp")
+    return f"{fmt(row['difference'], unit, signed=True)} (±{half})"
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def verdict_sentence(table: pd.DataFrame, specs: list[CardSpec], variant: str, base: str) -> str:
+    """One sentence per variant from the cards' paired intervals, e.g. ``Chatbot vs baseline:
+    resolution time -4.7 min (±2.0 min) and service level +2.4 pp (±0.6 pp) better; cost per
+    resolved +0.39 (±0.04) worse; no significant change in 2 KPIs``.
+    """
+    groups: dict[str, list[str]] = {"better": [], "worse": [], "higher": [], "lower": []}
+    unchanged = 0
+    for spec in specs:
+        rows = table[(table["kpi"] == spec.kpi.label) & (table["scenario"] == variant)]
+        if rows.empty or not math.isfinite(float(rows.iloc[0]["difference"])):
+            continue
+        row = rows.iloc[0]
+        verdict = str(row["verdict"])
+        if verdict in groups:
+            label = spec.label if spec.label[:2].isupper() else spec.label[0].lower() + spec.label[1:]
+            groups[verdict].append(f"{label} {_difference_text(row, spec.unit)}")
+        else:
+            unchanged += 1
+    clauses = [f"{_join(parts)} {verdict}" for verdict, parts in groups.items() if parts]
+    if unchanged:
+        clauses.append(f"no significant change in {unchanged} KPI{'s' if unchanged > 1 else ''}")
+    return f"{variant} vs {base}: " + ("; ".join(clauses) if clauses else "nothing to compare")
+
+
+def verdict_counts(table: pd.DataFrame, specs: list[CardSpec], variant: str) -> dict[str, int]:
+    """How many of the cards' KPIs are better, worse or unchanged for ``variant``."""
+    labels = {spec.kpi.label for spec in specs}
+    rows = table[(table["scenario"] == variant) & table["kpi"].isin(labels)]
+    return {v: int((rows["verdict"] == v).sum()) for v in ("better", "worse", "no significant difference")}
+
+
+def grouped_warnings(results: list[SimulationResult]) -> list[str]:
+    """Each warning once, with the scenarios it concerns: ``A, B: in k of n replications: ...``."""
+    seen: dict[str, list[str]] = {}
+    for result in results:
+        for warning in result.grouped_warnings:
+            seen.setdefault(warning, []).append(result.scenario.name)
+    return [f"{', '.join(names)}: {warning}" for warning, names in seen.items()]

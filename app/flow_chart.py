@@ -11,7 +11,7 @@ import math
 from app.formats import fmt_duration
 from supportsim import Flow, FlowEdge, FlowNode
 
-_FILL = {"channel": "#e3f2fd", "bot": "#ede7f6", "outcome": "#f5f5f5"}
+_FILL = {"channel": "#e3f2fd", "bot": "#ede7f6", "outcome": "#f5f5f5", "survey": "#fffde7"}
 
 
 def node_title(node: FlowNode) -> str:
@@ -24,6 +24,8 @@ def node_title(node: FlowNode) -> str:
         return f"queue: {node.name}"
     if node.kind == "outcome":
         return node.name.replace("_", " ")
+    if node.kind == "survey":
+        return "feedback survey"
     return node.name
 
 
@@ -53,34 +55,47 @@ def node_lines(node: FlowNode, whole: bool = True) -> list[str]:
             lines.append(f"mean wait {fmt_duration(node.mean_wait_seconds)}")
         return [*lines, f"{node.wait_share:.0%} of all waiting"]
     if node.kind == "group":
-        util = node.utilization
+        util = node.occupancy
         return [
             f"staffed {node.staffed:.1f} · busy {node.busy:.1f}",
-            f"utilization {util:.0%}" if math.isfinite(util) else "nobody staffed",
+            f"occupancy {util:.0%}" if math.isfinite(util) else "nobody staffed",
         ]
+    if node.kind == "survey":
+        csat = f"CSAT {node.csat:.0%}" if math.isfinite(node.csat) else "CSAT –"
+        return [f"{node.tickets:,.0f} responses", csat]
     return [f"{node.tickets:,.0f} tickets"]
 
 
 def edge_label(edge: FlowEdge) -> str:
-    """The text on an arrow: a route's delay, ``overflow``, ``escalate`` or ``follow-up``."""
+    """The text on an arrow: a route's delay, ``overflow``, ``escalate``, ``follow-up``,
+    ``call back``, ``busy signal``, ``at close`` or ``survey``.
+    """
     if edge.kind == "route":
         if edge.after_seconds:
             return f"after {edge.after_seconds:g} s"
         return "overflow" if edge.overflow else ""
-    return {"escalate": "escalate", "follow_up": "follow-up"}.get(edge.kind, "")
+    labels = {
+        "escalate": "escalate",
+        "follow_up": "follow-up",
+        "retrial": "call back",
+        "block": "busy signal",
+        "disconnect": "at close",
+        "survey": "survey",
+    }
+    return labels.get(edge.kind, "")
 
 
 def edge_dashed(edge: FlowEdge) -> bool:
-    """Delayed routes, follow-ups and abandonment are drawn dashed."""
+    """Delayed routes, follow-ups, callbacks, abandonment, blocking and disconnection are dashed."""
     if edge.kind == "route":
         return bool(edge.after_seconds)
-    return edge.kind in ("follow_up", "abandon")
+    return edge.kind in ("follow_up", "abandon", "retrial", "block", "disconnect")
 
 
 def _fill(node: FlowNode) -> str:
     if node.kind in _FILL:
         return _FILL[node.kind]
-    level = node.utilization if node.kind == "group" else node.wait_share
+    level = node.occupancy if node.kind == "group" else node.wait_share
     if not math.isfinite(level):
         return "#fafafa"
     if node.kind == "group":

@@ -29,3 +29,15 @@ def fmt_duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def fmt_with_ci(value: float, half_width: float, unit: str) -> str:
+    """``value ± half_width`` in one unit: ``11.3 min ± 1.8 min``, never ``11.3 min ± 109.0 s``."""
+    text = fmt(value, unit)
+    if half_width is None or not math.isfinite(half_width) or text == "n/a":
+        return text
+    if unit == "s" and abs(value) >= 120:
+        return f"{text} ± {half_width / 60:,.1f} min"
+    if unit == "s":
+        return f"{text} ± {half_width:,.1f} s"
+    return f"{text} ± {fmt(half_width, unit)}"

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 
 import supportsim
-from app.formats import fmt
+from app.formats import fmt, fmt_with_ci
 from supportsim import Scenario, StaffingPlan, clock_text
 
 WEEKDAY_NAMES = {
@@ -33,7 +33,7 @@ _KPI_LABELS = {
     "asa_seconds": ("ASA", "s"),
     "first_response_minutes": ("First response", "min"),
     "occupancy": ("Occupancy", "%"),
-    "utilization": ("Utilization", "%"),
+    "paid_utilization": ("Utilization (staffed ÷ paid)", "%"),
     "paid_hours": ("Paid hours", "h"),
     "agent_cost": ("Agent cost", "cost"),
 }
@@ -82,13 +82,14 @@ def _clock(minutes: float) -> str:
 
 def shifts_table(plan: StaffingPlan) -> pd.DataFrame:
     """The chosen shifts, readable: group, start and end, break, days worked (plan days with
-    their weekday; "every day" for a one-day plan), people, paid hours and cost.
+    their weekday; the weekday alone for a one-day plan), people, paid hours and cost.
     """
     shifts = plan.shifts
-    one_day = plan.scenario.horizon.days == 1  # its shifts repeat every day
-    day_names = {
-        int(d): WEEKDAY_NAMES[str(w)][:3]
-        for d, w in plan.requirement[["day", "weekday"]].drop_duplicates().itertuples(index=False)
+    one_day = plan.scenario.horizon.days == 1 and all(str(d) == "1" for d in shifts["days"])
+    first = list(WEEKDAY_NAMES).index(plan.scenario.horizon.start_weekday)
+    day_names = {  # plan day d falls on the weekday d - 1 days after the first (a roster may run past the plan)
+        d: WEEKDAY_NAMES[list(WEEKDAY_NAMES)[(first + d - 1) % 7]][:3]
+        for d in {int(x) for days in shifts["days"] for x in str(days).split(",")}
     }
     rows = []
     for s in shifts.itertuples():
@@ -100,7 +101,7 @@ def shifts_table(plan: StaffingPlan) -> pd.DataFrame:
             begins = start_minutes + s.break_after_hours * 60
             pause = f"{_clock(begins)}–{_clock(begins + s.break_minutes)}"
         days = (
-            "every day"
+            WEEKDAY_NAMES[str(plan.requirement["weekday"].iloc[0])]
             if one_day
             else ", ".join(f"{day_names.get(int(d), '')} (day {d})" for d in str(s.days).split(","))
         )
@@ -158,9 +159,8 @@ def achieved_table(plan: StaffingPlan) -> pd.DataFrame:
             continue
         label, unit = _KPI_LABELS.get(r.metric, (r.metric.replace("_", " "), ""))
         mean = math.nan if r.mean is None else float(r.mean)
-        value = fmt(mean, unit)
-        if r.ci95 is not None and math.isfinite(float(r.ci95)) and math.isfinite(mean):
-            value += f" ± {fmt(float(r.ci95), unit)}"
+        half = math.nan if r.ci95 is None or pd.isna(r.ci95) else float(r.ci95)
+        value = fmt_with_ci(mean, half, unit)
         has_target = r.target is not None and not pd.isna(r.target)
         met = "" if r.met is None or pd.isna(r.met) else ("yes" if r.met else "no")
         rows.append(

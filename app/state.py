@@ -9,8 +9,8 @@ from typing import TypeVar
 import streamlit as st
 
 import supportsim
-from app import logic
-from supportsim import Scenario, ScenarioError, SimulationResult, StaffingPlan
+from app import logic, workspace
+from supportsim import Scenario, ScenarioError, SimulationResult, StaffingNeeds, StaffingPlan
 
 LIBRARY = "library"
 
@@ -26,7 +26,9 @@ def _example_yaml(path: str, mtime: float) -> tuple[str, str] | str:
 
 
 def library() -> dict[str, str]:
-    """Scenario name -> canonical YAML: the examples, uploads and saved variants of this session."""
+    """Scenario name -> canonical YAML: the examples, then the variants and uploads saved in the
+    workspace folder (they survive reloads and restarts).
+    """
     if LIBRARY not in st.session_state:
         entries: dict[str, str] = {}
         for path in logic.example_files():
@@ -35,15 +37,55 @@ def library() -> dict[str, str]:
                 st.warning(f"Left out of the library: {loaded}")
             else:
                 entries[loaded[0]] = loaded[1]
+        examples = set(entries)
+        for path in workspace.scenario_files():
+            loaded = _example_yaml(str(path), path.stat().st_mtime)
+            if isinstance(loaded, str):
+                st.warning(f"Left out of the library (workspace): {loaded}")
+            elif loaded[0] not in examples:
+                entries[loaded[0]] = loaded[1]
         st.session_state[LIBRARY] = entries
+        st.session_state["examples"] = examples
     lib: dict[str, str] = st.session_state[LIBRARY]
     return lib
 
 
 def add_to_library(scenario: Scenario) -> str:
-    """Store ``scenario`` (under its name) and return that name."""
-    library()[scenario.name] = logic.canonical_yaml(scenario)
+    """Store ``scenario`` (under its name, also in the workspace folder) and return that name."""
+    text = logic.canonical_yaml(scenario)
+    library()[scenario.name] = text
+    workspace.save_scenario(scenario.name, text)
     return scenario.name
+
+
+def saved_names() -> list[str]:
+    """The library's scenarios that are saved variants or uploads (not examples)."""
+    lib = library()
+    examples = st.session_state.get("examples", set())
+    return [n for n in lib if n not in examples]
+
+
+def remove_from_library(name: str) -> None:
+    """Delete a saved variant or upload (examples stay)."""
+    if name in saved_names():
+        del library()[name]
+        workspace.delete_scenario(name)
+
+
+def remembered(key: str) -> dict[str, object] | None:
+    """What a page last asked for: this session's, else the workspace's (after a reload)."""
+    if key not in st.session_state:
+        value = workspace.load_state(key)
+        if value is not None and all(n in library() for n in value.get("names", [])):
+            st.session_state[key] = value
+    value = st.session_state.get(key)
+    return value if isinstance(value, dict) else None
+
+
+def remember(key: str, value: dict[str, object]) -> None:
+    """Keep what a page asked for, in this session and in the workspace."""
+    st.session_state[key] = value
+    workspace.save_state(key, value)
 
 
 @st.cache_data(show_spinner=False)
@@ -128,6 +170,34 @@ def staffing_plan(
         (yaml_text, seed, replications),
         lambda: supportsim.plan(
             logic.scenario_from_yaml(yaml_text),
+            seed=seed,
+            replications=replications,
+            progress=progress,
+        ),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=10)
+def _stored_needs(
+    yaml_texts: tuple[str, ...], seed: int, replications: int, _value: StaffingNeeds | None = None
+) -> StaffingNeeds:
+    if _value is None:
+        raise _NotStored
+    return _value
+
+
+def needs(
+    yaml_texts: tuple[str, ...],
+    seed: int,
+    replications: int,
+    progress: Callable[[int, str], None] | None = None,
+) -> StaffingNeeds:
+    """Plan every scenario on the same seeds (:func:`supportsim.staffing_needs`), cached."""
+    return _cached(
+        _stored_needs,
+        (yaml_texts, seed, replications),
+        lambda: supportsim.staffing_needs(
+            [logic.scenario_from_yaml(t) for t in yaml_texts],
             seed=seed,
             replications=replications,
             progress=progress,

@@ -21,7 +21,7 @@ PAGE = ROOT / "docs" / "tests.md"
 KINDS: dict[str, tuple[str, str]] = {
     "theory": (
         "The engine against exact queueing theory and the Erlang formulas",
-        "test_theory test_analytic",
+        "test_theory test_analytic test_published_case test_lines_and_retrials_theory",
     ),
     "properties": (
         "Invariants over many inputs and seeds: conservation, reproducibility, executors",
@@ -29,16 +29,16 @@ KINDS: dict[str, tuple[str, str]] = {
     ),
     "features": (
         "Each scenario feature doing what the format says, on small exact cases",
-        "test_features test_example_scenarios",
+        "test_features test_example_scenarios test_kpis test_feedback test_contact_centre",
     ),
     "mutants": ("Planted bugs the suite must catch", "test_mutants"),
     "planning": (
         "Offered load, the requirement search, shifts and the plan",
-        "test_workload test_staffing test_shifts test_plan_report test_cli_planning",
+        "test_workload test_staffing test_shifts test_roster test_plan_report test_cli_planning",
     ),
     "data": (
         "Real and generated data: log readers, fitting, backtests, forecasts",
-        "test_logs test_fitting test_backtest test_forecast test_forecast_reports",
+        "test_logs test_fitting test_backtest test_forecast test_forecast_reports test_retrial_fit",
     ),
     "hostile input": (
         "Broken and hostile files and flags: one line, exit code 2",

@@ -96,7 +96,7 @@ KPIS = [Kpi("overall", "", m) for m in (
 )]
 KPIS += [Kpi("channels", "phone", "service_level"), Kpi("channels", "phone", "abandon_rate"),
          Kpi("categories", "technical_fault", "resolution_minutes")]
-KPIS += [Kpi("groups", g.name, "utilization") for g in baseline.groups]
+KPIS += [Kpi("groups", g.name, "occupancy") for g in baseline.groups]
 
 first = compare([baseline, chatbot, checklist], seed=SEED, replications=REPLICATIONS, kpis=KPIS)
 short = {baseline.name: "baseline", chatbot.name: "chatbot", checklist.name: "checklist rule"}
@@ -288,7 +288,7 @@ for comparison in (first, second):
 # - The chatbot's cost per resolved ticket also depends on the customers who give up inside
 #   the bot: they cost a conversation and resolve nothing. Its resolve shares and abandon
 #   share are assumptions in the scenario file; rerun with your vendor's figures.
-# - The checklist moves work from tier 2 to tier 1: tier 1 gets busier (see its utilization),
+# - The checklist moves work from tier 2 to tier 1: tier 1 gets busier (see its occupancy),
 #   which is why the phone service level moves even though phone staffing did not change.
 # - Six replications of one week give narrow paired intervals here; for a decision, raise
 #   `REPLICATIONS` (or use `supportsim compare --replications 30`) and check that the

@@ -69,7 +69,7 @@ daily = pd.DataFrame(
         ("phone abandonment rate", mean_ci("channels", "phone", "abandon_rate"),
          f"≤ {phone.target.max_abandon_rate:.0%}"),
         ("mean resolution time (min)", mean_ci("overall", "", "resolution_minutes"), ""),
-        *[(f"{g.name} utilization", mean_ci("groups", g.name, "utilization"), "") for g in scenario.groups],
+        *[(f"{g.name} occupancy", mean_ci("groups", g.name, "occupancy"), "") for g in scenario.groups],
     ],
     columns=["KPI", "mean ± 95% CI", "target"],
 ).set_index("KPI")
@@ -82,7 +82,7 @@ display(daily)
 # ## 2. Find the bottleneck
 #
 # The interval table has, for every half hour, the queue of each skill and how busy each
-# group was. For each group: its utilization over the day, its utilization in its busiest
+# group was. For each group: its occupancy over the day, its occupancy in its busiest
 # half hour, and the longest queue of the skills it serves (all means over days and
 # replications). The bottleneck is the group whose queue gets longest.
 
@@ -99,9 +99,9 @@ for group in scenario.groups:
     rows.append({
         "group": group.name,
         "skills": ", ".join(skills),
-        "utilization over the day": result.metric("groups", group.name, "utilization"),
-        "busiest staffed half hour": g["utilization"].idxmax(),
-        "utilization then": g["utilization"].max(),
+        "occupancy over the day": result.metric("groups", group.name, "occupancy"),
+        "busiest staffed half hour": g["occupancy"].idxmax(),
+        "occupancy then": g["occupancy"].max(),
         "longest mean queue (tickets)": queues.max(),
         "queue longest at": queues.idxmax(),
     })
@@ -200,7 +200,7 @@ labels = {r.scenario.name: label for r, label in zip(results, ["original", "re-s
 kpis = [
     Kpi("overall", "", "resolution_minutes"), Kpi("overall", "", "resolution_minutes_p90"),
     Kpi("categories", "fault", "resolution_minutes"), Kpi("channels", "phone", "service_level"),
-    Kpi("groups", bottleneck, "utilization"), Kpi("overall", "", "total_cost"),
+    Kpi("groups", bottleneck, "occupancy"), Kpi("overall", "", "total_cost"),
     Kpi("overall", "", "cost_per_resolved"),
 ]
 table = comparison_table(results, kpis).assign(scenario=lambda t: t["scenario"].map(labels))
@@ -248,11 +248,11 @@ for name, res in zip(labels.values(), results, strict=True):
     cost = res.metric("overall", "", "total_cost") / res.scenario.horizon.days
     print(f"{name:12s} escalated faults called at {peak_hour:02d}:00 resolved in "
           f"{by_fix[name].loc[peak_hour, 'mean']:.0f} min on average; "
-          f"{bottleneck} utilization {res.metric('groups', bottleneck, 'utilization'):.0%}; "
+          f"{bottleneck} occupancy {res.metric('groups', bottleneck, 'occupancy'):.0%}; "
           f"cost per day {cost:,.0f}")
 
 # %% [markdown]
-# - **Averages hide peaks.** The bottleneck group's utilization over the day looked
+# - **Averages hide peaks.** The bottleneck group's occupancy over the day looked
 #   comfortable, yet in its busiest half hours it was saturated and its queue took hours to
 #   drain. Always look at the interval view before calling a team "fine".
 # - **The bottleneck is downstream.** Tier 1 was planned per interval and met its target;

@@ -30,11 +30,11 @@ class ExpectedCard:
 
 
 def _card_kpis(base: SimulationResult) -> list[tuple[str, Kpi, str]]:
-    """(label, KPI, unit) of the eight cards, as the Compare page's help text describes them:
-    the busiest group is the one with the highest mean utilization in the base."""
+    """(label, KPI, unit) of the ten cards, as the Compare page's help text describes them:
+    the busiest group is the one with the highest mean occupancy in the base."""
     realtime = any(c.mode == "realtime" for c in base.scenario.channels)
     groups = [g.name for g in base.scenario.groups]
-    busiest = max(groups, key=lambda g: np.nan_to_num(np.nanmean(base.values("groups", g, "utilization")), nan=-1))
+    busiest = max(groups, key=lambda g: np.nan_to_num(np.nanmean(base.values("groups", g, "occupancy")), nan=-1))
     live = " (live)" if realtime else ""
     return [
         ("Resolution time", Kpi("overall", "", "resolution_minutes"), "min"),
@@ -44,8 +44,10 @@ def _card_kpis(base: SimulationResult) -> list[tuple[str, Kpi, str]]:
          Kpi("overall", "", "service_level_realtime" if realtime else "service_level_async"), "%"),
         ("Abandonment", Kpi("overall", "", "abandon_rate"), "%"),
         ("Queue length", Kpi("overall", "", "mean_waiting"), ""),
-        (f"Utilization {busiest}", Kpi("groups", busiest, "utilization"), "%"),
+        (f"Occupancy {busiest}", Kpi("groups", busiest, "occupancy"), "%"),
         ("Cost per resolved", Kpi("overall", "", "cost_per_resolved"), "cost"),
+        ("Deflection", Kpi("overall", "", "deflection_rate"), "%"),
+        ("Total cost", Kpi("overall", "", "total_cost"), "cost"),
     ]
 
 

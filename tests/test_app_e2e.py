@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import re
 import socket
 import subprocess
@@ -12,7 +15,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
+import pandas as pd
 import pytest
+from app import comparison
 from app.formats import fmt
 from playwright import sync_api
 
@@ -43,8 +49,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
+    env = {**os.environ, "SUPPORTSIM_WORKSPACE": str(tmp_path_factory.mktemp("workspace"))}
     streamlit = Path(sys.executable).parent / "streamlit"
     process = subprocess.Popen(
         [
@@ -61,6 +68,7 @@ def server() -> Iterator[str]:
             "127.0.0.1",
         ],
         cwd=ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -105,6 +113,9 @@ def page(server: str) -> Iterator[sync_api.Page]:
         )
         page = context.new_page()
         page.set_default_timeout(30_000)
+        received: list[bytes | str] = []  # what the server sent: the charts' Vega-Lite specs travel in it
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(payload)))
+        page.received = received  # type: ignore[attr-defined]
         yield page
         context.close()
 
@@ -117,7 +128,7 @@ def _wait_idle(page: sync_api.Page) -> None:
 
 def _open(page: sync_api.Page, server: str, path: str) -> None:
     page.goto(f"{server}/{path}")
-    page.wait_for_selector("[data-testid='stMainBlockContainer'] h1")
+    page.wait_for_selector("[data-testid='stMainBlockContainer'] :is(h1, h3)")
     _wait_idle(page)
 
 
@@ -144,7 +155,7 @@ def test_compare_runs_and_shows_numbers(page: sync_api.Page, server: str) -> Non
     page.wait_for_selector("[data-testid='stMetric']", timeout=90_000)
     _wait_idle(page)
     metrics = page.locator("[data-testid='stMetricValue']")
-    sync_api.expect(metrics).to_have_count(8, timeout=30_000)  # waits: the page may still be drawing
+    sync_api.expect(metrics).to_have_count(10, timeout=30_000)  # waits: the page may still be drawing
     values = [metrics.nth(i).inner_text() for i in range(metrics.count())]
     assert sum(bool(re.search(r"\d", v)) for v in values) >= 6, values
     assert page.locator("[data-testid='stMetricDelta']").count() >= 6
@@ -173,7 +184,102 @@ def test_compare_runs_and_shows_numbers(page: sync_api.Page, server: str) -> Non
     )
     assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
     sync_api.expect(page.get_by_text("Download results (CSV)")).to_be_visible(timeout=30_000)
-    page.screenshot(path=str(ARTIFACTS / "2_compare.png"), full_page=True)
+    table = _download_csv(page, "Download results (CSV)")
+    _verdict_block_agrees_with_the_csv(page, table, results)
+    _charts_read_right(page)
+    _workbook_holds_the_csv_numbers(page, table)
+    _screenshot_whole_page(page, ARTIFACTS / "2_compare.png")
+    page.get_by_role("tab", name="Occupancy").click()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / "2_compare_occupancy.png"))
+
+
+def _download(page: sync_api.Page, label: str) -> bytes:
+    with page.expect_download() as info:
+        page.get_by_role("button", name=label).click()
+    path = info.value.path()
+    assert path is not None
+    return Path(path).read_bytes()
+
+
+def _download_csv(page: sync_api.Page, label: str) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(_download(page, label)))
+
+
+def _verdict_block_agrees_with_the_csv(
+    page: sync_api.Page, table: pd.DataFrame, results: list[supportsim.SimulationResult]
+) -> None:
+    """The verdict names as better (worse) exactly the cards' KPIs the CSV calls better (worse)."""
+    block = page.locator(".st-key-cmp_verdicts")
+    sync_api.expect(block).to_be_visible()
+    text = block.inner_text()
+    variant, base = results[1].scenario.name, results[0].scenario.name
+    line = next(ln for ln in text.splitlines() if f"{variant} vs {base}: " in ln)
+    clauses = {c.rsplit(" ", 1)[1]: c for c in line.split(": ", 1)[1].split("; ") if c.endswith(("better", "worse"))}
+    mentioned = 0
+    for spec in comparison.card_specs(results[0]):
+        verdict = table[(table["kpi"] == spec.kpi.label) & (table["scenario"] == variant)]["verdict"].iloc[0]
+        label = spec.label if spec.label[:2].isupper() else spec.label[0].lower() + spec.label[1:]
+        for kind in ("better", "worse"):
+            assert (f"{label} " in clauses.get(kind, "")) == (verdict == kind), (spec.label, verdict, line)
+        mentioned += verdict in ("better", "worse")
+    unchanged = len(comparison.card_specs(results[0])) - mentioned
+    assert (f"no significant change in {unchanged} KPI" in line) == (unchanged > 0), line
+
+
+def _vega_lite_specs(page: sync_api.Page) -> list[dict[str, object]]:
+    """The Vega-Lite specs the server sent to the page, as the browser received them."""
+    specs, decoder = [], json.JSONDecoder()
+    for payload in page.received:  # type: ignore[attr-defined]
+        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+        if '"$schema"' not in text:
+            continue
+        start = text.find('{"')
+        while start >= 0:
+            try:
+                spec, end = decoder.raw_decode(text, start)
+            except json.JSONDecodeError:
+                end = start + 1
+            else:
+                if isinstance(spec, dict) and "$schema" in spec:
+                    specs.append(spec)
+                else:
+                    end = start + 1
+            start = text.find('{"', end)
+    return specs
+
+
+def _charts_read_right(page: sync_api.Page) -> None:
+    """The queue chart: one panel per channel, each with its own y-axis; the service-level
+    chart: the target as one horizontal rule per panel (a y position, nothing along x)."""
+    specs = _vega_lite_specs(page)
+    queue = [s for s in specs if "facet" in s and s.get("spec", {}).get("encoding", {}).get("y", {}).get("field")
+             == "mean_waiting"]
+    assert queue, "no queue chart received"
+    assert queue[-1]["facet"]["field"] == "channel" and queue[-1]["resolve"]["scale"]["y"] == "independent"
+    level = [s for s in specs if "facet" in s and "layer" in s.get("spec", {})]
+    assert level, "no service-level chart received"
+    rules = [layer for layer in level[-1]["spec"]["layer"] if layer["mark"]["type"] == "rule"]
+    assert len(rules) == 1 and set(rules[0]["encoding"]) == {"y"}, rules
+    names = queue[-1]["spec"]["encoding"]["color"]
+    assert names["legend"]["labelLimit"] == 0  # full scenario names
+    assert names["scale"]["range"][0] == "#1f4e79"  # the base keeps its colour
+
+
+def _workbook_holds_the_csv_numbers(page: sync_api.Page, table: pd.DataFrame) -> None:
+    """The .xlsx downloaded from the page opens with openpyxl and holds the CSV's cells."""
+    book = openpyxl.load_workbook(io.BytesIO(_download(page, "Download workbook (.xlsx)")))
+    assert book.sheetnames[0] == "KPIs"
+    rows = list(book["KPIs"].values)
+    assert list(rows[0]) == list(table.columns) and len(rows) == len(table) + 1
+    for got, want in zip(rows[1:], table.itertuples(index=False), strict=True):
+        for a, b in zip(got, want, strict=True):
+            if isinstance(b, float) and pd.isna(b):
+                assert a is None
+            elif isinstance(b, float):
+                assert float(a) == pytest.approx(b, rel=1e-15, abs=0)
+            else:
+                assert str(a) == str(b)
 
 
 def test_staffing_plans_shifts(page: sync_api.Page, server: str) -> None:
@@ -188,7 +294,7 @@ def test_staffing_plans_shifts(page: sync_api.Page, server: str) -> None:
     metrics = page.locator("[data-testid='stMetric']")
     sync_api.expect(metrics).to_have_count(4, timeout=30_000)
     paid = metrics.filter(has_text="Paid hours").locator("[data-testid='stMetricValue']").inner_text()
-    assert re.fullmatch(r"[\d,]+\.\d h", paid), paid
+    assert re.fullmatch(r"[\d,]+(\.\d)? h", paid), paid
     # the plan the library makes of the same day, seed and replications
     day = supportsim.one_day(supportsim.load_scenario(ROOT / "scenarios" / "helpdesk_baseline.yaml"), "mon")
     expected = supportsim.plan(day, seed=0, replications=3)
@@ -242,28 +348,98 @@ def _bottleneck(page: sync_api.Page) -> str:
     return match.group(1)
 
 
-def test_trainer_slider_moves_the_bottleneck(page: sync_api.Page, server: str) -> None:
+def _player(page: sync_api.Page) -> sync_api.FrameLocator:
+    return page.frame_locator("iframe").first
+
+
+def _figures(frame: sync_api.FrameLocator) -> dict[str, list[str]]:
+    """The lines of text in each box of the diagram shown, by node id."""
+    out = {}
+    for box in frame.locator("g[data-node]").all():
+        out[str(box.get_attribute("data-node"))] = [t.strip() for t in box.locator("text").all_text_contents()]
+    return out
+
+
+def _number(text: str) -> float:
+    match = re.search(r"-?[\d,]+(\.\d+)?", text)
+    assert match, text
+    return float(match.group(0).replace(",", ""))
+
+
+def test_trainer_plays_the_day_and_its_figures_add_up(page: sync_api.Page, server: str) -> None:
     _open(page, server, "trainer")
-    page.wait_for_selector("[data-testid='stGraphVizChart'] svg")
-    assert _bottleneck(page) == "tier2"  # single phone queue: 5 tier-2 specialists at ~70%
-    day = supportsim.one_day(supportsim.load_scenario(ROOT / "scenarios" / "single_queue.yaml"))
-    flow = supportsim.process_flow(supportsim.simulate(day, seed=1, replications=1))
-    text = page.get_by_text(re.compile(r"^Bottleneck:")).first.inner_text()
-    assert text == f"Bottleneck: {flow.bottleneck} (utilization {flow.nodes['g_tier2'].utilization:.0%})"
-    page.screenshot(path=str(ARTIFACTS / "4_trainer.png"), full_page=True)
-    slider = (
-        page.locator("[data-testid='stSlider']")
-        .filter(has_text="Staffing of that group")
-        .get_by_role("slider")
-    )  # the group preselected is tier2
+    assert _bottleneck(page) == "tier2"  # trainer peak: tier 2 is rostered flat
+    frame = _player(page)
+    frame.locator("svg[data-frame]").wait_for()
+    assert frame.locator("svg").first.get_attribute("data-frame") == "whole day"
+    # projector: the diagram's text at least 16 px at 1280x800, below the sliders on one screen
+    sizes = frame.locator("svg text").evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
+    assert min(sizes) >= 16 * 0.95, min(sizes)
+    slider_box = page.locator("[data-testid='stSlider']").first.bounding_box()
+    diagram_box = page.locator("iframe").first.bounding_box()
+    assert slider_box is not None and diagram_box is not None
+    assert slider_box["y"] + slider_box["height"] <= diagram_box["y"] and diagram_box["y"] < 400
+    page.screenshot(path=str(ARTIFACTS / "4_trainer.png"))
+    scrub = frame.locator("#scrub")
+    last = int(str(scrub.get_attribute("max")))
+    frame.locator("#play").click()
+    page.wait_for_timeout(1500)
+    frame.locator("#play").click()  # pause
+    shown = int(scrub.input_value())
+    assert 5 <= shown < last, shown  # at least 5 frames a second (6 planned) in 1.5 s
+    page.wait_for_timeout(600)
+    assert int(scrub.input_value()) == shown  # paused: the frame stays
+    label = frame.locator("#label").inner_text()
+    assert frame.locator("svg").first.get_attribute("data-frame") == label  # the scrubber follows the diagram
+    # scrub to 13:00 and check the flow adds up, figure by figure, against the library
+    day = supportsim.one_day(supportsim.load_scenario(ROOT / "scenarios" / "trainer_peak.yaml"))
+    counts = supportsim.flow_by_interval(supportsim.simulate(day, seed=1, replications=1))
+    target = next(k for k in range(last + 1) if _label_at(frame, k).startswith("13:00–"))
+    figures = _figures(frame)
+    arrived = sum(_number(lines[1]) for node, lines in figures.items() if node.startswith("ch_"))
+    ended = sum(_number(lines[1]) for node, lines in figures.items() if node.startswith("out_"))
+    now, before = _number(figures["in_system"][1]), _number(figures["in_system"][2])
+    row = counts[counts["time"] == "13:00"].iloc[0]
+    assert (arrived, ended, now, before) == (
+        row["arrived"], row[["resolved", "abandoned", "deflected", "bot_abandoned"]].sum(), row["in_system"],
+        row["in_system_before"])
+    assert arrived == ended + (now - before)
+    assert target > 0
+    page.screenshot(path=str(ARTIFACTS / "4_trainer_13h.png"))
+
+
+def _label_at(frame: sync_api.FrameLocator, k: int) -> str:
+    frame.locator("#scrub").fill(str(k))
+    return frame.locator("#label").inner_text()
+
+
+def test_trainer_people_slider_moves_the_bottleneck(page: sync_api.Page, server: str) -> None:
+    _open(page, server, "trainer")
+    slider = page.locator("[data-testid='stSlider']").filter(has_text="People in that group").get_by_role("slider")
     slider.focus()
-    slider.press("End")  # 200% of today's tier-2 staffing
+    slider.press("End")  # 26 people in tier 2 instead of 13
     _wait_idle(page)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('p')]"
-        ".some(p => p.innerText.startsWith('Bottleneck: tier1'))"
+        "() => [...document.querySelectorAll('p')].some(p => p.innerText.startsWith('Bottleneck: tier1'))"
     )
-    assert _bottleneck(page) == "tier1"
-    svg = page.locator("[data-testid='stGraphVizChart'] svg").inner_html()
-    assert "BOTTLENECK: tier1" in svg
-    page.screenshot(path=str(ARTIFACTS / "4_trainer_more_tier2.png"), full_page=True)
+    sync_api.expect(page.get_by_text(re.compile("tier2: 13 → 26 people")).first).to_be_visible()
+    assert "BOTTLENECK" in (_player(page).locator("g[data-node='g_tier1']").text_content() or "")
+    page.screenshot(path=str(ARTIFACTS / "4_trainer_more_tier2.png"))
+
+
+def test_a_saved_variant_survives_a_reload(page: sync_api.Page, server: str) -> None:
+    _open(page, server, "")
+    name = page.get_by_role("textbox", name="Variant name")
+    name.fill("Kept across reloads")
+    name.press("Tab")
+    page.get_by_role("button", name="Save as variant").click()
+    _wait_idle(page)
+    sync_api.expect(page.get_by_text("Saved Kept across reloads")).to_be_visible()
+    page.reload()
+    page.wait_for_selector("[data-testid='stMainBlockContainer'] :is(h1, h3)")
+    _wait_idle(page)
+    page.get_by_text(re.compile("^Workspace: saved variants")).click()
+    sync_api.expect(page.get_by_text("Kept across reloads", exact=True).first).to_be_visible()
+    _wait_idle(page)
+    page.wait_for_selector("[data-testid='stSkeleton']", state="detached")
+    page.screenshot(path=str(ARTIFACTS / "1_scenarios_workspace.png"))

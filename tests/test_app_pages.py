@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from app import logic, plan_tables
+from app import compare_staffing, comparison, logic, plan_tables
 from app.formats import fmt
+from streamlit.proto import Metric_pb2
 from streamlit.testing.v1 import AppTest
 
 import supportsim
@@ -20,9 +21,17 @@ BASELINE = "Helpdesk baseline week"
 CHATBOT = "Helpdesk week with chatbot and self-service"
 
 
+@pytest.fixture(autouse=True)
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test saves into its own workspace folder, never the repository's."""
+    folder = tmp_path / "workspace"
+    monkeypatch.setenv("SUPPORTSIM_WORKSPACE", str(folder))
+    return folder
+
+
 @pytest.fixture
 def app() -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=120)
+    at = AppTest.from_file(MAIN, default_timeout=240)
     at.run()
     assert not at.exception
     return at
@@ -58,7 +67,7 @@ def test_saving_a_variant_and_showing_a_field_error(app: AppTest) -> None:
     assert any("must be < 1" in e.value for e in app.error)
     shrink = next(n for n in app.number_input if n.key.endswith("groups[1].shrinkage"))
     shrink.set_value(0.1)
-    app.text_input[0].set_value("Baseline, less tier-2 shrinkage")
+    next(t for t in app.text_input if t.key.startswith("sc_name_")).set_value("Baseline, less tier-2 shrinkage")
     next(b for b in app.button if b.label == "Save as variant").click()
     app.run()
     assert not app.exception
@@ -109,7 +118,7 @@ def test_compare_matches_simulate_for_the_same_seed(app: AppTest) -> None:
     at.run()
     assert not at.exception
     cards = {m.label: m for m in at.metric}
-    assert len(cards) == 8
+    assert len(cards) == 10
     results = [
         supportsim.simulate(supportsim.load_scenario(logic.SCENARIO_DIR / name), seed=3, replications=2)
         for name in ("helpdesk_baseline.yaml", "helpdesk_chatbot.yaml")
@@ -128,6 +137,7 @@ def test_compare_matches_simulate_for_the_same_seed(app: AppTest) -> None:
         c.label: (c.value, c.delta, c.ci, c.help) for c in app_numbers.compare_cards(results, shown=1)
     }
     _compare_charts_show_the_library_numbers(at, results)
+    _compare_shows_the_verdict_and_colours_only_significant_cards(at, results)
     assert any(d.label == "Download results (CSV)" for d in at.get("download_button"))
     # switching pages and back shows the same cards from the cache, without an error
     at = _open(_open(at, "trainer"), "compare")
@@ -141,6 +151,24 @@ def test_compare_matches_simulate_for_the_same_seed(app: AppTest) -> None:
     assert shown == {c.label: (c.value, None) for c in app_numbers.compare_cards(results, shown=0)}
 
 
+def _compare_shows_the_verdict_and_colours_only_significant_cards(
+    at: AppTest, results: list[supportsim.SimulationResult]
+) -> None:
+    table = supportsim.comparison_table(results, comparison.comparison_kpis(results[0]))
+    specs = comparison.card_specs(results[0])
+    sentence = comparison.verdict_sentence(table, specs, CHATBOT, BASELINE)
+    assert any(m.value.endswith(sentence) for m in at.markdown), sentence
+    verdicts = {c.label: c.help.removeprefix("Verdict: ") for c in app_numbers.compare_cards(results, shown=1)}
+    for metric in at.metric:
+        colour = Metric_pb2.Metric.MetricColor.Name(metric.proto.color)
+        assert (colour == "GRAY") == (verdicts[metric.label] not in ("better", "worse")), (metric.label, colour)
+    specs_json = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    queue, level = specs_json[0], specs_json[1]
+    assert queue["resolve"]["scale"]["y"] == "independent" and queue["facet"]["field"] == "channel"
+    rule = next(layer for layer in level["spec"]["layer"] if layer["mark"]["type"] == "rule")
+    assert set(rule["encoding"]) == {"y"}  # one horizontal line per panel, nothing along x
+
+
 def _chart_data(chart: object) -> pd.DataFrame:
     """The data set of one Altair chart on the page: the chart's own, or its first layer's."""
     proto = chart.proto  # type: ignore[attr-defined]
@@ -151,7 +179,7 @@ def _chart_data(chart: object) -> pd.DataFrame:
 
 
 def _compare_charts_show_the_library_numbers(at: AppTest, results: list[supportsim.SimulationResult]) -> None:
-    queue, level, cdf, utilization = (_chart_data(c) for c in at.get("vega_lite_chart"))
+    queue, level, cdf, occupancy = (_chart_data(c) for c in at.get("vega_lite_chart"))
     app_numbers.same_rows(
         queue, app_numbers.by_time_of_day(results, "channel", "mean_waiting", "channel"),
         ["scenario", "channel", "time"], ["mean_waiting"],
@@ -163,9 +191,9 @@ def _compare_charts_show_the_library_numbers(at: AppTest, results: list[supports
     app_numbers.same_rows(level, expected_level, ["scenario", "channel", "time"], ["service_level", "target"])
     app_numbers.same_rows(cdf, app_numbers.resolution_quantiles(results), ["scenario", "share"], ["minutes"])
     app_numbers.same_rows(
-        utilization,
-        app_numbers.by_time_of_day(results, "group", "utilization", "group").dropna(subset=["utilization"]),
-        ["scenario", "group", "time"], ["utilization"],
+        occupancy,
+        app_numbers.by_time_of_day(results, "group", "occupancy", "group").dropna(subset=["occupancy"]),
+        ["scenario", "group", "time"], ["occupancy"],
     )
 
 
@@ -186,6 +214,7 @@ def test_staffing_page_plans_like_the_library(app: AppTest) -> None:
     assert at.selectbox(key="st_weekday").value == "mon"
     assert any("Plan staffing" in i.value for i in at.info)
     assert not at.metric  # nothing is planned before the button is pressed
+    at.selectbox(key="st_scenario").set_value("Trainer peak helpdesk")  # a quick plan
     at.number_input(key="st_reps").set_value(3)
     at.number_input(key="st_seed").set_value(2)
     next(b for b in at.button if b.label == "Plan staffing").click()
@@ -193,7 +222,7 @@ def test_staffing_page_plans_like_the_library(app: AppTest) -> None:
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
 
-    day = supportsim.one_day(supportsim.load_scenario(logic.SCENARIO_DIR / "helpdesk_baseline.yaml"), "mon")
+    day = supportsim.one_day(supportsim.load_scenario(logic.SCENARIO_DIR / "trainer_peak.yaml"), "mon")
     expected = supportsim.plan(day, seed=2, replications=3)
     cards = {m.label: m.value for m in at.metric}
     assert cards["Paid hours"] == fmt(expected.paid_hours, "h")
@@ -225,7 +254,8 @@ def test_staffing_page_plans_like_the_library(app: AppTest) -> None:
     charts = at.get("vega_lite_chart")
     assert len(charts) == len(expected.scenario.groups)
     downloads = {d.label for d in at.get("download_button")}
-    assert downloads == {"Download requirement (CSV)", "Download shifts (CSV)"}
+    assert downloads == {"Download requirement (CSV)", "Download shifts (CSV)", "Download plan (.xlsx)",
+                         "Download charts (PNG, zip)"}
 
     # the plan is kept: back from another page, it is shown again (from the cache)
     at = _open(_open(at, "compare"), "staffing")
@@ -239,40 +269,110 @@ def _days_worked(days: object) -> int:
     return len(list(days))  # type: ignore[call-overload]
 
 
-def test_trainer_bottleneck_moves_with_staffing(app: AppTest) -> None:
+def _player(at: AppTest) -> str:
+    """The trainer's player page (an HTML component holding every frame)."""
+    (frame,) = [e for e in at.main if getattr(e, "type", "") == "iframe"] or [
+        e for e in at.get("iframe")]
+    return frame.proto.srcdoc  # type: ignore[no-any-return]
+
+
+def test_trainer_opens_on_the_trainer_scenario_and_moves_the_bottleneck(app: AppTest) -> None:
     at = _open(app, "trainer")
-    assert at.selectbox(key="tr_scenario").value == "Single phone queue"
+    assert at.selectbox(key="tr_scenario").value == "Trainer peak helpdesk"
     assert any(m.value.startswith("Bottleneck: **tier2**") for m in at.markdown)
+    at.selectbox(key="tr_scenario").set_value("Single phone queue")
+    at.run()
+    assert not at.exception
     day = supportsim.one_day(supportsim.load_scenario(logic.SCENARIO_DIR / "single_queue.yaml"))
-    _trainer_shows_the_library_numbers(at, day, None)
-    at.slider(key="tr_staff_Single phone queue_tier2").set_value(200)
+    _trainer_shows_the_library_numbers(at, day)
+    slider = at.slider(key="tr_people_Single phone queue_tier2")
+    assert slider.value == 5  # today's tier-2 headcount, in people
+    slider.set_value(10)
     at.run()
     assert not at.exception
     assert any(m.value.startswith("Bottleneck: **tier1**") for m in at.markdown)
-    more = supportsim.scale_headcount(day, "tier2", 2.0)
-    _trainer_shows_the_library_numbers(at, more, None)
-    at.select_slider(key="tr_replay").set_value("12:00")
-    at.run()
-    assert not at.exception
-    assert any("at 12:00" in m.value for m in at.markdown)
-    _trainer_shows_the_library_numbers(at, more, "12:00")
+    assert any("tier2: 5 → 10 people" in c.value for c in at.caption)
+    more = supportsim.with_values(day, {"groups[1].headcount": 10})
+    _trainer_shows_the_library_numbers(at, more)
 
 
-def _trainer_shows_the_library_numbers(at: AppTest, scenario: supportsim.Scenario, replay: str | None) -> None:
-    """The headline (bottleneck and its utilization, whole day or at ``replay``) and the
-    queue chart are the library's flow and mean queue per interval of one replication, seed 1."""
+def _trainer_shows_the_library_numbers(at: AppTest, scenario: supportsim.Scenario) -> None:
+    """The headline (bottleneck and its occupancy), every frame of the player (whole day and
+    each interval, with the flow adding up) and the queue chart: the library's numbers for one
+    replication, seed 1."""
     result = supportsim.simulate(scenario, seed=1, replications=1)
-    interval = None
-    if replay is not None:
-        interval = [supportsim.clock_text(k * scenario.horizon.interval_minutes)
-                    for k in range(scenario.horizon.intervals_per_day)].index(replay)
-    flow = supportsim.process_flow(result, interval)
-    utilization = flow.nodes[f"g_{flow.bottleneck}"].utilization
-    headline = f"Bottleneck: **{flow.bottleneck}** (utilization {utilization:.0%})" + (
-        "" if replay is None else f" at {replay}")
+    flow = supportsim.process_flow(result)
+    occupancy = flow.nodes[f"g_{flow.bottleneck}"].occupancy
+    headline = f"Bottleneck: **{flow.bottleneck}** (occupancy {occupancy:.0%}) over the whole day"
     assert headline in [m.value for m in at.markdown]
+    page = _player(at)
+    counts = supportsim.flow_by_interval(result)
+    frames = json.loads(page.split("const frames = ", 1)[1].split(";\n", 1)[0])
+    labels = json.loads(page.split("const labels = ", 1)[1].split(";\n", 1)[0])
+    assert labels[0] == "whole day" and len(frames) == len(labels)
+    assert f">{counts['arrived'].sum():,.0f} arrived<" in frames[0]
+    for label, svg in zip(labels[1:], frames[1:], strict=True):
+        row = counts[counts["time"] == label[:5]].iloc[0]
+        assert f">{row['arrived']:,.0f} arrived<" in svg, label
+        assert f">{row['in_system']:,.0f} at the end<" in svg, label
     waiting = supportsim.mean_by_interval(result, "skill", "mean_waiting").rename(columns={"name": "queue"})
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1
     data = _chart_data(charts[0])
     app_numbers.same_rows(data, waiting, ["queue", "time"], ["mean_waiting"])
+
+
+def test_a_saved_variant_survives_a_restart_and_can_be_deleted(app: AppTest, workspace: Path) -> None:
+    shrink = next(n for n in app.number_input if n.key.endswith("groups[1].shrinkage"))
+    shrink.set_value(0.1)
+    next(t for t in app.text_input if t.key.startswith("sc_name_")).set_value("Kept variant")
+    next(b for b in app.button if b.label == "Save as variant").click()
+    app.run()
+    assert not app.exception
+    assert len(list((workspace / "scenarios").glob("*.yaml"))) == 1
+    again = AppTest.from_file(MAIN, default_timeout=240)  # a new session: a reload or a restart
+    again.run()
+    assert "Kept variant" in again.session_state["library"]
+    assert supportsim.parse_scenario(again.session_state["library"]["Kept variant"]).groups[1].shrinkage == 0.1
+    next(b for b in again.button if b.key == "ws_del_Kept variant").click()
+    again.run()
+    assert not again.exception
+    assert "Kept variant" not in again.session_state["library"]
+    assert not list((workspace / "scenarios").glob("*.yaml"))
+
+
+def test_the_editor_adds_a_bot_as_a_new_variant(app: AppTest) -> None:
+    app.selectbox(key=next(s.key for s in app.selectbox if s.key.endswith("_action"))).set_value(
+        "add a bot on a channel")
+    app.run()
+    channel = next(s for s in app.selectbox if s.key.endswith("_channel"))
+    channel.set_value("chat")
+    next(t for t in app.text_input if t.key.endswith("_name") and t.key.startswith("sc_struct")).set_value("With a bot")
+    app.run()
+    next(b for b in app.button if b.label == "Add a bot on a channel").click()
+    app.run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="sc_selected").value == "With a bot"
+    saved = logic.scenario_from_yaml(app.session_state["library"]["With a bot"])
+    assert [a.channels for a in saved.automation] == [["chat"]]
+    assert supportsim.automation_share(saved, "chat") == pytest.approx(0.2)
+
+
+def test_compare_plans_staffing_needs_like_the_library(app: AppTest) -> None:
+    at = _open(app, "compare")
+    at.multiselect(key="cmp_scenarios").set_value(["Trainer peak helpdesk", "Trainer peak helpdesk, tier 2 re-shifted"])
+    at.number_input(key="cmp_reps").set_value(2)
+    next(b for b in at.button if b.label == "Run comparison").click()
+    at.run()
+    assert not at.exception
+    at.number_input(key="cmp_st_reps").set_value(2)
+    at.number_input(key="cmp_st_seed").set_value(4)
+    next(b for b in at.button if b.label == "Plan staffing needs").click()
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    scenarios = [supportsim.one_day(supportsim.load_scenario(logic.SCENARIO_DIR / f), "mon")
+                 for f in ("trainer_peak.yaml", "trainer_peak_reshift.yaml")]
+    expected = compare_staffing.summary_table(supportsim.staffing_needs(scenarios, seed=4, replications=2))
+    (shown,) = [d.value for d in at.dataframe if list(d.value.columns) == list(expected.columns)]
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
+    assert any(d.label == "Download staffing needs (.xlsx)" for d in at.get("download_button"))

@@ -1,11 +1,11 @@
-"""Compare: run two to four scenarios on common random numbers and show the differences."""
+"""Compare: run two to four scenarios on common random numbers; a verdict, cards, charts, staffing needs."""
 
 from __future__ import annotations
 
-import altair as alt
 import streamlit as st
-from app import comparison, state
+from app import compare_charts, compare_staffing, comparison, state, workspace
 
+import supportsim
 from supportsim import SimulationResult
 
 st.title("Compare scenarios")
@@ -21,190 +21,130 @@ with st.form("compare"):
         max_selections=4,
         key="cmp_scenarios",
     )
-    replications = mid.number_input(
-        "Replications", min_value=2, max_value=50, value=5, key="cmp_reps"
-    )
+    replications = mid.number_input("Replications", min_value=2, max_value=50, value=5, key="cmp_reps")
     seed = right.number_input("Seed", min_value=0, value=1, step=1, key="cmp_seed")
     submitted = st.form_submit_button("Run comparison", type="primary")
 
 if submitted:
     if not 2 <= len(chosen) <= 4:
-        st.error(
-            "Pick two to four scenarios: the first is the base, the others are compared with it."
-        )
+        st.error("Pick two to four scenarios: the first is the base, the others are compared with it.")
     else:
-        st.session_state["cmp_run"] = {
-            "names": list(chosen),
-            "yaml": [lib[n] for n in chosen],
-            "seed": int(seed),
-            "replications": int(replications),
-        }
+        state.remember(
+            "cmp_run",
+            {"names": list(chosen), "seed": int(seed), "replications": int(replications)},
+        )
 
-run = st.session_state.get("cmp_run")
+run = state.remembered("cmp_run")
 if run is None:
-    st.info(
-        "Choose scenarios and press **Run comparison**. "
-        "Every scenario runs on the same random numbers."
-    )
+    st.info("Choose scenarios and press **Run comparison**. Every scenario runs on the same random numbers.")
     st.stop()
+run_names: list[str] = list(run["names"])  # type: ignore[call-overload]
+texts = [lib[n] for n in run_names]
+reps, run_seed = int(run["replications"]), int(run["seed"])  # type: ignore[call-overload]
 
 results: list[SimulationResult] = []
 bar = st.progress(0.0, text="Simulating…")
-total = len(run["names"]) * run["replications"]
+total = len(run_names) * reps
 try:
-    for i, (name, text) in enumerate(zip(run["names"], run["yaml"], strict=True)):
+    for i, (name, text) in enumerate(zip(run_names, texts, strict=True)):
 
-        def report(  # noqa: D103
-            done: int, _n: int, i: int = i, name: str = name
-        ) -> None:
-            bar.progress(
-                (i * run["replications"] + done) / total,
-                text=f"Simulating {name}: replication {done}",
-            )
+        def report(done: int, _n: int, i: int = i, name: str = name) -> None:  # noqa: D103
+            bar.progress((i * reps + done) / total, text=f"Simulating {name}: replication {done} of {reps}")
 
-        results.append(state.run(text, run["seed"], run["replications"], True, progress=report))
-        bar.progress((i + 1) / len(run["names"]), text=f"Finished {name}")
+        results.append(state.run(text, run_seed, reps, True, progress=report))
 except Exception as exc:
     bar.empty()
     st.error(f"The simulation could not run: {exc}")
     st.stop()
 bar.empty()
 
-for result in results:
-    for warning in result.grouped_warnings:
-        st.warning(f"{result.scenario.name}: {warning}")
-
 table = comparison.comparison_frame(results)
 specs = comparison.card_specs(results[0])
 base_name = results[0].scenario.name
-st.caption(
-    f"Base: **{base_name}** · {run['replications']} paired replications, seed {run['seed']} · "
-    "arrows: paired difference from the base (common random numbers), "
-    "± its 95% confidence interval."
-)
+scenario_names = [r.scenario.name for r in results]
 
-shown = st.radio(
-    "Cards for",
-    [r.scenario.name for r in results],
-    index=1,
-    horizontal=True,
-    key="cmp_card_scenario",
-)
+st.subheader("Verdict")
+with st.container(border=True, key="cmp_verdicts"):
+    for variant in scenario_names[1:]:
+        counts = comparison.verdict_counts(table, specs, variant)
+        icon = ":material/thumb_up:" if counts["worse"] == 0 and counts["better"] else (
+            ":material/thumb_down:" if counts["better"] == 0 and counts["worse"] else ":material/balance:")
+        st.markdown(f"{icon} {comparison.verdict_sentence(table, specs, variant, base_name)}")
+    st.caption(
+        f"{reps} paired replications, seed {run_seed}, on common random numbers: a difference counts "
+        "when its 95% confidence interval (±) excludes zero."
+    )
+for warning in comparison.grouped_warnings(results):
+    st.warning(warning)
+
+shown = st.radio("Cards for", scenario_names, index=1, horizontal=True, key="cmp_card_scenario")
 is_base = shown == base_name
-columns = st.columns(4)
+columns = st.columns(5)
 for k, card in enumerate(comparison.cards(table, specs, shown, is_base)):
-    with columns[k % 4]:
+    with columns[k % 5]:
         st.metric(
             card.label,
             card.value,
             delta=card.delta,
-            delta_color="inverse" if card.lower_is_better else "normal",
+            delta_color=card.delta_color,  # type: ignore[arg-type]
             border=True,
             delta_description=card.ci or None,
             help=None if is_base else f"Verdict: {card.verdict}",
         )
-
-queue_tab, sl_tab, cdf_tab, util_tab, table_tab = st.tabs(
-    ["Queue over the day", "Service level", "Resolution time", "Utilization", "All KPIs"]
+st.caption(
+    f"Base: **{base_name}**. Arrows: paired difference from the base, ± its 95% confidence "
+    "half-width; green or red only when significant, grey otherwise."
 )
-with queue_tab:
-    data = comparison.queue_by_time(results)
-    chart = (
-        alt.Chart(data)
-        .mark_line()
-        .encode(
-            x=alt.X(
-                "time:O",
-                title="time of day",
-                axis=alt.Axis(labelAngle=-45, values=sorted(set(data["time"]))[::4]),
-            ),
-            y=alt.Y("mean_waiting:Q", title="contacts waiting (mean)"),
-            color=alt.Color("scenario:N", legend=alt.Legend(orient="bottom")),
-            tooltip=["scenario", "channel", "time", alt.Tooltip("mean_waiting:Q", format=".2f")],
-        )
-        .properties(height=220, width=260)
-        .facet(column=alt.Column("channel:N", title=None))
-    )
-    st.altair_chart(chart)
-with sl_tab:
-    data = comparison.service_level_by_time(results)
-    base = alt.Chart(data).encode(
-        x=alt.X(
-            "time:O",
-            title="time of day",
-            axis=alt.Axis(labelAngle=-45, values=sorted(set(data["time"]))[::4]),
-        )
-    )
-    lines = base.mark_line(point=True).encode(
-        y=alt.Y(
-            "service_level:Q",
-            title="service level",
-            axis=alt.Axis(format="%"),
-            scale=alt.Scale(domain=[0, 1]),
-        ),
-        color=alt.Color("scenario:N", legend=alt.Legend(orient="bottom")),
-        tooltip=["scenario", "channel", "time", alt.Tooltip("service_level:Q", format=".1%")],
-    )
-    target = base.mark_rule(strokeDash=[4, 3], color="black").encode(y="mean(target):Q")
-    st.altair_chart(
-        alt.layer(lines, target, data=data)
-        .properties(height=220, width=260)
-        .facet(column=alt.Column("channel:N", title=None))
-    )
-    st.caption(
-        "Dashed line: the channel's service-level target. "
-        "Mean over days and replications per interval."
-    )
-with cdf_tab:
-    data = comparison.resolution_cdf(results)
-    st.altair_chart(
-        alt.Chart(data)
-        .mark_line()
-        .encode(
-            x=alt.X(
-                "minutes:Q",
-                title="resolution time (minutes, log scale)",
-                scale=alt.Scale(type="symlog"),
-            ),
-            y=alt.Y("share:Q", title="share of tickets resolved", axis=alt.Axis(format="%")),
-            color=alt.Color("scenario:N", legend=alt.Legend(orient="bottom")),
-        )
-        .properties(height=320),
-        width="stretch",
-    )
-with util_tab:
-    data = comparison.utilization_by_time(results)
-    st.altair_chart(
-        alt.Chart(data)
-        .mark_rect()
-        .encode(
-            x=alt.X(
-                "time:O",
-                title="time of day",
-                axis=alt.Axis(labelAngle=-45, values=sorted(set(data["time"]))[::4]),
-            ),
-            y=alt.Y("group:N", title=None),
-            color=alt.Color(
-                "utilization:Q",
-                scale=alt.Scale(scheme="orangered", domain=[0, 1]),
-                legend=alt.Legend(format="%"),
-            ),
-            row=alt.Row("scenario:N", title=None),
-            tooltip=["scenario", "group", "time", alt.Tooltip("utilization:Q", format=".0%")],
-        )
-        .properties(height=90, width=850)
-    )
-with table_tab:
+
+queue_data = comparison.queue_by_time(results)
+level_data = comparison.service_level_by_time(results)
+cdf_data = comparison.resolution_cdf(results)
+busy_data = comparison.occupancy_by_time(results)
+charts = {
+    "queue_over_the_day": compare_charts.queue_chart(queue_data, scenario_names),
+    "service_level": compare_charts.service_level_chart(level_data, scenario_names),
+    "resolution_time": compare_charts.cdf_chart(cdf_data, scenario_names),
+    "occupancy": compare_charts.heatmap(busy_data, "occupancy"),
+}
+tabs = st.tabs(["Queue over the day", "Service level", "Resolution time", "Occupancy", "Staffing needs",
+                "All KPIs"])
+with tabs[0]:
+    st.altair_chart(charts["queue_over_the_day"])
+    st.caption("Mean contacts waiting per channel by time of day; each channel has its own scale.")
+with tabs[1]:
+    st.altair_chart(charts["service_level"])
+    st.caption("Dashed line: the channel's service-level target. Mean over days and replications per interval.")
+with tabs[2]:
+    st.altair_chart(charts["resolution_time"], width="stretch")
+with tabs[3]:
+    st.altair_chart(charts["occupancy"])
+    st.caption("Share of staffed agent time spent busy, per group and time of day (blank: nobody staffed).")
+with tabs[4]:
+    compare_staffing.show(run_names, texts)
+with tabs[5]:
     st.dataframe(
         table[["kpi", "scenario", "mean", "ci95", "difference", "difference_ci95", "verdict"]],
         hide_index=True,
         width="stretch",
         height=320,
     )
-st.download_button(
-    "Download results (CSV)",
-    table.to_csv(index=False).encode(),
-    "comparison.csv",
-    "text/csv",
-    key="cmp_csv",
+
+title = f"Comparison {' vs '.join(scenario_names[1:])} against {base_name}, seed {run_seed}, {reps} replications"
+left, mid, right, far = st.columns(4)
+left.download_button("Download results (CSV)", table.to_csv(index=False).encode(), "comparison.csv", "text/csv",
+                     key="cmp_csv")
+mid.download_button(
+    "Download workbook (.xlsx)",
+    lambda: supportsim.workbook_bytes(
+        {"KPIs": table, "queue by time": queue_data, "service level by time": level_data,
+         "occupancy by time": busy_data, "resolution time CDF": cdf_data}
+    ),
+    "comparison.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="cmp_xlsx",
 )
+right.download_button("Download charts (PNG, zip)", lambda: compare_charts.png_zip(charts), "comparison_charts.zip",
+                      "application/zip", key="cmp_png")
+if far.button("Save to workspace", key="cmp_save"):
+    workspace.save_result(title, table)
+    st.toast(f"Saved: {title}")

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 import streamlit as st
-from app import comparison, logic, state
+from app import comparison, logic, state, structure_form
 
 import supportsim
 from supportsim import ScenarioError
@@ -29,9 +29,11 @@ with st.expander("Upload a scenario file (YAML, at most 1 MB)"):
         else:
             st.session_state["sc_upload_done"] = upload.file_id
             st.session_state["sc_selected"] = state.add_to_library(uploaded)
-            st.success(f"Added **{uploaded.name}** to the scenarios of this session.")
+            st.success(f"Added **{uploaded.name}** to the scenarios (saved in the workspace).")
 
 names = list(lib)
+if st.session_state.get("sc_pending") in names:  # a variant saved by the structure editor
+    st.session_state["sc_selected"] = st.session_state.pop("sc_pending")
 if st.session_state.get("sc_selected") not in names:
     preferred = comparison.PREFERRED_PAIR[0]
     st.session_state["sc_selected"] = preferred if preferred in names else names[0]
@@ -42,6 +44,8 @@ if scenario.description:
 digest = hashlib.sha1(lib[name].encode()).hexdigest()[:8]
 prefix = f"ed|{digest}|"
 errors: dict[str, list[str]] = st.session_state.get(f"sc_errors_{digest}", {})
+structure_form.structure_editor(scenario, digest)
+structure_form.workspace_list()
 
 
 def _values_from_widgets() -> dict[str, Any]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import altair as alt
 import streamlit as st
-from app import comparison, logic, plan_tables, state
+from app import compare_charts, comparison, logic, plan_tables, state, workspace
 from app.formats import fmt
+
+import supportsim
 
 ONE_DAY, WHOLE = "One day", "Whole scenario"
 
@@ -60,7 +64,7 @@ if submitted:
     except Exception as exc:
         st.error(f"{name} cannot be planned: {exc}")
         st.stop()
-    st.session_state["st_run"] = {
+    state.remember("st_run", {
         "name": name,
         "span": f"one {plan_tables.WEEKDAY_NAMES[weekday]}"
         if horizon == ONE_DAY
@@ -68,9 +72,9 @@ if submitted:
         "yaml": logic.canonical_yaml(chosen),
         "seed": int(seed),
         "replications": int(replications),
-    }
+    })
 
-run = st.session_state.get("st_run")
+run = state.remembered("st_run")
 if run is None:
     st.info(
         "Choose a scenario and press **Plan staffing**. Every candidate staffing is "
@@ -79,13 +83,16 @@ if run is None:
     st.stop()
 
 bar = st.progress(0.0, text="Planning…")
+started = time.monotonic()
 
 
 def report(rounds: int, _message: str) -> None:
-    """Move the progress bar after each round of the search."""
+    """Move the progress bar after each round of the search, with the time taken so far."""
+    elapsed = time.monotonic() - started
     bar.progress(
         plan_tables.plan_progress(rounds),
-        text=f"Searching the fewest agents per interval: round {rounds}. "
+        text=f"Searching the fewest agents per interval: round {rounds} after {elapsed:.0f} s "
+        f"({elapsed / max(rounds, 1):.1f} s a round; the planner does not say how many rounds remain). "
         "Then the shifts are chosen and checked.",
     )
 
@@ -137,6 +144,7 @@ axis = (
     if one_day
     else alt.Axis(format="%a", labelAngle=0, tickCount="day")
 )
+group_charts = {}
 for group in groups:
     st.markdown(f"**{group}**")
     chart = (
@@ -155,6 +163,7 @@ for group in groups:
         .properties(height=180)
     )
     st.altair_chart(chart, width="stretch")
+    group_charts[f"requirement_{group}"] = chart.properties(width=900, title=f"{group}: people rostered per interval")
 st.caption(
     "People rostered per interval (before shrinkage). Erlang: the analytic first guess. "
     "Simulated: the fewest meeting every target when queues carry over and customers "
@@ -182,7 +191,23 @@ st.caption(
 )
 st.dataframe(plan_tables.achieved_table(plan), hide_index=True, width="stretch")
 
-left, right = st.columns(2)
+left, right, xlsx, png, save = st.columns(5)
+png.download_button("Download charts (PNG, zip)", lambda: compare_charts.png_zip(group_charts),
+                    "staffing_charts.zip", "application/zip", key="st_png")
+xlsx.download_button(
+    "Download plan (.xlsx)",
+    lambda: supportsim.workbook_bytes(
+        {"requirement": plan.requirement, "shifts": shifts, "groups": plan_tables.group_summary(plan),
+         "achieved KPIs": plan.achieved, "interval checks": plan.checks}
+    ),
+    "staffing_plan.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="st_xlsx",
+)
+if save.button("Save to workspace", key="st_save"):
+    title = f"Staffing plan {run['name']}, {run['span']}, seed {plan.seed}, {plan.replications} replications"
+    workspace.save_result(title, plan.requirement)
+    st.toast(f"Saved: {title}")
 left.download_button(
     "Download requirement (CSV)",
     plan.requirement.to_csv(index=False).encode(),

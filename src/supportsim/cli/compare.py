@@ -27,7 +27,10 @@ from supportsim.cli.common import (
 )
 from supportsim.reports.comparison import write_comparison
 from supportsim.reports.files import json_ready, staged_output
+from supportsim.reports.side_by_side import StaffingNeeds, staffing_needs
 from supportsim.results.comparison import Comparison, compare
+from supportsim.scenario.calendar import WEEKDAYS
+from supportsim.scenario.edit import one_day
 
 app = typer.Typer()
 
@@ -89,12 +92,22 @@ def compare_command(
     dask: DaskOption = None,
     out: Annotated[Path | None, typer.Option(help="Write comparison.csv/.json and PNG charts here.")] = None,
     keep_partial: KeepPartialOption = False,
+    staffing: Annotated[
+        bool, typer.Option("--staffing", help="Also plan every scenario's staffing on the same seeds, side by side.")
+    ] = False,
+    staffing_day: Annotated[
+        str, typer.Option(help="Staffing: plan one day on this weekday (mon..sun), or 'all' for the whole horizon.")
+    ] = "mon",
+    staffing_replications: Annotated[int, typer.Option(min=2, help="Staffing: replications per candidate.")] = 5,
 ) -> None:
     """Compare variants with a base scenario on common random numbers (paired differences)."""
     if len(scenario_files) < 2:
         typer.echo("compare needs a base scenario and at least one variant", err=True)
         raise typer.Exit(2)
     check_replications("--replications", replications)
+    if staffing and staffing_day not in (*WEEKDAYS, "all"):
+        typer.echo(f"--staffing-day: '{staffing_day}' is not one of {', '.join(WEEKDAYS)} or all", err=True)
+        raise typer.Exit(2)
     scenarios = [load_or_exit(path) for path in scenario_files]
     kpis = parse_kpis(kpi)
     check_output(out)
@@ -108,15 +121,52 @@ def compare_command(
             console.print(f"Wrote {out}/comparison.json and the rest (incomplete).")
         raise interrupted(comparison.replications, replications)
     _print_comparison(comparison)
+    needs = None
+    if staffing:
+        planned = scenarios if staffing_day == "all" else [one_day(s, staffing_day) for s in scenarios]
+        label = "Planning staffing (scenarios, not replications)"
+        with running(replications=staffing_replications), progress_bar(label) as update:
+            needs = staffing_needs(planned, seed=seed, replications=staffing_replications, workers=workers or 1,
+                                   progress=lambda k, _m: update(k, len(planned)))
+        _print_needs(needs, "the whole horizon" if staffing_day == "all" else f"one {staffing_day}")
     if out is not None:
-        write_or_exit(out, lambda: _write(comparison, out, None))
-        console.print(f"Wrote {out}/comparison.csv, comparison.json, kpi_deltas.png and queue_over_day.png.")
+        write_or_exit(out, lambda: _write(comparison, out, None, needs))
+        extra = ", staffing_needs.csv, staffing_by_interval.csv" if needs is not None else ""
+        console.print(f"Wrote {out}/comparison.csv, comparison.json{extra}, kpi_deltas.png and queue_over_day.png.")
 
 
-def _write(comparison: Comparison, out: Path, partial: tuple[int, int] | None) -> None:
+def _print_needs(needs: StaffingNeeds, span: str) -> None:
+    table = Table(
+        title=f"Staffing needs, {span}, seed {needs.plans[0].seed}: each scenario planned alone, "
+        "difference from the base in brackets",
+        title_justify="left",
+    )
+    for column in ("scenario", "group", "peak people", "paid hours", "FTE (8 h days)", "cost"):
+        table.add_column(column, justify="left" if column in ("scenario", "group") else "right")
+    for row in needs.summary.itertuples():
+        first = row.scenario == needs.plans[0].scenario.name
+        cells = [
+            f"{value:,.{digits}f}" + ("" if first else f" ({delta:+,.{digits}f})")
+            for value, delta, digits in (
+                (row.peak_headcount, row.peak_headcount_vs_base, 0),
+                (row.paid_hours, row.paid_hours_vs_base, 1),
+                (row.fte, row.fte_vs_base, 2),
+                (row.cost, row.cost_vs_base, 2),
+            )
+        ]
+        table.add_row(str(row.scenario), str(row.group), *cells)
+    console.print(table)
+
+
+def _write(
+    comparison: Comparison, out: Path, partial: tuple[int, int] | None, needs: StaffingNeeds | None = None
+) -> None:
     """The comparison's files, all or none; a partial one says ``"complete": false`` and its counts."""
     with staged_output(out) as staging:
         write_comparison(comparison, staging)
+        if needs is not None:
+            needs.summary.to_csv(staging / "staffing_needs.csv", index=False)
+            needs.by_interval.to_csv(staging / "staffing_by_interval.csv", index=False)
         if partial is not None:
             path = staging / "comparison.json"
             data = json.loads(path.read_text())

@@ -1,0 +1,128 @@
+"""The editor's structural changes: add or remove a bot on a channel, a channel, a group, a shift line.
+
+Each returns a new, validated scenario (:func:`supportsim.edited`; a change that breaks the
+scenario raises :class:`supportsim.ScenarioError` naming the fields), so the page only asks
+for the inputs and shows the problems. Free of Streamlit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import supportsim
+from supportsim import Scenario
+
+
+def add_bot(scenario: Scenario, channel: str, share: float) -> Scenario:
+    """A bot on ``channel`` that resolves ``share`` (0-1) of what it sees (a simple one with
+    2-minute conversations if the channel has none; an existing one is set to ``share``).
+    """
+    if share <= 0:
+        raise ValueError("a bot must resolve a share above 0")
+    return supportsim.set_automation_share(scenario, channel, share)
+
+
+def remove_bot(scenario: Scenario, channel: str) -> Scenario:
+    """``channel`` without a bot (a bot on several channels keeps the others)."""
+
+    def change(data: dict[str, Any]) -> None:
+        kept = []
+        for bot in data.get("automation", []):
+            bot["channels"] = [c for c in bot["channels"] if c != channel]
+            if bot["channels"]:
+                kept.append(bot)
+        data["automation"] = kept
+
+    return supportsim.edited(scenario, change, source=scenario.name)
+
+
+def add_channel(scenario: Scenario, name: str, mode: str, per_hour: float, category: str) -> Scenario:
+    """A new channel with a constant ``per_hour`` arrival rate whose contacts are all ``category``."""
+
+    def change(data: dict[str, Any]) -> None:
+        data["channels"].append({"name": name, "mode": mode, "arrivals": {"per_hour": per_hour}})
+        for c in data["categories"]:
+            if c["name"] == category:
+                c["channels"][name] = 1.0
+
+    return supportsim.edited(scenario, change, source=scenario.name)
+
+
+def remove_channel(scenario: Scenario, name: str) -> Scenario:
+    """The scenario without ``name``: its contacts, bots and follow-ups to it go with it
+    (a category left without channels is removed too).
+    """
+
+    def change(data: dict[str, Any]) -> None:
+        data["channels"] = [c for c in data["channels"] if c["name"] != name]
+        categories = []
+        for c in data["categories"]:
+            c["channels"].pop(name, None)
+            if c.get("follow_up", {}).get("channel") == name:
+                del c["follow_up"]
+            if c["channels"]:
+                categories.append(c)
+        data["categories"] = categories
+        kept = []
+        for bot in data.get("automation", []):
+            bot["channels"] = [c for c in bot["channels"] if c != name]
+            if bot["channels"]:
+                kept.append(bot)
+        data["automation"] = kept
+
+    return supportsim.edited(scenario, change, source=scenario.name)
+
+
+def add_group(scenario: Scenario, name: str, skills: list[str], headcount: int, cost_per_hour: float) -> Scenario:
+    """A new agent group with a fixed ``headcount`` and the given skills."""
+
+    def change(data: dict[str, Any]) -> None:
+        data["groups"].append({"name": name, "skills": list(skills), "headcount": int(headcount),
+                               "cost_per_hour": float(cost_per_hour)})
+
+    return supportsim.edited(scenario, change, source=scenario.name)
+
+
+def remove_group(scenario: Scenario, name: str) -> Scenario:
+    """The scenario without group ``name`` (and without routes to it)."""
+
+    def change(data: dict[str, Any]) -> None:
+        data["groups"] = [g for g in data["groups"] if g["name"] != name]
+        routing = data.get("routing", {})
+        for skill, routes in list(routing.get("skills", {}).items()):
+            routing["skills"][skill] = [r for r in routes if r["group"] != name]
+            if not routing["skills"][skill]:
+                del routing["skills"][skill]
+
+    return supportsim.edited(scenario, change, source=scenario.name)
+
+
+def add_shift_line(scenario: Scenario, group: str, start: str, hours: float, count: int) -> Scenario:
+    """A shift line (every day) on ``group``; a group staffed by a fixed headcount keeps it as
+    a first line covering the whole day.
+    """
+
+    def change(data: dict[str, Any]) -> None:
+        g = next(g for g in data["groups"] if g["name"] == group)
+        if "shifts" not in g:
+            for key in ("headcount", "headcount_per_interval"):
+                g.pop(key, None)
+            g["shifts"] = []
+        g["shifts"].append({"start": start, "hours": float(hours), "count": int(count)})
+
+    return supportsim.edited(scenario, change, source=scenario.name)
+
+
+def remove_shift_line(scenario: Scenario, group: str, index: int) -> Scenario:
+    """``group`` without its shift line number ``index`` (from 0)."""
+
+    def change(data: dict[str, Any]) -> None:
+        g = next(g for g in data["groups"] if g["name"] == group)
+        del g["shifts"][index]
+
+    return supportsim.edited(scenario, change, source=scenario.name)
+
+
+def renamed(scenario: Scenario, name: str) -> Scenario:
+    """The same scenario under another name."""
+    return supportsim.with_values(scenario, {}, name=name)
