@@ -206,7 +206,9 @@ class _Simulation(Dispatch):
         return True
 
     def _retry(self, event: Call) -> None:
-        """A customer who gave up tries again: a new attempt with the same work, a new patience."""
+        """A customer who gave up tries again: a new attempt with the same work and the patience
+        the channel's ``retrial.patience`` gives (a new draw, or the first attempt's).
+        """
         before, patience = event._value
         ticket = Ticket()
         ticket.id = self.next_id
