@@ -183,3 +183,25 @@ def checks_held(plan: StaffingPlan) -> tuple[int, int]:
         return 0, 0
     met = plan.checks["met"].astype(bool)
     return int(met.sum()), len(met)
+
+
+def versus_today(plan: StaffingPlan) -> pd.DataFrame:
+    """The plan beside today's roster (the scenario's own, on the same fresh seeds): paid hours
+    and cost per roster week, and the per-interval targets held; empty if today was not checked.
+    """
+    today = plan.current
+    if today is None:
+        return pd.DataFrame(columns=["roster", "paid hours a week", "cost a week", "targets held"])
+    held, total = checks_held(plan)
+    return pd.DataFrame(
+        {
+            "roster": ["plan", "today", "plan − today"],
+            "paid hours a week": [plan.paid_hours, today.paid_hours, plan.paid_hours - today.paid_hours],
+            "cost a week": [plan.cost, today.cost, plan.cost - today.cost],
+            "targets held": [
+                f"{held} of {total}",
+                f"{today.targets_met} of {today.targets_total}",
+                f"{held - today.targets_met:+d}",
+            ],
+        }
+    )

@@ -229,6 +229,15 @@ def test_staffing_page_plans_like_the_library(app: AppTest) -> None:
     assert cards["Cost"] == fmt(expected.cost, "cost")
     held, total = plan_tables.checks_held(expected)
     assert cards["Interval targets held"] == f"{held} of {total}"
+    # plan vs today, the misses and the weekly roster, as the library made them
+    frames = {tuple(f.value.columns): f.value for f in at.dataframe}
+    versus = plan_tables.versus_today(expected)
+    pd.testing.assert_frame_equal(frames[tuple(versus.columns)].reset_index(drop=True), versus)
+    assert versus.loc[1, "paid hours a week"] == expected.current.paid_hours
+    pd.testing.assert_frame_equal(frames[tuple(expected.misses.columns)].reset_index(drop=True),
+                                  expected.misses.reset_index(drop=True))
+    pd.testing.assert_frame_equal(frames[tuple(expected.agents.columns)].reset_index(drop=True),
+                                  expected.agents.reset_index(drop=True))
     # every card from the plan itself: shifts worked = people on each line × days it works
     worked = int((expected.shifts["count"] * expected.shifts["days"].map(_days_worked)).sum())
     assert cards == {

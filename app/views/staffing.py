@@ -191,6 +191,21 @@ st.caption(
 )
 st.dataframe(plan_tables.achieved_table(plan), hide_index=True, width="stretch")
 
+st.subheader("Plan vs today")
+st.caption(
+    "Today's roster is the scenario's own staffing, simulated on the same fresh random numbers "
+    "as the plan; hours and cost are per roster week (a plan shorter than a week repeats its days)."
+)
+st.dataframe(plan_tables.versus_today(plan), hide_index=True, width="stretch", column_config={
+    "paid hours a week": st.column_config.NumberColumn(format="%.1f"),
+    "cost a week": st.column_config.NumberColumn(format="%.2f"),
+})
+st.markdown(f"**Intervals that miss a target** ({len(plan.misses)}: the plan's and today's)")
+st.dataframe(plan.misses, hide_index=True, width="stretch")
+st.subheader("Weekly roster")
+st.caption(f"{len(plan.agents)} agents, {plan.fte:.1f} FTE: who works which shift on which day.")
+st.dataframe(plan.agents, hide_index=True, width="stretch")
+
 left, right, xlsx, png, save = st.columns(5)
 png.download_button("Download charts (PNG, zip)", lambda: compare_charts.png_zip(group_charts),
                     "staffing_charts.zip", "application/zip", key="st_png")
@@ -198,7 +213,8 @@ xlsx.download_button(
     "Download plan (.xlsx)",
     lambda: supportsim.workbook_bytes(
         {"requirement": plan.requirement, "shifts": shifts, "groups": plan_tables.group_summary(plan),
-         "achieved KPIs": plan.achieved, "interval checks": plan.checks}
+         "achieved KPIs": plan.achieved, "interval checks": plan.checks,
+         "plan vs today": plan_tables.versus_today(plan), "misses": plan.misses, "weekly roster": plan.agents}
     ),
     "staffing_plan.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
