@@ -83,6 +83,14 @@ def _capacity_problems(s: Scenario) -> list[tuple[str, str]]:
             problems.append(
                 (f"categories[{i}].follow_up.probability", "must be < 1 (every ticket would come back forever)")
             )
+    for i, channel in enumerate(s.channels):
+        if channel.retrial is None:
+            continue
+        for key in ("probability", "blocked_probability"):
+            share = getattr(channel.retrial, key)
+            comebacks = max(comebacks, share)
+            if share >= 1:
+                problems.append((f"channels[{i}].retrial.{key}", "must be < 1 (a customer could try forever)"))
     total = sum(expected) / (1 - comebacks) if comebacks < 1 else sum(expected)
     if not total <= MAX_EXPECTED_TICKETS:  # also refuses an overflow to inf
         worst = max(range(len(expected)), key=lambda i: expected[i])
