@@ -92,7 +92,8 @@ def edge_dashed(edge: FlowEdge) -> bool:
     return edge.kind in ("follow_up", "abandon", "retrial", "block", "disconnect")
 
 
-def _fill(node: FlowNode) -> str:
+def node_fill(node: FlowNode) -> str:
+    """A box's fill: fixed per kind, or by how loaded a group (occupancy) or queue (share of the waiting) is."""
     if node.kind in _FILL:
         return _FILL[node.kind]
     level = node.occupancy if node.kind == "group" else node.wait_share
@@ -125,7 +126,7 @@ def flow_dot(flow: Flow) -> str:
         label = "\\n".join(_quote(t) for t in [title, *node_lines(node, flow.interval is None)])
         extra = ', color="#d62728", penwidth=3, fontcolor="#b71c1c"' if node.id in hot else ""
         shape = ", shape=ellipse" if node.kind == "outcome" else ""
-        lines.append(f'  "{node.id}" [label="{label}", fillcolor="{_fill(node)}"{extra}{shape}];')
+        lines.append(f'  "{node.id}" [label="{label}", fillcolor="{node_fill(node)}"{extra}{shape}];')
     for edge in flow.edges:
         if edge.source in flow.nodes and edge.target in flow.nodes:
             style = ", style=dashed" if edge_dashed(edge) else ""

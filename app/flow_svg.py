@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import math
 
-from app.flow_chart import edge_dashed, edge_label
+from app.flow_chart import edge_dashed, edge_label, node_fill
 from app.flow_frames import Frame
 from app.formats import fmt_duration
 from supportsim import FlowNode
@@ -23,7 +23,7 @@ COLUMNS = ("channel", "bot", "queue", "group", "outcome", "survey")
 OUTCOME_NAMES = {"resolved": "resolved", "abandoned": "abandoned", "deflected": "resolved by bot",
                  "bot_abandoned": "left in the bot", "blocked": "blocked (busy signal)",
                  "disconnected": "disconnected at close"}
-_FILL = {"channel": "#e3f2fd", "bot": "#ede7f6", "outcome": "#f5f5f5", "system": "#fffde7", "survey": "#fffde7"}
+SYSTEM_FILL = "#fffde7"  # the "in the system" box
 
 
 def _count(value: float) -> str:
@@ -83,17 +83,6 @@ def headline(frame: Frame) -> str:
 
 def _box_width(title: str, lines: list[str]) -> float:
     return max(len(title) * 10.5, *(len(t) * 9.0 for t in lines)) + 2 * PAD
-
-
-def _fill(node: FlowNode) -> str:
-    if node.kind in _FILL:
-        return _FILL[node.kind]
-    level = node.occupancy if node.kind == "group" else node.wait_share
-    if not math.isfinite(level):
-        return "#fafafa"
-    if node.kind == "group":
-        return "#e8f5e9" if level < 0.7 else ("#fff3e0" if level < 0.85 else "#ffe0e0")
-    return "#fafafa" if level < 0.2 else ("#fff3e0" if level < 0.5 else "#ffe0e0")
 
 
 def _layout(boxes: dict[str, tuple[int, str, list[str]]]) -> tuple[dict[str, tuple[float, float, float, float]], float]:
@@ -164,7 +153,7 @@ def frame_svg(frame: Frame) -> str:
                            f'text-anchor="middle">{html.escape(label)}</text>')
     for key, (x, y, w, h) in place.items():
         flow_node = flow.nodes.get(key)
-        fill = _fill(flow_node) if flow_node else _FILL["system"]
+        fill = node_fill(flow_node) if flow_node else SYSTEM_FILL
         stroke = ' stroke="#d62728" stroke-width="3"' if key in hot else ' stroke="#90a4ae" stroke-width="1.2"'
         rx = 22 if flow_node is not None and flow_node.kind == "outcome" else 8
         out.append(f'<g data-node="{html.escape(key)}"><rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" '

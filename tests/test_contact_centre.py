@@ -9,6 +9,7 @@ deterministic traces where the right answer can be worked out by hand.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -234,51 +235,10 @@ def test_a_line_is_held_until_the_first_tier_contact_ends() -> None:
 
 
 def test_the_issue_example_loads_and_runs() -> None:
-    data = {
-        "name": "Callbacks, lines and group choice",
-        "horizon": {"days": 2, "interval_minutes": 30, "warmup_hours": 0},
-        "channels": [
-            {
-                "name": "phone",
-                "mode": "realtime",
-                "arrivals": {"per_hour": 90},
-                "patience_seconds": {"dist": "exponential", "mean": 150},
-                "target": {"answer_within_seconds": 30, "service_level": 0.8},
-                "lines": 25,
-                "retrial": {
-                    "probability": 0.6,
-                    "delay_minutes": {"dist": "exponential", "mean": 15},
-                    "blocked_probability": 0.3,
-                },
-            }
-        ],
-        "categories": [
-            {
-                "name": "sales",
-                "channels": {"phone": 0.5},
-                "skill": "sales",
-                "handle_minutes": {"dist": "lognormal", "mean": 5, "cv": 0.6},
-            },
-            {
-                "name": "service",
-                "channels": {"phone": 0.5},
-                "skill": "service",
-                "handle_minutes": {"dist": "gamma", "mean": 7, "cv": 0.8},
-            },
-        ],
-        "groups": [
-            {"name": "sales_team", "skills": ["sales"], "headcount": 4},
-            {"name": "service_team", "skills": ["service"], "headcount": 5},
-            {"name": "generalists", "skills": ["sales", "service"], "headcount": 3},
-        ],
-        "routing": {
-            "group_choice": "proportional_to_free",
-            "skills": {
-                "sales": [{"group": "sales_team"}, {"group": "generalists"}],
-                "service": [{"group": "service_team"}, {"group": "generalists"}],
-            },
-        },
-    }
+    """``scenarios/callbacks_lines_choice.yaml`` is the issue's example as written; two of its days."""
+    path = Path(__file__).parent.parent / "scenarios" / "callbacks_lines_choice.yaml"
+    data = supportsim.load_scenario(path).model_dump(by_alias=True)
+    data["horizon"]["days"] = 2
     result = supportsim.simulate(scenario_from_dict(data), seed=1)
     assert (result.tickets["attempt"] > 1).any()
     again = supportsim.simulate(scenario_from_dict(data), seed=1)

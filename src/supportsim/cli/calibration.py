@@ -162,22 +162,10 @@ def _read(log_file: Path, fmt: LogFormat, mapping_file: Path | None, columns: di
     return read_log(log_file, fmt.value, mapping)
 
 
-_COLUMN_FLAGS = (
-    "created",
-    "queued",
-    "answered",
-    "resolved",
-    "channel",
-    "category",
-    "agent",
-    "outcome",
-    "escalated",
-    "reopened",
-    "time_format",
-    "mode",
-)
-"""The column-mapping flags of ``fit`` and ``backtest`` (a ``--mapping`` file maps any column,
-``satisfied`` and ``priority`` included)."""
+_MAPPING_FILE_ONLY = ("priority", "satisfied", "id")
+"""Columns a ``--mapping`` file maps that have no flag of their own."""
+_COLUMN_FLAGS = (*(f for f in ColumnMap.COLUMN_FIELDS if f not in _MAPPING_FILE_ONLY), "time_format", "mode")
+"""The column-mapping flags of ``fit`` and ``backtest``: the column map's fields, less those above."""
 
 
 def _header(result: FitResult, command: list[str]) -> list[str]:

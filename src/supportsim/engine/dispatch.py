@@ -323,8 +323,8 @@ class Dispatch:
 
     def _on_shift(self, skill: int) -> bool:
         """Someone of a group serving ``skill`` is rostered now."""
-        on_shift = self.duty.on_shift
-        return any(on_shift[g] for g, _ in self.routes[skill])
+        rostered = self.duty.rostered
+        return any(rostered[g] > 0 for g, _ in self.routes[skill])
 
     def _closed(self, g: int) -> None:
         """Group ``g``'s last shift ended: disconnect the contacts that nobody on shift serves,

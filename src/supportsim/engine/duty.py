@@ -92,9 +92,8 @@ class Duty:
         self._staffed = staffed
         self._overtime = overtime
         self._agent_free = agent_free
-        self._rostered = [0] * len(groups)
+        self.rostered = [0] * len(groups)  # people rostered now, per group (on a break or not)
         self._away: list[dict[Agent, None]] = [{} for _ in groups]  # on a break, in order
-        self.on_shift = [False] * len(groups)  # anyone rostered now
 
     def follow(self, steps: list[Step]) -> Generator[simpy.Event, Any, None]:
         """A SimPy process that applies ``steps`` at their times."""
@@ -103,8 +102,8 @@ class Duty:
             if t > env.now:
                 yield env.timeout(t - env.now)
             if break_seconds < 0:
-                self._rostered[g] = rostered
-                was_on_shift, self.on_shift[g] = self.on_shift[g], rostered > 0
+                was_on_shift = self.rostered[g] > 0
+                self.rostered[g] = rostered
                 self.set_available(g, count)
                 self._count(g, 0)
                 if was_on_shift and rostered == 0:
@@ -117,7 +116,7 @@ class Duty:
         now = self._env.now
         staffed = self._staffed[g]
         staffed.add(now, delta)
-        overtime = max(0.0, staffed.value - self._rostered[g])
+        overtime = max(0.0, staffed.value - self.rostered[g])
         if overtime != self._overtime[g].value:
             self._overtime[g].set(now, overtime)
 

@@ -15,7 +15,13 @@ import pandas as pd
 from supportsim.planning import StaffingPlan, plan
 from supportsim.scenario.model import Scenario
 
-FTE_PAID_HOURS_PER_DAY = 8.0  # one full-time equivalent: 8 paid hours per plan day
+
+def fte_hours_per_day(scenario: Scenario) -> float:
+    """Paid hours of one full-time equivalent per working day, from the scenario's ``planning:``
+    rules: ``fte_weekly_hours`` over the days worked a week (8 h with the defaults, 40 h and 2 days off).
+    """
+    rules = scenario.planning
+    return rules.fte_weekly_hours / (7 - rules.days_off_per_week)
 
 
 @dataclass
@@ -27,7 +33,7 @@ class StaffingNeeds:
     interval), ``required_person_hours`` (the simulated requirement, person-hours),
     ``paid_hours`` (h) and ``cost`` (currency) of the shifts on the plan's own days (the
     planner's roster week repeats a shorter plan's days; only the plan's days count here),
-    ``fte`` (those paid hours ÷ 8 h per plan day), and
+    ``fte`` (those paid hours ÷ :func:`fte_hours_per_day` per plan day), and
     the same five as ``*_vs_base`` differences from the base (0 for the base).
     ``by_interval``: ``scenario``, ``group``, ``day``, ``time``, ``simulated_headcount`` and
     ``scheduled_headcount`` (people), ``simulated_vs_base`` (people).
@@ -44,6 +50,7 @@ _NUMBERS = ["peak_headcount", "required_person_hours", "paid_hours", "fte", "cos
 def _summary_rows(p: StaffingPlan) -> list[dict[str, object]]:
     hours = p.scenario.horizon.interval_minutes / 60
     days = p.scenario.horizon.days
+    fte_hours = fte_hours_per_day(p.scenario) * days
     req = p.requirement
     planned = p.shifts[p.shifts["day"] <= days]  # roster days beyond the plan repeat its days
     rows: list[dict[str, object]] = []
@@ -57,7 +64,7 @@ def _summary_rows(p: StaffingPlan) -> list[dict[str, object]]:
             "peak_headcount": int(mine["simulated_headcount"].max()) if len(mine) else 0,
             "required_person_hours": float(mine["simulated_headcount"].sum() * hours),
             "paid_hours": paid,
-            "fte": paid / (FTE_PAID_HOURS_PER_DAY * days),
+            "fte": paid / fte_hours,
             "cost": float(shifts["cost"].sum()),
         })
     per_interval = req.groupby(["day", "time"], sort=False)["simulated_headcount"].sum()
@@ -67,7 +74,7 @@ def _summary_rows(p: StaffingPlan) -> list[dict[str, object]]:
         "peak_headcount": int(per_interval.max()) if len(per_interval) else 0,
         "required_person_hours": float(req["simulated_headcount"].sum() * hours),
         "paid_hours": float(planned["paid_hours"].sum()),
-        "fte": float(planned["paid_hours"].sum()) / (FTE_PAID_HOURS_PER_DAY * days),
+        "fte": float(planned["paid_hours"].sum()) / fte_hours,
         "cost": float(planned["cost"].sum()),
     })
     return rows

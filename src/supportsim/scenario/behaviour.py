@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from supportsim.scenario.distributions import Distribution
-from supportsim.scenario.limits import MAX_HEADCOUNT
+from supportsim.scenario.limits import MAX_INITIAL
 
 
 class _Frozen(BaseModel):
@@ -35,10 +35,6 @@ class Retrial(_Frozen):
         0.0, ge=0, le=1, description="Share of blocked callers (all lines taken) who try again."
     )
     patience: Literal["new", "same"] = Field("new", description="The next attempt's patience: a new draw or the same.")
-
-
-MAX_INITIAL = 100_000
-"""Most contacts one channel may carry in at the start (bounds memory before allocating)."""
 
 
 class InitialQueue(_Frozen):
@@ -76,6 +72,3 @@ class Breaks(_Frozen):
 
     when_busy: Literal["late", "shorten"] = "late"
 
-
-LINES_LIMIT = MAX_HEADCOUNT * 10
-"""Most lines (trunks) one channel may have."""

@@ -30,6 +30,10 @@ MAX_ALIAS_NODES = 10_000
 
 MAX_HEADCOUNT = 100_000
 """Agents of one group at one time (``headcount``, each ``headcount_per_interval``, a group's shifts)."""
+MAX_LINES = 1_000_000
+"""Lines (trunks) of one channel: ``lines``."""
+MAX_INITIAL = 100_000
+"""Contacts one channel carries in at the start (``initial``), drawn before the run."""
 MAX_EXPECTED_TICKETS = 50_000_000
 """Expected new contacts over the horizon and warm-up, all channels together."""
 MAX_DURATION = 1_000_000.0

@@ -17,12 +17,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from supportsim.scenario.behaviour import LINES_LIMIT, Breaks, InitialQueue, Retrial
+from supportsim.scenario.behaviour import Breaks, InitialQueue, Retrial
 from supportsim.scenario.calendar import WEEKDAYS, Weekday, clock_minutes
 from supportsim.scenario.checks import cross_check
 from supportsim.scenario.distributions import Distribution
 from supportsim.scenario.feedback import Feedback
-from supportsim.scenario.limits import MAX_AMOUNT, MAX_DURATION, MAX_HEADCOUNT
+from supportsim.scenario.limits import MAX_AMOUNT, MAX_DURATION, MAX_HEADCOUNT, MAX_LINES
 from supportsim.scenario.planning_rules import PlanningRules
 
 Share = float  # a probability in [0, 1]
@@ -175,7 +175,7 @@ class Channel(_Frozen):
     lines: int | None = Field(
         None,
         ge=1,
-        le=LINES_LIMIT,
+        le=MAX_LINES,
         description="Most contacts of this channel in the system at once (bot, queue or first-tier "
         "service); more are blocked (busy signal).",
     )
