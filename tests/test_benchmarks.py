@@ -1,7 +1,8 @@
-"""Every benchmark mode runs: the suite (``--quick``) and the profiler (``--profile mmc``), tiny.
+"""Every benchmark mode runs: the suite (``--quick``) and the profiler (``--profile mmc``), tiny;
+and the engine's shortcuts for speed (issue 14) keep their promises.
 
-Each runs ``benchmarks/run.py`` as a user would, in a subprocess with this interpreter, and
-checks the report's sections and figures are there. No timing is asserted: the figures move
+The modes run ``benchmarks/run.py`` as a user would, in a subprocess with this interpreter,
+and check the report's sections and figures are there. No timing is asserted: the figures move
 with machine load.
 """
 
@@ -11,6 +12,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "benchmarks" / "run.py"
@@ -103,3 +105,61 @@ def test_profile_mmc_prints_every_section(tmp_path: Path) -> None:
     missing = [s for s in sections if s not in text]
     assert not missing, f"missing from the profile: {missing}\n{text[-3000:]}"
     assert (tmp_path / "mmc.prof").stat().st_size > 0
+
+
+def _two_channel_day(escalate: bool) -> Any:
+    """Phone and chat whose first stage both need skill ``general`` (one group), and a
+    ``billing`` skill only phone needs; with ``escalate``, billing work escalates to ``general``.
+    """
+    from supportsim import scenario_from_dict
+
+    def category(name: str, channels: dict[str, float]) -> dict[str, Any]:
+        return {"name": name, "channels": channels, "skill": name, "handle_minutes": {"dist": "exponential", "mean": 6}}
+
+    billing = category("billing", {"phone": 0.5})
+    if escalate:
+        billing["escalation"] = [{"skill": "general", "probability": 0.5, "handle_minutes": billing["handle_minutes"]}]
+    return scenario_from_dict(
+        {
+            "name": "shared skill",
+            "horizon": {"days": 1, "interval_minutes": 60, "warmup_hours": 0},
+            "channels": [
+                {"name": "phone", "mode": "realtime", "arrivals": {"per_hour": 50}},
+                {"name": "chat", "mode": "realtime", "arrivals": {"per_hour": 40}},
+                {"name": "web", "mode": "realtime", "arrivals": {"per_hour": 30}},
+            ],
+            "categories": [category("general", {"phone": 0.5, "chat": 1.0}), billing, category("web", {"web": 1.0})],
+            "groups": [
+                {"name": "front", "skills": ["general"], "headcount": 7},
+                {"name": "billing", "skills": ["billing"], "headcount": 3},
+                {"name": "web", "skills": ["web"], "headcount": 3},
+            ],
+        }
+    )
+
+
+def test_a_waiting_level_is_shared_only_where_the_counts_are_always_equal() -> None:
+    """Issue 14's shortcut (one ``Level`` for a channel and a skill whose waiting counts are the
+    same at every instant) is taken only there; elsewhere each level keeps its own tickets.
+    Exact identities of the step functions (up to float rounding): the web channel is its
+    skill; phone and chat wait for skills general and billing only, so general + billing
+    = phone + chat, plus billing's escalations to general when there are any.
+    """
+    import numpy as np
+
+    from supportsim.engine import run_replication
+
+    for escalate in (False, True):
+        output = run_replication(_two_channel_day(escalate), np.random.SeedSequence(5), keep_tickets=False)
+        by_channel = dict(zip(("phone", "chat", "web"), output.waiting_by_channel, strict=True))
+        by_skill = dict(zip(output.skills, output.waiting_by_skill, strict=True))
+        assert by_skill["web"] is by_channel["web"]  # the shortcut is taken where it holds
+        assert all(by_skill[s] is not level for s in ("general", "billing") for level in by_channel.values())
+        skills = by_skill["general"].interval_areas + by_skill["billing"].interval_areas
+        channels = by_channel["phone"].interval_areas + by_channel["chat"].interval_areas
+        assert by_channel["chat"].interval_areas.sum() > 0 and by_skill["billing"].interval_areas.sum() > 0
+        rounding = 1e-9 * skills.max()
+        if escalate:  # escalated billing work waits for general too
+            assert (skills >= channels - rounding).all() and skills.sum() > channels.sum() + 1.0
+        else:
+            np.testing.assert_allclose(skills, channels, rtol=0, atol=rounding)

@@ -3,8 +3,8 @@
 ``replication`` (the SimPy model and its event handlers), ``entities`` (tickets and agents),
 ``draws`` (random attributes and arrival times; ``streams``: one random stream per source),
 ``duty`` (agents on duty over time), ``calls`` (timed callbacks on SimPy's queue),
-``records`` (what a replication keeps of its tickets; ``kept``: their rows), ``levels``
-(time-weighted statistics).
+``records`` (what a replication keeps of its tickets; ``kept``: their rows; ``counting``: the
+counters, added a chunk of rows at a time), ``levels`` (time-weighted statistics).
 """
 
 from supportsim.engine.draws import ArrivalTrace

@@ -77,6 +77,7 @@ class Dispatch:
         )
         self.by_preference = self.choice.rule == "preference"
         self.priorities = scenario.routing.priority
+        self.realtime_first = scenario.routing.realtime_first
         self.vip_credit = self.priorities.vip_credit_seconds
         self.vip_priority = 0 if self.vip_credit > 0 else self.priorities.vip
         self.queues: dict[tuple[int, int, int, bool], deque[tuple[Ticket, int]]] = {}
@@ -84,6 +85,8 @@ class Dispatch:
         intervals = horizon.intervals
         self.waiting_by_channel = [Level(intervals, self.interval_s) for _ in self.channels]
         self.waiting_by_skill = [Level(intervals, self.interval_s) for _ in self.skills]
+        # per channel: its waiting level is also its skill's (the same Level, changed once)
+        self.one_level = [False] * len(self.channels)
         self.staffed = [Level(intervals, self.interval_s) for _ in self.groups]
         self.busy = [Level(intervals, self.interval_s) for _ in self.groups]
         self.overtime = [Level(intervals, self.interval_s) for _ in self.groups]
@@ -101,7 +104,7 @@ class Dispatch:
         """Queue class of a waiting ticket (lower is served first). A ``live`` ticket is a
         realtime contact waiting for its first answer; escalated work is back-office work.
         """
-        rank = 0 if (live or not self.scenario.routing.realtime_first) else 1
+        rank = 0 if (live or not self.realtime_first) else 1
         return rank * 100 + (99 - priority)
 
     def _build_sources(self) -> None:
@@ -174,7 +177,10 @@ class Dispatch:
         self.queues[(skill, ticket.channel, ticket.klass, credited)].append((ticket, ticket.visit))
         if ticket.stage == 0:
             self.waiting_by_channel[ticket.channel].add(now, 1)
-        self.waiting_by_skill[skill].add(now, 1)
+            if not self.one_level[ticket.channel]:
+                self.waiting_by_skill[skill].add(now, 1)
+        else:
+            self.waiting_by_skill[skill].add(now, 1)
         if ticket.stage == 0 and ticket.patience < math.inf:
             call_after(self.env, ticket.patience, self._patience_out, (ticket, ticket.visit))
         for g, delay in routes:
@@ -184,7 +190,42 @@ class Dispatch:
     def _leave_queue(self, ticket: Ticket, now: float) -> None:
         if ticket.stage == 0:
             self.waiting_by_channel[ticket.channel].add(now, -1)
-        self.waiting_by_skill[ticket.skill].add(now, -1)
+            if not self.one_level[ticket.channel]:
+                self.waiting_by_skill[ticket.skill].add(now, -1)
+        else:
+            self.waiting_by_skill[ticket.skill].add(now, -1)
+
+    def share_waiting_levels(self) -> None:
+        """Count a channel's and a skill's waiting tickets in one level where they are always
+        equal (:meth:`_same_waiting`): the same numbers for one ``Level.add`` less per change.
+        Only for contacts on the channels their categories name (not a replayed trace).
+        """
+        for c, s in self._same_waiting():
+            self.waiting_by_skill[s] = self.waiting_by_channel[c]
+            self.one_level[c] = True
+
+    def _same_waiting(self) -> list[tuple[int, int]]:
+        """(channel, skill) pairs whose waiting counts are always equal: every first-stage
+        ticket of the channel needs the skill, and no other ticket (other channel, later stage)
+        does.
+        """
+        names = [c.name for c in self.channels]
+        uses: dict[int, set[tuple[int, int]]] = {}  # skill -> {(channel, stage > 0)}
+        first: dict[int, set[int]] = {}  # channel -> skills of its first stage
+        for category, skills in zip(self.categories, self.stage_skills, strict=True):
+            channels = [names.index(n) for n in category.channels]
+            if category.follow_up is not None:
+                channels.append(names.index(category.follow_up.channel))
+            for c in channels:
+                first.setdefault(c, set()).add(skills[0])
+                for stage, s in enumerate(skills):
+                    uses.setdefault(s, set()).add((c, int(stage > 0)))
+        pairs = []
+        for c, needed in first.items():
+            s = min(needed)
+            if len(needed) == 1 and uses[s] == {(c, 0)}:
+                pairs.append((c, s))
+        return pairs
 
     def _patience_out(self, event: Call) -> None:
         ticket, visit = event._value
@@ -312,7 +353,12 @@ class Dispatch:
             if best is None or best_queue is None:
                 break
             best_queue.popleft()
-            self._leave_queue(best, now)
+            if best.stage == 0:  # self._leave_queue(best, now), inlined: once per queued ticket
+                self.waiting_by_channel[best.channel].add(now, -1)
+                if not self.one_level[best.channel]:
+                    self.waiting_by_skill[best.skill].add(now, -1)
+            else:
+                self.waiting_by_skill[best.skill].add(now, -1)
             self._start(best, agent)
         if agent.count == 0:
             agent.idle_since = now

@@ -35,12 +35,20 @@ ROW_DTYPE = np.dtype(
         ("will_follow_up", np.bool_),
         ("customer", np.int64),
         ("attempt", np.int32),
+        ("follow_up_delay", np.float64),
+        ("retrying", np.bool_),
     ]
 )
-"""One kept ticket: the :class:`Ticket` attributes of the same names (104 bytes a ticket)."""
+"""One finished ticket: the :class:`Ticket` attributes of the same names (113 bytes a ticket).
+The ticket log counts from these rows, and keeps them for the per-ticket table."""
 
-_CODES = {np.dtype(np.int64): "q", np.dtype(np.int32): "i", np.dtype(np.int8): "b", np.dtype(np.bool_): "?",
-          np.dtype(np.float64): "d"}
+_CODES = {
+    np.dtype(np.int64): "q",
+    np.dtype(np.int32): "i",
+    np.dtype(np.int8): "b",
+    np.dtype(np.bool_): "?",
+    np.dtype(np.float64): "d",
+}
 ROW_STRUCT = struct.Struct("=" + "".join(_CODES[ROW_DTYPE[name]] for name in ROW_DTYPE.names or ()))
 """A :data:`ROW_DTYPE` row as bytes (native order, no padding: the dtype's own layout); packing
 a ticket's values with it costs a third of numpy's conversion of tuples."""
@@ -58,13 +66,13 @@ def join_rows(rows: list[bytes]) -> NDArray[np.void]:
 
 @dataclass(frozen=True)
 class KeptTickets:
-    """The per-ticket rows of one replication, packed: 113 bytes a ticket (a :data:`ROW_DTYPE`
-    row, a flag and a float), turned into columns only when :meth:`columns` is called.
+    """The per-ticket rows of one replication, packed: 116 bytes a ticket (a :data:`ROW_DTYPE`
+    row, a flag and a half float), turned into columns only when :meth:`columns` is called.
     """
 
     rows: NDArray[np.void]  # ROW_DTYPE, in the order the tickets were recorded
     waiting_at_end: NDArray[np.bool_]  # still waiting for a first answer at the horizon's end
-    satisfied: NDArray[np.float64]  # 1.0 satisfied, 0.0 not, NaN without a survey response
+    satisfied: NDArray[np.float16]  # 1.0 satisfied, 0.0 not, NaN without a survey response (exact in float16)
     end: float  # the horizon's end (seconds)
 
     def __len__(self) -> int:
@@ -97,5 +105,5 @@ class KeptTickets:
             "reopened": (outcome == RESOLVED) & raw["will_follow_up"].astype(bool),
             "customer_id": raw["customer"].astype(np.int64),
             "attempt": raw["attempt"].astype(np.int64),
-            "satisfied": self.satisfied.copy(),
+            "satisfied": self.satisfied.astype(float),
         }

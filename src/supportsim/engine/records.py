@@ -3,12 +3,13 @@ its :class:`ReplicationOutput`.
 
 The engine hands every ticket to :meth:`TicketLog.record` once, when its fate is final
 (resolved, deflected, abandoned) or when the horizon ends (still open), and then forgets
-it. The log adds the ticket to counters per (channel, category) for the whole horizon and
-per (channel, category, arrival interval) for the interval table, and keeps its resolution
-time as a float32 for exact percentiles, so memory grows by 4 bytes per resolved ticket
-however long the run. With ``keep_rows`` it also keeps one row per ticket for the
-per-ticket table, packed into typed arrays of :data:`ROW_DTYPE` (104 bytes a ticket) and
-handed on as :class:`KeptTickets`, which makes columns of them only when they are read.
+it. The log packs the ticket into a row of :data:`ROW_DTYPE` (113 bytes) and, every
+:data:`ROW_CHUNK` rows, adds the chunk in numpy (:mod:`supportsim.engine.counting`) to counters
+per (channel, category) for the whole horizon and per (channel, category, arrival interval)
+for the interval table, and keeps the resolution times as float32 for exact percentiles;
+then, without ``keep_rows``, it drops the chunk, so memory grows by 4 bytes per resolved
+ticket however long the run. With ``keep_rows`` it keeps the chunks for the per-ticket
+table, handed on as :class:`KeptTickets`, which makes columns of them only when they are read.
 
 Only tickets that arrived in the measured window (time >= 0) count in the statistics.
 """
@@ -27,79 +28,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from supportsim.engine.entities import (
-    ABANDONED,
-    BLOCKED,
-    BOT_ABANDONED,
-    DEFLECTED,
-    DISCONNECTED,
-    RESOLVED,
-    Ticket,
-)
+from supportsim.engine.counting import COUNTERS, INDEX, Rules, count_chunk, count_tiers
+from supportsim.engine.entities import Ticket
 from supportsim.engine.kept import ROW_DTYPE, ROW_STRUCT, KeptTickets, join_rows, row_bytes
 from supportsim.engine.levels import Level
 
-COUNTERS = (
-    "offered",
-    "queued",
-    "answered",
-    "abandoned",
-    "deflected",
-    "bot_abandoned",
-    "resolved",
-    "open_at_end",
-    "answered_within",
-    "target_known",
-    "answered_with_target",
-    "wait_sum",
-    "first_response_sum",
-    "resolution_sum",
-    "escalated_answered",
-    "reopened",
-    "customers",
-    "retrials",
-    "blocked",
-    "disconnected",
-    "gave_up",
-    "resolved_new",
-    "resolved_first_contact",
-    "responses",
-    "satisfied",
-)
-(
-    _OFFERED,
-    _QUEUED,
-    _ANSWERED,
-    _ABANDONED_N,
-    _DEFLECTED_N,
-    _BOT_ABANDONED_N,
-    _RESOLVED_N,
-    _OPEN_N,
-    _WITHIN,
-    _KNOWN,
-    _ANSWERED_T,
-    _WAIT_SUM,
-    _FIRST_RESPONSE_SUM,
-    _RESOLUTION_SUM,
-    _ESCALATED,
-    _REOPENED,
-    _CUSTOMERS,
-    _RETRIALS,
-    _BLOCKED_N,
-    _DISCONNECTED_N,
-    _GAVE_UP,
-    _RESOLVED_NEW,
-    _RESOLVED_FIRST,
-    _RESPONSES,
-    _SATISFIED,
-) = range(len(COUNTERS))  # positions in a row of counters (this module only)
+__all__ = ["COUNTERS", "FORMULAS", "ROW_CHUNK", "BacklogAges", "ReplicationOutput", "TicketLog"]
 
 FORMULAS = ("all_offered", "answered_only", "exclude_short_abandons")
 """Service-level formulas a channel's target may name (see :meth:`TicketLog.use_targets`)."""
 
 ROW_FIELDS = ROW_DTYPE.names or ()
 ROW_CHUNK = 4096
-"""Kept rows are packed into a typed array every this many tickets."""
+"""Rows are counted (and, when kept, packed into a typed array) every this many tickets."""
 
 _row = attrgetter(*ROW_FIELDS)
 _pack = ROW_STRUCT.pack
@@ -124,23 +65,29 @@ class TicketLog:
         self.intervals = intervals
         self.went_on = [[[0] * (t + 1) for t in tiers] for _ in range(channels)]
         self.finished_before = [[[0] * (t + 1) for t in tiers] for _ in range(channels)]
-        # [channel][category][interval][counter]: one row of counters per arrival interval, the
-        # only copy (horizon totals are their sums); row ``intervals`` takes an arrival at the
-        # horizon's very end, so the hot path needs no bounds test
-        self.interval_cells = [
-            [[[0.0] * len(COUNTERS) for _ in range(intervals + 1)] for _ in range(categories)] for _ in range(channels)
-        ]
+        self._tiers = any(t > 0 for t in tiers)
+        self._shape = (len(COUNTERS), channels, categories, intervals + 1)
+        # [counter, channel·category·interval]: a cell per arrival interval, the only copy (horizon
+        # totals are their sums); interval ``intervals`` takes an arrival at the horizon's very end
+        self._cells = np.zeros((len(COUNTERS), channels * categories * (intervals + 1)))
+        # resolution times (minutes) per [channel][category], in the order the tickets finished
         self.resolution_minutes = [[array("f") for _ in range(categories)] for _ in range(channels)]
-        self.rows: list[bytes] | None = [] if keep_rows else None  # the chunk being filled, packed rows
-        self._packed: list[NDArray[np.void]] = []  # full chunks as ROW_DTYPE arrays
+        self.keep_rows = keep_rows
+        self.rows: list[bytes] = []  # the chunk being filled, packed rows
+        self._open_rows: list[tuple[int, float]] = []  # (row in the chunk, horizon end) still waiting first
+        self._packed: list[NDArray[np.void]] = []  # counted chunks as ROW_DTYPE arrays (keep_rows only)
+        self._counted = 0  # rows counted so far
         self._waiting_at_end: list[int] = []  # kept rows still waiting for a first answer at the end
+        self._responses: list[tuple[int, bool]] | None = [] if keep_rows else None  # (ticket id, satisfied)
+        self._response_cells: list[tuple[int, bool]] = []  # (cell, satisfied), not yet counted
         # service-level formula (index in FORMULAS), short-abandon and FCR windows (seconds), per
         # channel: today's rule and 7 days until :meth:`use_targets` says otherwise
         self.formula = [0] * channels
         self.short_abandon = [0.0] * channels
         self.fcr_window = [7 * 86400.0] * channels
         self.backlog: list[BacklogAges | None] = [None] * channels  # async channels only
-        self._responses: list[tuple[int, bool]] | None = [] if keep_rows else None  # (ticket id, satisfied)
+        self._backlogs = False
+        self._cached_totals: list[list[list[float]]] | None = None
 
     def use_targets(self, channels: Sequence[Any]) -> TicketLog:
         """Follow the channels' targets (``Channel`` objects of the scenario, in order): each
@@ -155,115 +102,61 @@ class TicketLog:
                 self.fcr_window[c] = target.fcr_window_days * 86400.0
             if channel.mode == "async":
                 self.backlog[c] = BacklogAges(self.intervals, self.interval_seconds)
+                self._backlogs = True
         return self
 
     def record(self, ticket: Ticket, end: float | None = None) -> None:
         """Add a ticket whose fate is final, or (with ``end``) one still open at the horizon's end."""
         rows = self.rows
-        if rows is not None:
-            if end is not None and ticket.state_waiting_first:
-                self._waiting_at_end.append(len(self._packed) * ROW_CHUNK + len(rows))
-            values = _row(ticket)
-            try:
-                rows.append(_pack(*values))
-            except struct.error:  # a value of another type than its field's (not seen in the engine)
-                rows.append(row_bytes(values))
-            if len(rows) == ROW_CHUNK:
-                self._packed.append(join_rows(rows))
-                rows.clear()
-        c = ticket.channel
-        queued_at = ticket.queued_at
-        queued = queued_at == queued_at  # not NaN: joined a human queue
-        if queued and self.backlog[c] is not None:
-            self.backlog[c].add(ticket, end)  # type: ignore[union-attr]
-        if ticket.arrival < 0:
-            return
-        k = ticket.category
-        i = int(ticket.arrival // self.interval_seconds)
-        cell = self.interval_cells[c][k][i if i < self.intervals else self.intervals]
-        outcome = ticket.outcome
-        threshold = self.thresholds[c]
-        responded_at = ticket.responded_at
-        answered = responded_at == responded_at  # not NaN
-        wait = ticket.first_wait
-        still_waiting = end is not None and ticket.state_waiting_first
-        if end is not None and still_waiting:
-            wait = end - queued_at
-        elif outcome == DISCONNECTED and wait != wait:
-            wait = ticket.resolved_at - queued_at
-        within = answered and wait <= threshold
-        formula = self.formula[c]
-        if formula == 0:  # all_offered
-            known = answered or outcome in (ABANDONED, DISCONNECTED) or (still_waiting and wait > threshold)
-        elif formula == 1:  # answered_only
-            known = answered
-        else:  # exclude_short_abandons
-            left = outcome in (ABANDONED, DISCONNECTED)
-            known = answered or (left and wait > self.short_abandon[c]) or (still_waiting and wait > threshold)
-        cell[_OFFERED] += 1
-        if ticket.attempt == 1:
-            cell[_CUSTOMERS] += 1
-        else:
-            cell[_RETRIALS] += 1
-        if queued:
-            cell[_QUEUED] += 1
-        if answered:
-            cell[_ANSWERED] += 1
-            cell[_WAIT_SUM] += wait
-            cell[_FIRST_RESPONSE_SUM] += responded_at - ticket.arrival
-            if threshold == threshold:
-                cell[_ANSWERED_T] += 1
-            if ticket.escalations:
-                cell[_ESCALATED] += 1
-        if within:
-            cell[_WITHIN] += 1
-        if known and threshold == threshold:
-            cell[_KNOWN] += 1
-        self._count_fate(ticket, cell)
-        went_on = self.went_on[c][k]
-        if len(went_on) > 1:  # the category has escalation tiers
-            escalations = ticket.escalations
-            finished_before = self.finished_before[c][k]
-            for j in range(1, len(went_on)):
-                if escalations >= j:
-                    went_on[j] += 1
-                    finished_before[j] += 1
-                elif outcome == RESOLVED and escalations == j - 1:
-                    finished_before[j] += 1
+        if end is not None and ticket.state_waiting_first:
+            self._open_rows.append((len(rows), end))
+            if self.keep_rows:
+                self._waiting_at_end.append(self._counted + len(rows))
+        values = _row(ticket)
+        try:
+            rows.append(_pack(*values))
+        except struct.error:  # a value of another type than its field's (not seen in the engine)
+            rows.append(row_bytes(values))
+        if self._backlogs:
+            backlog = self.backlog[ticket.channel]
+            if backlog is not None and ticket.queued_at == ticket.queued_at:  # joined a human queue
+                backlog.add(ticket, end)
+        if len(rows) == ROW_CHUNK:
+            self._count()
 
-    def _count_fate(self, ticket: Ticket, cell: list[float]) -> None:
-        """Count the ticket's outcome (and resolution time, FCR, final give-up) in ``cell``."""
-        c, k, outcome = ticket.channel, ticket.category, ticket.outcome
-        if outcome in (RESOLVED, DEFLECTED):
-            minutes = (ticket.resolved_at - ticket.arrival) / 60.0
-            cell[_RESOLUTION_SUM] += minutes
-            self.resolution_minutes[c][k].append(minutes)
-            if outcome == RESOLVED:
-                cell[_RESOLVED_N] += 1
-                if ticket.will_follow_up:
-                    cell[_REOPENED] += 1
-                if ticket.parent < 0:
-                    cell[_RESOLVED_NEW] += 1
-                    if ticket.attempt == 1 and not (
-                        ticket.will_follow_up and ticket.follow_up_delay <= self.fcr_window[c]
-                    ):
-                        cell[_RESOLVED_FIRST] += 1
-            else:
-                cell[_DEFLECTED_N] += 1
-        elif outcome == ABANDONED:
-            cell[_ABANDONED_N] += 1
-            if not ticket.retrying:
-                cell[_GAVE_UP] += 1
-        elif outcome == BLOCKED:
-            cell[_BLOCKED_N] += 1
-            if not ticket.retrying:
-                cell[_GAVE_UP] += 1
-        elif outcome == DISCONNECTED:
-            cell[_DISCONNECTED_N] += 1
-        elif outcome == BOT_ABANDONED:
-            cell[_BOT_ABANDONED_N] += 1
-        else:
-            cell[_OPEN_N] += 1
+    def _count(self) -> None:
+        """Add the chunk being filled to the counters; keep it packed with ``keep_rows``."""
+        if not self.rows and not self._response_cells:
+            return
+        raw = join_rows(self.rows)
+        still = np.zeros(len(raw), dtype=bool)
+        end = np.full(len(raw), math.nan)
+        for row, at in self._open_rows:
+            still[row], end[row] = True, at
+        rules = Rules(
+            np.array(self.thresholds, dtype=float),
+            np.array(self.formula, dtype=np.int64),
+            np.array(self.short_abandon, dtype=float),
+            np.array(self.fcr_window, dtype=float),
+            self._shape[2],
+            self.intervals,
+            self.interval_seconds,
+        )
+        measured = count_chunk(raw, still, end, rules, self._cells, self.resolution_minutes)
+        if self._tiers and len(measured):
+            count_tiers(measured, self.went_on, self.finished_before)
+        if self._response_cells:
+            cells = np.array([cell for cell, _ in self._response_cells], dtype=np.intp)
+            satisfied = np.array([s for _, s in self._response_cells], dtype=bool)
+            size = self._cells.shape[1]
+            self._cells[INDEX["responses"]] += np.bincount(cells, minlength=size)
+            self._cells[INDEX["satisfied"]] += np.bincount(cells[satisfied], minlength=size)
+            self._response_cells = []
+        if self.keep_rows and len(raw):
+            self._packed.append(raw)
+        self._counted += len(raw)
+        self.rows, self._open_rows = [], []
+        self._cached_totals = None
 
     def add_response(self, ticket: Ticket, satisfied: bool) -> None:
         """A survey response of a recorded ticket (counted in the ticket's arrival interval)."""
@@ -271,41 +164,54 @@ class TicketLog:
             self._responses.append((ticket.id, satisfied))
         if ticket.arrival >= 0:  # measured window only
             i = int(ticket.arrival // self.interval_seconds)
-            cell = self.interval_cells[ticket.channel][ticket.category][i if i < self.intervals else self.intervals]
-            cell[_RESPONSES] += 1
-            cell[_SATISFIED] += satisfied
+            _, _, categories, width = self._shape
+            cell = (ticket.channel * categories + ticket.category) * width + min(i, self.intervals)
+            self._response_cells.append((cell, satisfied))
+
+    @property
+    def _table(self) -> NDArray[np.float64]:
+        """Every counter, ``[counter, channel, category, interval]`` (the rows recorded so far
+        counted first).
+        """
+        if self.rows or self._response_cells:
+            self._count()
+        return self._cells.reshape(self._shape)
 
     def interval_counts(self) -> dict[str, NDArray[np.float64]]:
         """Every counter of :data:`COUNTERS` by name, as an array ``[channel, category, interval]``
         over the measured intervals.
         """
-        table = np.array(self.interval_cells, dtype=float)[:, :, : self.intervals, :]
-        return {name: table[:, :, :, i] for i, name in enumerate(COUNTERS)}
+        table = self._table[:, :, :, : self.intervals].copy()
+        return {name: table[i] for i, name in enumerate(COUNTERS)}
 
     def horizon_counts(self, pairs: list[tuple[int, int]]) -> dict[str, float]:
         """Every counter of :data:`COUNTERS` by name, summed over the whole horizon and the
         given (channel, category) pairs.
         """
         total = [0.0] * len(COUNTERS)
+        totals = self._totals()
         for c, k in pairs:
-            for i, value in enumerate(self._totals[c][k]):
+            for i, value in enumerate(totals[c][k]):
                 total[i] += value
         return dict(zip(COUNTERS, total, strict=True))
 
-    @cached_property
     def _totals(self) -> list[list[list[float]]]:
-        """Horizon totals ``[channel][category][counter]``: the interval rows summed (read once
-        the run is over: the sums are kept).
+        """Horizon totals ``[channel][category][counter]``: the interval cells summed one after
+        the other in interval order (``cumsum``, not numpy's pairwise ``sum``).
         """
-        return [
-            [[sum(column) for column in zip(*rows, strict=True)] for rows in by_category]
-            for by_category in self.interval_cells
-        ]
+        table = self._table  # counts what is pending first
+        if self._cached_totals is None:
+            sums = np.cumsum(table, axis=3)[:, :, :, -1]  # [counter, channel, category]
+            self._cached_totals = np.moveaxis(sums, 0, 2).tolist()
+        return self._cached_totals
 
     def kept(self, end: float) -> KeptTickets:
-        """The kept rows, packed (empty without ``keep_rows``); ``end``: the horizon's end (s)."""
-        raw = np.concatenate([*self._packed, join_rows(self.rows or [])])
-        self._packed, self.rows = [], ([] if self.rows is not None else None)
+        """The kept rows, packed (empty without ``keep_rows``); ``end``: the horizon's end (s).
+        Counts the rows not counted yet.
+        """
+        self._count()
+        raw = np.concatenate(self._packed) if self._packed else join_rows([])
+        self._packed = []
         waiting_at_end = np.zeros(len(raw), dtype=bool)
         waiting_at_end[self._waiting_at_end] = True
         return KeptTickets(raw, waiting_at_end, self._satisfied(raw["id"].astype(np.int64)), end)
@@ -314,12 +220,12 @@ class TicketLog:
         """The kept rows as columns (empty arrays without ``keep_rows``)."""
         return self.kept(end).columns()
 
-    def _satisfied(self, ids: NDArray[np.int64]) -> NDArray[np.float64]:
+    def _satisfied(self, ids: NDArray[np.int64]) -> NDArray[np.float16]:
         """Per kept row: 1.0 satisfied, 0.0 not, NaN when the ticket gave no survey response."""
-        out = np.full(len(ids), math.nan)
+        out = np.full(len(ids), math.nan, dtype=np.float16)
         if self._responses:
             answered = np.array([i for i, _ in self._responses], dtype=np.int64)
-            values = np.array([v for _, v in self._responses], dtype=float)
+            values = np.array([v for _, v in self._responses], dtype=np.float16)
             order = np.argsort(ids, kind="stable")
             where = np.searchsorted(ids, answered, sorter=order)
             out[order[where]] = values

@@ -86,6 +86,8 @@ class _Simulation(Dispatch):
         self.streams = Streams(seed)
         super().__init__(scenario, simpy.Environment(initial_time=self.start_s), self.streams)
         self.day_draws = DayDraws(scenario, self.streams, trace)
+        if trace is None:  # a trace may put any category on any channel
+            self.share_waiting_levels()
         self.channel_index = {c.name: i for i, c in enumerate(self.channels)}
         self.retrial = [c.retrial for c in self.channels]
         self.retrial_draws = RetrialDraws(scenario, self.streams)
@@ -123,9 +125,14 @@ class _Simulation(Dispatch):
             self._arrive(ticket, draws, i)
         else:  # no line to take, no bot: what _arrive would do
             self._enqueue(ticket)
-        if k + 1 < len(arrivals.times):  # call_after(env, times[k + 1] - now, ...), inlined: once per contact
+        if k + 1 < len(arrivals.times):
+            # call_after(env, times[k + 1] - now, self._arrival, k + 1), inlined (once per contact):
+            # the same heap entry, with this event, already processed, armed again for the next
+            # arrival instead of a new one (``Environment.step`` has let go of its callbacks)
             at = now + (arrivals.times[k + 1] - now)
-            entry: Any = (at, NORMAL, next(env._eid), Call(self._arrival, k + 1))
+            event.callbacks = (self._arrival,)
+            event._value = k + 1
+            entry: Any = (at, NORMAL, next(env._eid), event)
             heappush(env._queue, entry)
 
     def _new_ticket(self, channel: int, draws: DrawRows, i: int, now: float) -> Ticket:
