@@ -9,6 +9,7 @@ import pytest
 import supportsim
 from supportsim import ScenarioError
 from supportsim.scenario import get_path, set_path
+from supportsim.scenario.io import scenario_from_dict
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -48,6 +49,26 @@ def test_one_day(baseline: supportsim.Scenario) -> None:
         baseline, {"channels[0].arrivals": {"rates_per_hour": rates}, "horizon.days": 2}
     )
     assert supportsim.one_day(data).channels[0].arrivals.rates_per_hour == [100.0] * 48
+
+
+@pytest.mark.parametrize(("weekday", "kept"), [("wed", 3.0), ("mon", 1.0), (None, 1.0), ("sun", 1.0)])
+def test_one_day_keeps_the_weekdays_own_rates(weekday: str | None, kept: float) -> None:
+    """Whole-horizon tables (Monday to Saturday, 1-hour intervals: day d at d calls an hour and
+    d - 1 people): one day on Wednesday keeps Wednesday's; a weekday the horizon lacks (Sunday)
+    or none keeps the first day's; a one-day table stays as it is."""
+    data = {
+        "name": "six days", "horizon": {"days": 6, "interval_minutes": 60, "start_weekday": "mon"},
+        "channels": [{"name": "phone", "mode": "realtime",
+                      "arrivals": {"rates_per_hour": [float(d + 1) for d in range(6) for _ in range(24)]}}],
+        "categories": [{"name": "q", "channels": {"phone": 1.0}, "skill": "s",
+                        "handle_minutes": {"dist": "exponential", "mean": 4}}],
+        "groups": [{"name": "a", "skills": ["s"], "headcount_per_interval": [2] * 24},
+                   {"name": "b", "skills": ["s"], "headcount_per_interval": [d for d in range(6) for _ in range(24)]}],
+    }
+    day = supportsim.one_day(scenario_from_dict(data), weekday)
+    assert day.channels[0].arrivals.rates_per_hour == [kept] * 24
+    assert day.groups[0].headcount_per_interval == [2] * 24  # a one-day table is every day's
+    assert day.groups[1].headcount_per_interval == [kept - 1] * 24
 
 
 def test_one_thing_changes(queue: supportsim.Scenario) -> None:

@@ -341,7 +341,7 @@ def test_brute_force_search_finds_what_the_requirement_search_finds(open_hours, 
 
 
 def test_smoothing_averages_each_interval_with_its_neighbours():
-    from supportsim.planning.search import smoothed
+    from supportsim.planning.settling import smoothed
 
     agents = np.array([[0, 3, 0, 6, 6], [4, 4, 4, 4, 4]])
     # means of (0, 3), (0, 3, 0), (3, 0, 6), (0, 6, 6), (6, 6), rounded up
@@ -359,15 +359,100 @@ def _lone_spikes(table, column):
 
 def test_requirement_agrees_across_root_seeds_without_lone_spikes():
     """The helpdesk's Saturday, planned from root seeds 0 and 1: the simulated headcount agrees
-    within one person in at least 90% of interval × group rows, and at most one interval
-    (over both seeds) needs 4+ people more than both its neighbours where Erlang shows no such
-    spike (without settling: 74% and 4 spikes)."""
+    within one person in at least 95% of interval × group rows (the issue's target; 96.5% now),
+    and no interval needs 4+ people more than both its neighbours where Erlang shows no such
+    spike (without settling: 74% and 4 spikes; with settling over ±30 minutes and before the
+    occupancy ceiling became a live-contact rule: 92% and 1)."""
     from supportsim.scenario.edit import one_day
 
     saturday = one_day(load_scenario(Path(__file__).parent.parent / "scenarios" / "helpdesk_baseline.yaml"), "sat")
     tables = [simulated_requirement(saturday, seed=seed, replications=10, settle=True).table for seed in (0, 1)]
     a, b = (t["simulated_headcount"].to_numpy() for t in tables)
-    assert np.mean(np.abs(a - b) <= 1) >= 0.9
+    assert np.mean(np.abs(a - b) <= 1) >= 0.95
     spikes = [s for t in tables for s in _lone_spikes(t, "simulated_headcount")
               if s not in _lone_spikes(t, "analytic_headcount")]
-    assert len(spikes) <= 1, spikes
+    assert not spikes, spikes
+
+
+def test_smoothing_over_an_hour_of_30_minute_intervals_takes_two_either_side():
+    from supportsim.planning.settling import smoothed
+
+    agents = np.array([[0, 10, 0, 0, 5]])
+    # means of (0, 10, 0), (0, 10, 0, 0), (0, 10, 0, 0, 5), (10, 0, 0, 5), (0, 0, 5), rounded up
+    assert smoothed(agents, half=2).tolist() == [[4, 3, 3, 4, 2]]
+
+
+def test_a_spike_is_four_people_above_both_neighbours():
+    from supportsim.planning.settling import spike_cells
+
+    people = np.array([[9, 5, 9, 5, 8, 4, 12], [0, 4, 0, 3, 0, 0, 0]])
+    assert np.argwhere(spike_cells(people)).tolist() == [[0, 2], [1, 1]]
+
+
+@pytest.mark.parametrize("demand_spikes", [False, True])
+def test_a_spike_the_demand_does_not_have_is_cut_to_its_neighbours_level(mmc, demand_spikes):
+    """The search's staffing with 5 agents added at 11:00 (a spike: 120 calls an hour then, as
+    at 10:00) is cut back to its neighbours' level + 3 and still meets every target on the
+    search's replications; with a spike in the demand there too, it is left alone."""
+    from supportsim.planning.cells import SearchState, staffing_weights
+    from supportsim.planning.settling import despike, spike_cells
+
+    scenario, search = mmc
+    tl = timeline(scenario)
+    spiked = search.agents.copy()
+    spiked[0, 11] += 5
+    demand = search.agents.copy()
+    if demand_spikes:
+        demand[0, 11] += 5
+    assert spike_cells(spiked)[0, 11] and not spike_cells(search.agents).any()
+    targets = Targets.of(tl, None)
+    seeds = replication_seeds(1, 20)
+    with make_executor(1) as executor:
+        spiked_checks = evaluate(targets, executor.map(replicate, [(tl.with_agents(spiked), s) for s in seeds]), 0.9)
+        state = SearchState(agents=spiked, best=(0.0, spiked, spiked_checks))
+        kept = despike(state, 4, seeds, (tl, targets, staffing_weights(scenario), 0.9, 60), executor, None, demand)
+    assert state.best is not None
+    after = state.best[1]
+    if demand_spikes:
+        assert np.array_equal(after, spiked) and not kept.any()
+    else:
+        assert after[0, 11] == max(spiked[0, 10], spiked[0, 12]) + 3
+        assert np.array_equal(np.delete(after, 11, axis=1), np.delete(spiked, 11, axis=1))
+        assert state.best[2].met and not kept.any()
+
+
+def test_a_spike_the_simulation_needs_gets_raised_neighbours_instead():
+    """A one-hour surge (200 calls at 12:00 between 90 and 90) needs its agents: cutting it to
+    its neighbours' level + 3 misses the target there, so that cut is put back and the
+    neighbours are raised to its level − 3, and every target still holds. A second spike, too
+    many agents at 09:00, stays cut."""
+    from supportsim.planning.cells import SearchState, staffing_weights
+    from supportsim.planning.settling import despike, spike_cells
+
+    rates = [0.0] * 8 + [40, 80, 120, 90, 200, 90, 110, 100, 70, 50] + [0.0] * 6
+    scenario = scenario_from_dict({
+        "name": "surge", "horizon": {"days": 1, "interval_minutes": 60, "warmup_hours": 0},
+        "channels": [{"name": "phone", "mode": "realtime", "arrivals": {"rates_per_hour": rates},
+                      "target": {"answer_within_seconds": 20, "service_level": 0.8}}],
+        "categories": [{"name": "general", "channels": {"phone": 1.0}, "skill": "general",
+                        "handle_minutes": {"dist": "exponential", "mean": 4}}],
+        "groups": [{"name": "agents", "skills": ["general"], "headcount": 20}],
+    })
+    search = simulated_requirement(scenario, seed=1, replications=20, max_occupancy=None)
+    agents = search.agents.copy()
+    assert search.met and spike_cells(agents)[0, 12], agents
+    agents[0, 9] = max(agents[0, 8], agents[0, 10]) + 6
+    tl = timeline(scenario)
+    targets = Targets.of(tl, None)
+    seeds = replication_seeds(1, 20)
+    with make_executor(1) as executor:
+        checks = evaluate(targets, executor.map(replicate, [(tl.with_agents(agents), s) for s in seeds]), 0.9)
+        state = SearchState(agents=agents, best=(0.0, agents, checks))
+        flat = np.zeros_like(agents)  # a demand without the surge: the spike is not expected
+        left = despike(state, 4, seeds, (tl, targets, staffing_weights(scenario), 0.9, 60), executor, None, flat)
+    assert state.best is not None
+    after = state.best[1]
+    assert after[0, 12] == agents[0, 12]
+    assert after[0, 11] == after[0, 13] == agents[0, 12] - 3
+    assert after[0, 9] == max(agents[0, 8], agents[0, 10]) + 3
+    assert not left.any() and state.best[2].met

@@ -28,6 +28,7 @@ import pandas as pd
 import yaml
 
 from supportsim.forecast.history import PLANNING_INTERVALS, VolumeHistory, complete_grid
+from supportsim.scenario.limits import MAX_LOG_DAYS, MAX_REPORT_CHANNELS
 
 ROW_MINUTES = (5, 15, 30, 60)
 """Interval lengths (minutes) an interval report's rows may have."""
@@ -100,6 +101,7 @@ def read_interval_report(path: str | Path, columns: IntervalColumns, interval_mi
     lines = np.arange(2, len(table) + 2)
     table["_line"] = lines
     frame = _parse_rows(path, table, columns, problems)
+    _check_size(path, frame, columns)
     row_minutes = _row_minutes(path, frame, columns)
     if interval_minutes % row_minutes:
         raise IntervalReportError(
@@ -201,6 +203,19 @@ def _parse_rows(
     )
     kept: pd.DataFrame = frame.loc[good]
     return kept.reset_index(drop=True)
+
+
+def _check_size(path: str | Path, frame: pd.DataFrame, columns: IntervalColumns) -> None:
+    """Refuse, before every interval of every day is laid out per channel, times spanning more
+    than ``MAX_LOG_DAYS`` days or more than ``MAX_REPORT_CHANNELS`` channels (docs/limits.md).
+    """
+    first, last = frame["wall"].min(), frame["wall"].max()
+    if (span := (last - first).days) > MAX_LOG_DAYS:
+        raise IntervalReportError(path, f"column '{columns.time}': the times span {span:,} days "
+                                  f"({first:%Y-%m-%d} to {last:%Y-%m-%d}); at most {MAX_LOG_DAYS:,} are read")
+    if (count := frame["channel"].nunique()) > MAX_REPORT_CHANNELS:
+        raise IntervalReportError(path, f"column '{columns.channel}': {count:,} different channels; "
+                                  f"at most {MAX_REPORT_CHANNELS} are read")
 
 
 def _row_minutes(path: str | Path, frame: pd.DataFrame, columns: IntervalColumns) -> int:

@@ -46,6 +46,7 @@ from supportsim.planning.targets import (
     Evaluation,
     Targets,
     evaluate,
+    meet_count,
     replicate,
 )
 from supportsim.planning.workload import KINDS, Timeline, analytic_requirement, offered_load, timeline
@@ -79,6 +80,7 @@ __all__ = [
     "erlang_table",
     "evaluate",
     "halfin_whitt_p_wait",
+    "meet_count",
     "occupancy",
     "offered_load",
     "plan",

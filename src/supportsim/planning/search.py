@@ -10,41 +10,33 @@ keep holding; never below a level already seen to miss; only where the predicted
 stays below its ceiling). The search stops when nothing can be cut or after
 ``max_iterations`` rounds, with the cheapest staffing whose targets all held.
 
-**Settling.** Where intervals can stand in for each other (a backlog, a response window,
-a queue carried over), the cheapest staffing zigzags from one interval to the next and
-from one root seed to another, and the search may put a block of agents into one interval
-to answer a miss its neighbour caused: noise, not demand. So the cheapest staffing is
-smoothed (:func:`smoothed`: each interval the mean of itself and its neighbours, rounded
-up; intervals without work keep theirs) and agents are added, never cut, on all
-replications until every target holds again (at most :data:`SETTLE_ROUNDS` rounds; if it
-never does, the unsmoothed staffing stays). :func:`~supportsim.planning.plan` settles;
-the bare search does only with ``settle=True``.
+**Settling and spikes** (:mod:`supportsim.planning.settling`): the cheapest staffing is
+smoothed and agents added until every target holds again, then intervals far above both
+neighbours that the demand does not explain are cut back where the targets allow.
+:func:`~supportsim.planning.plan` settles; the bare search does only with ``settle=True``.
 See :data:`DEFAULT_REPLICATIONS` for what the default number of replications buys.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from supportsim.engine import replication_seeds
-from supportsim.planning.analytic import erlang_c_service_level
+from supportsim.planning import settling
+from supportsim.planning.cells import CellSearch, Context, SearchState, simulate_round, staffing_cost, staffing_weights
 from supportsim.planning.targets import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_OCCUPANCY,
     Evaluation,
     Targets,
-    evaluate,
-    replicate,
 )
-from supportsim.planning.workload import Timeline, analytic_requirement, answer_load, timeline
+from supportsim.planning.workload import analytic_requirement, timeline
 from supportsim.results.executors import Executor, make_executor
 from supportsim.scenario.model import Scenario
 from supportsim.scenario.profiles import headcount_for
@@ -67,9 +59,6 @@ bound lies about 0.03-0.04 below the estimate."""
 
 COARSE_REPLICATIONS = 6
 """Replications per candidate in the first, cheaper stage of the search."""
-
-SETTLE_ROUNDS = 12
-"""Rounds at most of the settling stage (adding agents to the smoothed staffing)."""
 
 MIN_GAIN = 0.003
 """A stage ends when its staffing meets every target and the next round would cut at most
@@ -101,257 +90,26 @@ class RequirementSearch:
     warnings: list[str] = field(default_factory=list)
 
 
-def _weights(scenario: Scenario) -> FloatArray:
-    costs = np.array([g.cost_per_hour for g in scenario.groups], dtype=float)
-    return costs if costs.sum() > 0 else np.ones(len(costs))
-
-
-def _cost(agents: IntArray, scenario: Scenario, weights: FloatArray) -> float:
-    return float(sum(
-        weights[g] * sum(headcount_for(int(a), group.shrinkage) for a in agents[g])
-        for g, group in enumerate(scenario.groups)
-    ))
-
-
-def _erlang_sl(slots: int, load: float, aht_seconds: float, within_seconds: float) -> float:
-    return erlang_c_service_level(slots, load, aht_seconds, within_seconds) if slots > load else 0.0
-
-
-def _slots_needed(
-    slots: int, estimate: float, margin: float, target: float, load: float, aht: float, within: float
-) -> int | None:
-    """Conversation slots for which the calibrated Erlang C model puts the bound on target.
-
-    The model's load is calibrated so that Erlang C at the current ``slots`` reproduces the
-    simulated ``estimate`` (falling back on the analytic ``load`` when the estimate is 0 or
-    1); the bound is assumed to stay ``margin`` below the estimate. None when the model
-    cannot say (no load, or a target beyond reach of the bound).
-    """
-    if target + margin >= 1.0 or aht <= 0 or (load <= 0 and not 0 < estimate < 1):
-        return None
-    effective = load
-    if slots > 0 and 1e-9 < estimate < 1 - 1e-9:
-        low, high = 0.0, float(slots)
-        for _ in range(50):
-            mid = (low + high) / 2
-            if _erlang_sl(slots, mid, aht, within) > estimate:
-                low = mid
-            else:
-                high = mid
-        effective = (low + high) / 2
-    elif estimate <= 1e-9:
-        effective = max(load, float(slots))
-    n = math.floor(effective) + 1
-    while _erlang_sl(n, effective, aht, within) - margin < target - 1e-12:
-        n += 1
-    return n
-
-
-class _Search:
-    """State of the cell-wise search (cells are (group, plan interval)).
-
-    Each round moves every cell at once: cells that can help a missing target get agents,
-    cells whose every target has slack lose agents. Realtime service levels move by the
-    calibrated Erlang step (:func:`_slots_needed`), occupancy by its proportional step
-    (occupancy × agents ÷ ceiling), everything else by galloping steps (1, 2, 4, ...). A cell
-    never goes back to a level at which a target it could help was seen to miss.
-    """
-
-    def __init__(self, targets: Targets, start: IntArray, max_occupancy: float | None):
-        self.targets = targets
-        self.max_occupancy = max_occupancy
-        self.agents = start.astype(np.int64).copy()
-        # no cell grows past this (a target out of reach must not send the search to infinity)
-        self.limit = max(3 * int(start.max()), int(start.max()) + 20)
-        shape = start.shape
-        self.fail_at = np.full(shape, -1, dtype=np.int64)  # highest level seen to miss
-        self.cut_step = np.ones(shape, dtype=np.int64)
-        self.add_step = np.ones(shape, dtype=np.int64)
-        self.cut = np.zeros(shape, dtype=np.int64)  # agents cut in the last round
-        self.added = np.zeros(shape, dtype=bool)  # added to in the last round
-        scenario = targets.scenario
-        self.concurrency = {c: scenario.channels[c].concurrency.max for c in targets.realtime}
-        self.within = {c: scenario.channels[c].target_seconds for c in targets.realtime}
-        load = answer_load(targets.timeline)
-        plan = targets.timeline.plan_intervals
-        self.load = {c: load.get(c, (np.zeros(plan), np.zeros(plan)))[1] for c in targets.realtime}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self.aht = {
-                c: float(load[c][1].sum() * 3600 / load[c][0].sum()) if c in load and load[c][0].sum() > 0 else 0.0
-                for c in targets.realtime
-            }
-
-    # -- which cells can help which target -----------------------------------------------
-
-    def _candidates(self, kind: str, index: int, k: int) -> list[tuple[int, int]]:
-        t = self.targets
-        plan = t.timeline.plan_intervals
-        if kind == "occupancy":
-            return [(index, k)]
-        if kind == "queue_cleared":
-            groups = next(g for s, _, g in t.clear_skills if s == index)
-            per_day = t.timeline.per_day
-            return [(g, j) for j in range(k * per_day, (k + 1) * per_day) for g in groups]
-        groups = t.serving[index]
-        if index in t.window:  # async: any interval of the response window
-            return [(g, j % plan) for j in range(k, k + t.window[index]) for g in groups]
-        return [(g, k) for g in groups]
-
-    def _choose(
-        self, kind: str, index: int, k: int, cells: list[tuple[int, int]], ev: Evaluation
-    ) -> tuple[int, int]:
-        """The cell where more agents help most.
-
-        For a channel's target missed in interval ``k``, only groups serving the channel's skill
-        with the longest queue in that interval (a blended channel misses because of one
-        skill: its tickets are the ones waiting); among
-        them, for a realtime target, a cell cut in the last round if any; otherwise the
-        busiest staffed cell (the earliest among near-ties); else the first candidate (the
-        preferred group, at the interval itself).
-        """
-        if kind in ("service_level", "abandon_rate"):
-            helps = self.targets.helps
-            skills = sorted({s for g, _ in cells for s in helps.get((index, g), [])})
-            intervals = sorted({j for _, j in cells})
-            if len(skills) > 1:
-                worst = max(skills, key=lambda s: float(ev.waiting[s, k]))
-                cells = [c for c in cells if worst in helps.get((index, c[0]), [])]
-            if len(intervals) == 1:
-                cut = [c for c in cells if self.cut[c] > 0]
-                if cut:
-                    return max(cut, key=lambda c: self.cut[c])
-
-        def busy(c: tuple[int, int]) -> float:
-            value = ev.occupancy[c]
-            return 0.0 if math.isnan(value) else float(value) + (0.01 if self.cut[c] > 0 else 0.0)
-
-        staffed = [c for c in cells if self.agents[c] > 0]
-        if not staffed:
-            return cells[0]
-        top = max(busy(c) for c in staffed)
-        return next(c for c in staffed if busy(c) >= top - 0.02)
-
-    # -- one round -----------------------------------------------------------------------
-
-    def _realtime_slots(self, c: int, k: int) -> int:
-        return int(sum(self.agents[g, k] for g in self.targets.serving[c])) * self.concurrency[c]
-
-    def _needed(self, c: int, k: int, ev: Evaluation) -> int | None:
-        channel = self.targets.scenario.channels[c]
-        assert channel.target is not None
-        estimate, bound = float(ev.service_level[c, k]), float(ev.service_level_bound[c, k])
-        if math.isnan(estimate):
-            return None
-        return _slots_needed(
-            self._realtime_slots(c, k), estimate, max(estimate - bound, 0.0), channel.target.service_level,
-            float(self.load[c][k]), self.aht[c], self.within[c],
-        )
-
-    def step(self, ev: Evaluation, cuts: bool = True) -> tuple[int, int]:
-        """Move every cell for the round that gave ``ev`` (adding only, without ``cuts``);
-        returns (cells added to, cells cut).
-        """
-        n = self.agents
-        add = np.zeros(n.shape, dtype=np.int64)
-        frozen = np.zeros(n.shape, dtype=bool)
-        for kind, index, k in ev.failing:
-            cells = self._candidates(kind, index, k)
-            for cell in cells:
-                frozen[cell] = True
-            cell = self._choose(kind, index, k, cells, ev)
-            # galloping only where one interval's own staffing decides (not across a response window)
-            amount = self.add_step[cell] if self.added[cell] and index not in self.targets.window else 1
-            if kind == "service_level" and index in self.concurrency:
-                needed = self._needed(index, k, ev)
-                if needed is not None:
-                    amount = max(1, math.ceil((needed - self._realtime_slots(index, k)) / self.concurrency[index]))
-            elif kind == "occupancy" and self.max_occupancy:
-                amount = max(1, math.ceil(ev.occupancy_bound[cell] * n[cell] / self.max_occupancy) - n[cell])
-            add[cell] = max(add[cell], amount)
-
-        allow = np.where(frozen | (add > 0) | (not cuts), 0, np.maximum(n - self.fail_at - 1, 0))
-        if self.max_occupancy:  # keep the predicted occupancy under its ceiling, unless closing
-            upper = np.nan_to_num(ev.occupancy_bound, nan=0.0)
-            keep = np.ceil(upper * n / self.max_occupancy - 1e-9).astype(np.int64)
-            closing = (allow >= n) & (self.cut_step >= n)
-            allow = np.where(closing, allow, np.minimum(allow, np.maximum(n - keep, 0)))
-        cut = np.zeros(n.shape, dtype=np.int64)
-        plan = n.shape[1]
-        realtime = self.targets.realtime
-        for k in range(plan):
-            spare: dict[int, int] = {}
-            for c in realtime:
-                if math.isnan(ev.service_level[c, k]):
-                    continue
-                needed = self._needed(c, k, ev)
-                slots = self._realtime_slots(c, k)
-                spare[c] = 0 if needed is None else max(0, (slots - needed) // self.concurrency[c])
-            order = sorted(range(n.shape[0]), key=lambda g: np.nan_to_num(ev.occupancy[g, k], nan=0.0))
-            for g in order:
-                if allow[g, k] <= 0:
-                    continue
-                limits = [spare[c] for c in spare if g in self.targets.serving[c]]
-                if limits:
-                    amount = min(int(allow[g, k]), *limits)
-                    for c in spare:
-                        if g in self.targets.serving[c]:
-                            spare[c] -= amount
-                else:  # no realtime target here: gallop
-                    amount = int(min(allow[g, k], self.cut_step[g, k]))
-                cut[g, k] = amount
-
-        held = (self.cut > 0) & (add == 0)
-        self.cut_step = np.where(held, self.cut_step * 2, np.where(add > 0, 1, self.cut_step))
-        self.fail_at = np.where(add > 0, np.maximum(self.fail_at, n), self.fail_at)
-        self.add_step = np.where(add > 0, np.where(self.added, self.add_step * 2, 2), self.add_step)
-        self.added = add > 0
-        self.cut = cut
-        self.agents = np.minimum(n + add - cut, self.limit)
-        grown = (add > 0) & (self.agents > n)
-        return int(grown.sum()), int((cut > 0).sum())
-
-
-
-@dataclass
-class _Stage:
-    """What the search knows after its rounds so far (carried from one stage to the next)."""
-
-    agents: IntArray  # where the next stage starts
-    iteration: int = 0  # rounds done, all stages together
-    best: tuple[float, IntArray, Evaluation] | None = None  # cheapest staffing meeting every target
-    last_agents: IntArray | None = None  # the last stage's staffing after its last round
-    last_evaluation: Evaluation | None = None  # the checks of the last round
-    converged: bool = True  # whether the last stage ended because nothing was left to cut
-    log: list[dict[str, Any]] = field(default_factory=list)
-
-
 def _run_stage(
-    state: _Stage,
+    state: SearchState,
     stage: int,
     seeds: list[np.random.SeedSequence],
-    context: tuple[Timeline, Targets, FloatArray, float, int],
+    context: Context,
     executor: Executor,
     progress: Callable[[int, str], None] | None,
 ) -> None:
     """Rounds of simulate-and-adjust on ``seeds`` until nothing is worth cutting (or the
     round limit), from ``state.agents``; updates ``state`` in place.
     """
-    tl, targets, weights, confidence, max_iterations = context
+    tl, targets, weights, _, max_iterations = context
     scenario = tl.plan
-    search = _Search(targets, state.agents, targets.max_occupancy)
+    search = CellSearch(targets, state.agents, targets.max_occupancy)
     best: tuple[float, IntArray, Evaluation] | None = None
     changed = -1
     while changed != 0 and state.iteration < max_iterations:
-        state.iteration += 1
-        began = time.perf_counter()
-        counts = executor.map(replicate, [(tl.with_agents(search.agents), s) for s in seeds])
-        evaluation = evaluate(targets, counts, confidence)
-        entry: dict[str, Any] = {
-            "iteration": state.iteration, "stage": stage, "replications": len(seeds),
-            "agent_intervals": int(search.agents.sum()), "failing_checks": len(evaluation.failing),
-        }
+        evaluation, entry, began = simulate_round(state, stage, search.agents, seeds, context, executor)
         if evaluation.met:
-            cost = _cost(search.agents, scenario, weights)
+            cost = staffing_cost(search.agents, scenario, weights)
             if best is None or cost <= best[0]:
                 best = (cost, search.agents.copy(), evaluation)
         state.last_evaluation = evaluation
@@ -371,47 +129,15 @@ def _run_stage(
     state.converged = changed == 0
 
 
-def smoothed(agents: IntArray) -> IntArray:
-    """Each cell's agents as the mean of its interval and its two neighbours (one at the
-    plan's ends), rounded up: the search's interval-to-interval noise averaged out, the
-    agent-intervals of every three intervals kept.
-    """
-    padded = np.pad(agents.astype(float), ((0, 0), (1, 1)), constant_values=np.nan)
-    window = np.stack([padded[:, :-2], padded[:, 1:-1], padded[:, 2:]])
-    return np.asarray(np.ceil(np.nanmean(window, axis=0) - 1e-9), dtype=np.int64)
-
-
-def _settle(
-    state: _Stage, stage: int, seeds: list[np.random.SeedSequence],
-    context: tuple[Timeline, Targets, FloatArray, float, int], executor: Executor,
-    progress: Callable[[int, str], None] | None, idle: NDArray[np.bool_], rounds: int = SETTLE_ROUNDS,
-) -> None:
-    """From the smoothed best staffing (``idle`` cells, without work, keep theirs), add agents
-    (never cut) on all ``seeds`` until every target holds; the result replaces the best.
-    """
-    if state.best is None:
-        return
-    tl, targets, weights, confidence, _ = context
-    best = state.best[1]
-    search = _Search(targets, np.where(idle, best, smoothed(best)), targets.max_occupancy)
-    for _ in range(rounds):
-        state.iteration += 1
-        began = time.perf_counter()
-        counts = executor.map(replicate, [(tl.with_agents(search.agents), s) for s in seeds])
-        evaluation = evaluate(targets, counts, confidence)
-        entry: dict[str, Any] = {
-            "iteration": state.iteration, "stage": stage, "replications": len(seeds),
-            "agent_intervals": int(search.agents.sum()), "failing_checks": len(evaluation.failing),
-        }
-        if evaluation.met:
-            state.best = (_cost(search.agents, tl.plan, weights), search.agents.copy(), evaluation)
-            state.log.append(entry | {"cells_added": 0, "cells_cut": 0, "seconds": time.perf_counter() - began})
-            return
-        added, _ = search.step(evaluation, cuts=False)
-        state.log.append(entry | {"cells_added": added, "cells_cut": 0, "seconds": time.perf_counter() - began})
-        if progress:
-            progress(state.iteration, f"settling: {entry['agent_intervals']} agent-intervals, "
-                     f"{entry['failing_checks']} checks missing; +{added} cells")
+def _spike_warnings(kept: NDArray[np.bool_], analytic: pd.DataFrame) -> list[str]:
+    """Name the spikes the simulation kept (``kept[g, k]``; rows of ``analytic`` in that order)."""
+    if not kept.any():
+        return []
+    where = analytic.iloc[np.flatnonzero(kept.reshape(-1))]
+    return [f"{int(kept.sum())} interval(s) need {settling.SPIKE_PEOPLE}+ people more than both neighbours, "
+            "which the demand does not (on these replications a target missed both with them cut and with "
+            "their neighbours raised): "
+            + ", ".join(f"{r.group} {r.weekday} {r.time}" for r in where.itertuples())]
 
 
 def simulated_requirement(
@@ -467,13 +193,16 @@ def simulated_requirement(
     first = analytic["analytic_agents"].to_numpy().reshape(n_groups, plan)
     seeds = replication_seeds(seed, replications)
     stages = [seeds[:COARSE_REPLICATIONS], seeds] if replications > COARSE_REPLICATIONS else [seeds]
-    state = _Stage(agents=first if start is None else np.asarray(start, dtype=np.int64))
-    context = (tl, Targets.of(tl, max_occupancy), _weights(scenario), confidence, max_iterations)
+    state = SearchState(agents=first if start is None else np.asarray(start, dtype=np.int64))
+    context = (tl, Targets.of(tl, max_occupancy), staffing_weights(scenario), confidence, max_iterations)
     for stage, stage_seeds in enumerate(stages, start=1):
         _run_stage(state, stage, stage_seeds, context, executor, progress)
-    if settle:
-        _settle(state, len(stages) + 1, seeds, context, executor, progress, idle=first == 0)
     warnings: list[str] = []
+    if settle:
+        settling.settle(state, len(stages) + 1, seeds, context, executor, progress, idle=first == 0)
+        demand = analytic["analytic_headcount"].to_numpy().reshape(n_groups, plan)
+        kept = settling.despike(state, len(stages) + 2, seeds, context, executor, progress, demand=demand)
+        warnings += _spike_warnings(kept, analytic)
     if not state.converged:
         warnings.append(f"the search stopped after {max_iterations} rounds; more rounds might cut further")
     if state.best is None:  # never feasible: report the last staffing and what it misses

@@ -47,6 +47,7 @@ from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import csc_matrix
 
 from supportsim.planning.weekly import ROSTER_DAYS, Pattern, assign_agents, fte, staff_patterns, work_patterns
+from supportsim.results.executors import Executor
 from supportsim.scenario.calendar import clock_text, interval_labels, weekday_of_day
 from supportsim.scenario.edit import edited
 from supportsim.scenario.model import Break, Scenario, Shift
@@ -406,11 +407,20 @@ def _group_roster(
     return options, x, matrix, week, agents, optimal
 
 
-def schedule(scenario: Scenario, required: IntArray, *, time_limit: float = 30.0) -> Roster:
+def _group_task(
+    task: tuple[Scenario, int, IntArray, list[Pattern], float],
+) -> tuple[list[ShiftOption], IntArray, FloatArray, IntArray, list[int], bool]:
+    return _group_roster(*task)
+
+
+def schedule(
+    scenario: Scenario, required: IntArray, *, time_limit: float = 30.0, executor: Executor | None = None,
+) -> Roster:
     # one piece: per group, its shifts, agents and coverage tables, gathered for all groups
     """Cover ``required[g, k]`` (people per group and plan interval) under the scenario's
     planning rules at least cost, and roster the agents (see the module docstring).
-    ``time_limit``: seconds per program.
+    ``time_limit``: seconds per program. ``executor``: where the groups' programs run (they
+    are independent; the result does not depend on it; default: one after another here).
     """
     required = np.asarray(required, dtype=np.int64)
     horizon, rules = scenario.horizon, scenario.planning
@@ -427,8 +437,10 @@ def schedule(scenario: Scenario, required: IntArray, *, time_limit: float = 30.0
     rows, cover_frames, short_frames, agent_frames, lines = [], [], [], [], []
     optimal, first_agent = True, 1
     day_names = [weekday_of_day(horizon, d) for d in range(ROSTER_DAYS)]
+    tasks = [(scenario, g, required[g], patterns, time_limit) for g in range(len(scenario.groups))]
+    solved_groups = executor.map(_group_task, tasks) if executor is not None else [_group_task(t) for t in tasks]
     for g, group in enumerate(scenario.groups):
-        options, x, matrix, week, agents, solved = _group_roster(scenario, g, required[g], patterns, time_limit)
+        options, x, matrix, week, agents, solved = solved_groups[g]
         optimal &= solved
         chosen = sorted(((o, int(c)) for o, c in zip(options, x, strict=True) if c > 0),
                         key=lambda oc: (oc[0].day, oc[0].start_minutes, oc[0].length, oc[0].breaks))

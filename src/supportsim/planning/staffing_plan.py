@@ -4,6 +4,7 @@ on fresh seeds (what ``supportsim staff`` reports).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,13 +15,28 @@ from supportsim.engine import replication_seeds
 from supportsim.planning.current import current_headcount, weekly_paid_hours
 from supportsim.planning.search import DEFAULT_REPLICATIONS, RequirementSearch, simulated_requirement
 from supportsim.planning.shifts import schedule
-from supportsim.planning.targets import DEFAULT_CONFIDENCE, DEFAULT_MAX_OCCUPANCY, Targets, evaluate, replicate
+from supportsim.planning.targets import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_MAX_OCCUPANCY,
+    Targets,
+    evaluate,
+    replicate,
+)
 from supportsim.planning.workload import timeline
 from supportsim.results.executors import Executor, make_executor
 from supportsim.results.simulation import SimulationResult, simulate
+from supportsim.scenario.edit import edited
 from supportsim.scenario.model import Scenario
 
-__all__ = ["CurrentRoster", "StaffingPlan", "achieved_kpis", "check_targets", "misses", "plan", "simulate_roster"]
+__all__ = [
+    "CurrentRoster",
+    "StaffingPlan",
+    "achieved_kpis",
+    "check_targets",
+    "misses",
+    "plan",
+    "simulate_roster",
+]
 
 
 def check_targets(
@@ -103,7 +119,8 @@ def misses(checks: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every failed check of each roster (``{"plan": checks, "current": checks}``): ``roster``,
     the interval (``interval``, ``day``, ``weekday``, ``time``; a daily check names the day's
     first interval), ``scope`` and ``name`` (channel, group or skill), ``kpi``, ``value``
-    (the estimate), ``bound`` (its one-sided confidence bound, which decided) and ``target``.
+    (the estimate), ``bound`` (the value that decided: the estimate's one-sided confidence
+    bound, or with a target probability the tolerance limit) and ``target``.
     """
     frames = []
     for roster, table in checks.items():
@@ -159,7 +176,8 @@ class StaffingPlan:
         shifts: The chosen shifts of the roster week (:attr:`supportsim.planning.shifts.Roster.shifts`).
         roster: The scenario with every group staffed by the chosen shifts.
         achieved: KPIs of the roster simulated on fresh seeds (:func:`achieved_kpis`).
-        checks: Per-interval target checks of the roster on those fresh seeds.
+        checks: Per-interval target checks of the roster on those fresh seeds, with ``p_meet``
+            (share of replications meeting each target in its interval).
         search: The requirement search (log, checks on the search's own seeds).
         paid_hours: Paid hours of the roster week (seven days).
         cost: Their cost (paid hours × ``cost_per_hour``).
@@ -194,6 +212,11 @@ class StaffingPlan:
     misses: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
+    def target_probability(self) -> float | None:
+        """Share of replications in which each target must hold (None: on the mean)."""
+        return self.scenario.planning.target_probability
+
+    @property
     def erlang(self) -> pd.DataFrame:
         """The analytic (Erlang) requirement per interval and group."""
         keep = ["interval", "day", "weekday", "time", "group", "load_erlangs", "analytic_agents", "analytic_headcount"]
@@ -204,6 +227,33 @@ class StaffingPlan:
         """The simulation-based requirement per interval and group."""
         keep = ["interval", "day", "weekday", "time", "group", "simulated_agents", "simulated_headcount"]
         return self.requirement[keep]
+
+
+def _with_target_probability(scenario: Scenario, probability: float | None) -> Scenario:
+    """``scenario`` with ``planning.target_probability`` set to ``probability`` (None: off).
+
+    Raises:
+        ScenarioError: ``probability`` is not in (0, 1).
+    """
+
+    def change(data: dict[str, Any]) -> None:
+        rules = data.setdefault("planning", {})
+        rules.pop("target_probability", None)
+        if probability is not None:
+            rules["target_probability"] = probability
+
+    return edited(scenario, change, source="<target probability>")
+
+
+def _probability_warnings(scenario: Scenario, replications: int, confidence: float) -> list[str]:
+    """Say so when the replications are too few to show the target probability at ``confidence``."""
+    p = scenario.planning.target_probability
+    if p is None or p**replications <= 1 - confidence:
+        return []
+    enough = math.ceil(math.log(1 - confidence) / math.log(p) - 1e-9)
+    return [f"with {replications} replications even all of them meeting a target does not show "
+            f"P(meet) >= {p:g} at {confidence:.0%} confidence: every replication must meet it "
+            f"(at least {enough} replications would show it)"]
 
 
 def plan(
@@ -217,6 +267,7 @@ def plan(
     max_occupancy: float | None = DEFAULT_MAX_OCCUPANCY,
     progress: Callable[[int, str], None] | None = None,
     compare_current: bool = True,
+    target_probability: float | None = None,
 ) -> StaffingPlan:
     """Plan staffing for ``scenario``: Erlang first guess, simulation-based requirement on
     common random numbers, cheapest shifts and weekly roster under the scenario's
@@ -226,14 +277,19 @@ def plan(
 
     Every replication runs on one executor (``workers`` local processes, 1: this process, or
     Dask: ``"local"`` or a scheduler address), opened once; results do not depend on it.
+    ``target_probability`` replaces the scenario's ``planning.target_probability`` (each
+    target must hold in at least this share of replications, see
+    :mod:`supportsim.planning.targets`); None keeps the scenario's.
     """
+    if target_probability is not None:
+        scenario = _with_target_probability(scenario, target_probability)
     with make_executor(workers, dask) as executor:
         search = simulated_requirement(
             scenario, seed=seed, replications=replications, confidence=confidence,
             max_occupancy=max_occupancy, progress=progress, executor=executor, settle=True,
         )
         headcount = search.table["simulated_headcount"].to_numpy().reshape(len(scenario.groups), -1)
-        roster = schedule(scenario, headcount)
+        roster = schedule(scenario, headcount, executor=executor)
         result = simulate_roster(roster.scenario, seed=seed + 1, replications=replications, executor=executor)
         checked = {"plan": check_targets(
             roster.scenario, seed=seed + 1, replications=replications, confidence=confidence,
@@ -248,7 +304,7 @@ def plan(
         scheduled_headcount=roster.coverage["scheduled_headcount"].to_numpy(),
         current_headcount=current_headcount(scenario)["current_headcount"].to_numpy(),
     )
-    warnings = list(search.warnings) + roster.warnings
+    warnings = list(search.warnings) + roster.warnings + _probability_warnings(scenario, replications, confidence)
     if not roster.optimal:
         warnings.append("the shift MILP hit its time limit: the shifts are feasible, not proven cheapest")
     if len(roster.uncovered):

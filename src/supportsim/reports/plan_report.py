@@ -2,9 +2,12 @@
 
 A plan is written as ``staffing.csv`` (per interval and group: Erlang, simulated, scheduled,
 today's), ``shifts.csv`` (the roster week's shifts), ``roster.csv`` (agent × day → shift),
-``kpis.csv`` (achieved), ``checks.csv`` (per-interval checks of the plan), ``misses.csv``
-(every check the plan or today misses), ``uncovered.csv`` (intervals no allowed shift
-covers), ``summary.json`` (with ``current_roster`` beside the plan) and ``staffing.png``.
+``kpis.csv`` (achieved), ``checks.csv`` (per-interval checks of the plan, with ``p_meet``: the
+share of replications in which the target held there, and ``p_meet_current``: the same for
+today's roster on the same seeds), ``misses.csv`` (every check the plan or today misses),
+``uncovered.csv`` (intervals no allowed shift covers), ``summary.json`` (with
+``current_roster`` beside the plan; with a target probability P, the share of checks whose
+``p_meet`` reaches P, for the plan and for today) and ``staffing.png``.
 Figures are built with ``matplotlib.figure.Figure``
 directly, so importing this module never changes the pyplot backend of a notebook or an app.
 """
@@ -16,7 +19,9 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from supportsim.planning import StaffingPlan, erlang_table, required_agents
+import pandas as pd
+
+from supportsim.planning import StaffingPlan, erlang_table, meet_count, required_agents
 from supportsim.reports.files import json_ready, staged_output
 
 if TYPE_CHECKING:
@@ -74,13 +79,26 @@ def _held(checks: Any) -> tuple[int, int]:
     return (int(checks["met"].astype(bool).sum()), len(checks)) if len(checks) else (0, 0)
 
 
+def _share_reaching(checks: pd.DataFrame, probability: float | None) -> float | None:
+    """Share of per-interval checks whose ``p_meet`` is at least ``probability`` (None without one)."""
+    if probability is None or not len(checks):
+        return None
+    return float((checks["p_meet"] >= probability - 1e-12).mean())
+
+
+_SHARE_KEY = "share_of_checks_with_p_meet_at_least_target_probability"
+"""The ``summary.json`` key of :func:`_share_reaching` for the plan and today (``plan``, ``current``)."""
+
+
 def plan_summary(plan: StaffingPlan) -> dict[str, Any]:
     """What ``summary.json`` says of a plan: seeds, replications, paid hours and cost per
-    roster week, FTE, targets held, today's roster beside it, achieved KPIs.
+    roster week, FTE, targets held, the target probability and the share of checks reaching
+    it, today's roster beside it, achieved KPIs.
     """
     met, total = _held(plan.checks)
     shifts = plan.shifts
     paid = float(shifts["paid_hours"].sum()) if len(shifts) else 0.0
+    probability = plan.target_probability
     current = None
     if plan.current is not None:
         current = {
@@ -100,6 +118,13 @@ def plan_summary(plan: StaffingPlan) -> dict[str, Any]:
         "cost": plan.cost,
         "targets_met": met,
         "targets_total": total,
+        "target_probability": probability,
+        "replications_that_must_meet": None if probability is None
+        else meet_count(plan.replications, probability, plan.confidence),
+        _SHARE_KEY: {
+            "plan": _share_reaching(plan.checks, probability),
+            "current": None if plan.current is None else _share_reaching(plan.current.checks, probability),
+        },
         "agents": len(plan.agents),
         "fte": plan.fte,
         "share_of_paid_hours_in_shifts_of_6h_or_more": float(
@@ -151,13 +176,29 @@ def plan_figure(plan: StaffingPlan) -> Figure:
     return fig
 
 
+def _plan_checks(plan: StaffingPlan) -> pd.DataFrame:
+    """The plan's per-interval checks (``checks.csv``) with ``p_meet_current``: today's
+    roster's ``p_meet`` for the same check on the same seeds (empty where today has no such
+    check, e.g. occupancy of a group nobody staffs today).
+    """
+    checks = plan.checks
+    if plan.current is None or not len(checks):
+        return checks
+    keys = ["interval", "kind", "scope", "name"]
+    today = plan.current.checks
+    if not len(today):
+        return checks.assign(p_meet_current=float("nan"))
+    today = today[[*keys, "p_meet"]].rename(columns={"p_meet": "p_meet_current"})
+    return checks.merge(today, on=keys, how="left", validate="one_to_one")
+
+
 def write_plan(plan: StaffingPlan, out: Path) -> None:
     """Write the plan's files (see the module docstring) into ``out``, all or nothing."""
     with staged_output(out) as staging:
         plan.requirement.to_csv(staging / "staffing.csv", index=False)
         plan.shifts.to_csv(staging / "shifts.csv", index=False)
         plan.achieved.to_csv(staging / "kpis.csv", index=False)
-        plan.checks.to_csv(staging / "checks.csv", index=False)
+        _plan_checks(plan).to_csv(staging / "checks.csv", index=False)
         plan.agents.to_csv(staging / "roster.csv", index=False)
         plan.misses.to_csv(staging / "misses.csv", index=False)
         plan.uncovered.to_csv(staging / "uncovered.csv", index=False)

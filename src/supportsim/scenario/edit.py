@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from supportsim.scenario.calendar import weekday_of_day
 from supportsim.scenario.io import scenario_from_dict
 from supportsim.scenario.model import Scenario
 from supportsim.scenario.profiles import arrival_rates
@@ -73,9 +74,13 @@ def with_values(scenario: Scenario, values: dict[str, Any], name: str | None = N
 def one_day(scenario: Scenario, weekday: str | None = None) -> Scenario:
     """``scenario`` cut to one day (warm-up at most 24 hours), starting on ``weekday`` if given.
 
-    Per-interval tables (arrival rates, headcounts) keep their first day.
+    Per-interval tables of the whole horizon (arrival rates, headcounts) keep the first day
+    that falls on ``weekday`` (the first day when none does, or without ``weekday``).
     """
-    per_day = scenario.horizon.intervals_per_day
+    horizon = scenario.horizon
+    per_day = horizon.intervals_per_day
+    days = [d for d in range(horizon.days) if weekday_of_day(horizon, d) == weekday]
+    first = (days[0] if days else 0) * per_day
 
     def change(data: dict[str, Any]) -> None:
         horizon = data["horizon"]
@@ -86,11 +91,11 @@ def one_day(scenario: Scenario, weekday: str | None = None) -> Scenario:
         for channel in data["channels"]:
             rates = channel["arrivals"].get("rates_per_hour")
             if rates is not None and len(rates) != per_day:
-                channel["arrivals"]["rates_per_hour"] = rates[:per_day]
+                channel["arrivals"]["rates_per_hour"] = rates[first:first + per_day]
         for group in data["groups"]:
             counts = group.get("headcount_per_interval")
-            if counts is not None:
-                group["headcount_per_interval"] = counts[:per_day]
+            if counts is not None and len(counts) != per_day:
+                group["headcount_per_interval"] = counts[first:first + per_day]
 
     return edited(scenario, change, source=scenario.name)
 

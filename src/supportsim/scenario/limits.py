@@ -19,6 +19,9 @@ MAX_MAPPING_BYTES = 100_000
 MAX_LOG_DAYS = 3_660
 """Days from a log's first to its last arrival (ten years): fits and replays allocate per day."""
 
+MAX_REPORT_CHANNELS = 50
+"""Channels (queues) at most in an interval report: each is laid out per interval and fitted."""
+
 MAX_EXTENDS_DEPTH = 10
 """Files in an ``extends:`` chain, the variant included."""
 MAX_YAML_DEPTH = 20

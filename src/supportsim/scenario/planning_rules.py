@@ -68,6 +68,9 @@ class PlanningRules(_Rule):
     ``latest_start`` bound shift starts (the planner also starts no shift before a group's
     first busy interval of the day). ``max_agents`` caps the people of a group (by group name).
     ``fte_weekly_hours`` is the paid hours of one full-time equivalent a week.
+    ``target_probability`` (None: off) asks that each per-interval target hold on at least
+    this share of days drawn from the volume uncertainty (``daily_cv``), shown at the
+    planner's one-sided confidence, instead of on the mean (see :mod:`supportsim.planning.targets`).
     """
 
     shift_lengths: list[ShiftLength] = Field(default_factory=_default_lengths, min_length=1)
@@ -82,6 +85,11 @@ class PlanningRules(_Rule):
     consecutive_days_off: bool = True
     max_agents: dict[str, int] = Field(default_factory=dict, description="Most people per group (by name).")
     fte_weekly_hours: float = Field(40.0, gt=0, le=84)
+    target_probability: float | None = Field(
+        None, gt=0, lt=1,
+        description="Each target must hold in at least this share of replications (days), e.g. 0.8; "
+        "None: the mean must meet it.",
+    )
 
     @field_validator("earliest_start", "latest_start", mode="before")
     @classmethod
