@@ -48,15 +48,18 @@ def _interval_means(result: SimulationResult) -> pd.DataFrame:
     return means
 
 
-def _value(means: pd.DataFrame, key: tuple[int, str, str], column: str) -> float:
-    try:
-        return float(means.at[key, column])
-    except KeyError:
-        return math.nan
+Means = dict[tuple[int, str, str], dict[str, float]]
 
 
-def _interval_flow(whole: Flow, means: pd.DataFrame, k: int) -> Flow:
-    flow = copy.deepcopy(whole)
+def _value(means: Means, key: tuple[int, str, str], column: str) -> float:
+    row = means.get(key)
+    return math.nan if row is None else float(row[column])
+
+
+def _interval_flow(whole: Flow, means: Means, k: int) -> Flow:
+    # only the nodes' figures change: copy the nodes, share the edges
+    flow = copy.copy(whole)
+    flow.nodes = {name: copy.copy(node) for name, node in whole.nodes.items()}
     flow.interval = k
     queues = [n for n in flow.nodes.values() if n.kind == "queue"]
     for node in flow.nodes.values():
@@ -84,11 +87,12 @@ def frames(result: SimulationResult) -> list[Frame]:
     """
     whole = supportsim.process_flow(result)
     counts = supportsim.flow_by_interval(result)
-    means = _interval_means(result)
+    table = _interval_means(result)
+    means: Means = table.to_dict("index")  # type: ignore[assignment]
     totals = {e: float(counts[e].sum()) for e in ENDINGS}
     out = [Frame("whole day", whole, float(counts["arrived"].sum()), totals, 0.0,
                  float(counts["in_system"].iloc[-1]) if len(counts) else 0.0)]
-    staffed = means.xs("group", level="scope")["staffed"].groupby(level="interval").sum()
+    staffed = table.xs("group", level="scope")["staffed"].groupby(level="interval").sum()
     busy = (counts["arrived"] > 0) | (counts["interval"].map(staffed).fillna(0) > 0)
     active = counts.index[busy.to_numpy()]
     if len(active) == 0:

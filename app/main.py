@@ -23,6 +23,7 @@ PAGES = [
     st.Page("views/scenarios.py", title="Scenarios", icon=":material/edit_note:", default=True),
     st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page("views/staffing.py", title="Staffing", icon=":material/groups:"),
+    st.Page("views/forecast.py", title="Forecast", icon=":material/insights:"),
     st.Page("views/trainer.py", title="Trainer", icon=":material/school:"),
 ]
 st.navigation(PAGES, position="top").run()  # the whole width for the pages (projector, 1280 px)

@@ -45,15 +45,6 @@ def planning_scenario(scenario: Scenario, weekday: str | None) -> Scenario:
     return scenario if weekday is None else supportsim.one_day(scenario, weekday)
 
 
-def plan_progress(rounds: int) -> float:
-    """Progress bar fraction after ``rounds`` rounds of the requirement search.
-
-    The number of rounds is not known in advance: the fraction grows with every round but
-    stays below 0.9, leaving the rest for choosing the shifts and checking them.
-    """
-    return 0.9 * (1.0 - 0.9 ** max(rounds, 0))
-
-
 def requirement_by_time(plan: StaffingPlan) -> pd.DataFrame:
     """Headcount per interval and group in long form for the charts: ``group``, ``when``
     (a timestamp on a week whose day 1 falls on the plan's first weekday), ``source``
@@ -205,3 +196,47 @@ def versus_today(plan: StaffingPlan) -> pd.DataFrame:
             ],
         }
     )
+
+
+def gap_by_time(plan: StaffingPlan) -> pd.DataFrame:
+    """Plan minus today per interval and group, for the chart: ``group``, ``when`` (as in
+    :func:`requirement_by_time`), ``time`` (``Mon 09:30``), ``planned`` and ``today`` (people on
+    duty throughout the interval, before shrinkage) and ``gap`` (planned − today, people).
+    """
+    req = plan.requirement
+    when = requirement_by_time(plan)
+    when = when[when["source"] == REQUIREMENT_SERIES["scheduled_headcount"]]["when"].to_numpy()
+    return pd.DataFrame({
+        "group": req["group"].to_numpy(),
+        "when": when,
+        "time": [f"{WEEKDAY_NAMES[str(w)][:3]} {t}" for w, t in zip(req["weekday"], req["time"], strict=True)],
+        "planned": req["scheduled_headcount"].to_numpy(dtype=float),
+        "today": req["current_headcount"].to_numpy(dtype=float),
+        "gap": (req["scheduled_headcount"] - req["current_headcount"]).to_numpy(dtype=float),
+    })
+
+
+_MISS_UNITS = {"service_level": ("Service level", "%", "at least "), "abandon_rate": ("Abandonment", "%", "at most "),
+               "occupancy": ("Occupancy", "%", "at most "),
+               "queue_cleared": ("Fewest waiting in the day", "contacts", "below ")}
+
+
+def misses_table(plan: StaffingPlan) -> pd.DataFrame:
+    """Every interval where the plan or today misses a target, readable: ``roster`` (plan /
+    today), ``when``, ``where``, ``KPI``, ``estimate``, ``bound`` (its one-sided confidence
+    bound, which decided) and ``target``, each value in the KPI's own unit.
+    """
+    rows = []
+    for r in plan.misses.itertuples():
+        label, unit, sense = _MISS_UNITS.get(r.kpi, (str(r.kpi).replace("_", " "), "", ""))
+        rows.append({
+            "roster": "plan" if r.roster == "plan" else "today",
+            "when": f"{WEEKDAY_NAMES[str(r.weekday)][:3]} {r.time}"
+            + (" (the day)" if r.kpi == "queue_cleared" else ""),
+            "where": f"{r.scope} {r.name}",
+            "KPI": label,
+            "estimate": fmt(float(r.value), unit),
+            "bound": fmt(float(r.bound), unit),
+            "target": f"{sense}{fmt(float(r.target), unit)}",
+        })
+    return pd.DataFrame(rows, columns=["roster", "when", "where", "KPI", "estimate", "bound", "target"])

@@ -9,7 +9,7 @@ from typing import TypeVar
 import streamlit as st
 
 import supportsim
-from app import logic, workspace
+from app import flow_frames, flow_svg, logic, workspace
 from supportsim import Scenario, ScenarioError, SimulationResult, StaffingNeeds, StaffingPlan
 
 LIBRARY = "library"
@@ -48,6 +48,14 @@ def library() -> dict[str, str]:
         st.session_state["examples"] = examples
     lib: dict[str, str] = st.session_state[LIBRARY]
     return lib
+
+
+def reload_library() -> dict[str, str]:
+    """The library read again (examples and workspace): picks up a scenario another page or
+    session saved in the workspace since this session's library was read.
+    """
+    st.session_state.pop(LIBRARY, None)
+    return library()
 
 
 def add_to_library(scenario: Scenario) -> str:
@@ -134,19 +142,43 @@ def run(
     replications: int,
     keep_tickets: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    scenario: Scenario | None = None,
 ) -> SimulationResult:
-    """Simulate a scenario, cached by its YAML content, seed and replications."""
+    """Simulate a scenario, cached by its YAML content, seed and replications; ``scenario``,
+    if given, is that YAML's scenario already validated (saves reading the YAML again).
+    """
     return _cached(
         _stored_run,
         (yaml_text, seed, replications, keep_tickets),
         lambda: supportsim.simulate(
-            logic.scenario_from_yaml(yaml_text),
+            scenario if scenario is not None else logic.scenario_from_yaml(yaml_text),
             seed=seed,
             replications=replications,
             keep_tickets=keep_tickets,
             progress=progress,
         ),
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=100)
+def _stored_frames(
+    yaml_text: str, seed: int, _value: tuple[list[flow_frames.Frame], list[str]] | None = None
+) -> tuple[list[flow_frames.Frame], list[str]]:
+    if _value is None:
+        raise _NotStored
+    return _value
+
+
+def trainer_frames(yaml_text: str, seed: int, result: SimulationResult) -> tuple[list[flow_frames.Frame], list[str]]:
+    """The trainer's frames of ``result`` (the run of ``yaml_text`` with ``seed``) and their
+    pictures, cached like the run: a slider moved back to a value seen before redraws nothing.
+    """
+    return _cached(_stored_frames, (yaml_text, seed), lambda: _draw(result))
+
+
+def _draw(result: SimulationResult) -> tuple[list[flow_frames.Frame], list[str]]:
+    frames = flow_frames.frames(result)
+    return frames, [flow_svg.frame_svg(f) for f in frames]
 
 
 @st.cache_data(show_spinner=False, max_entries=20)

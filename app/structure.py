@@ -7,6 +7,7 @@ for the inputs and shows the problems. Free of Streamlit.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import supportsim
@@ -126,3 +127,88 @@ def remove_shift_line(scenario: Scenario, group: str, index: int) -> Scenario:
 def renamed(scenario: Scenario, name: str) -> Scenario:
     """The same scenario under another name."""
     return supportsim.with_values(scenario, {}, name=name)
+
+
+GROUP_CHOICES = {
+    "preference": "the first listed group with a free agent (in the routing's order)",
+    "longest_idle": "the agent idle longest, across the listed groups",
+    "proportional_to_free": "a group with probability proportional to its free agents",
+    "random_free": "a free agent at random",
+}
+"""The router's ways of picking a group for a new contact (``routing.group_choice``)."""
+
+
+def channel_behaviour(scenario: Scenario, channel: str) -> dict[str, float]:
+    """The channel's ``lines`` (0: no limit) and callbacks: ``retrial_probability``,
+    ``retrial_delay_minutes`` (mean) and ``blocked_probability`` (all 0 without callbacks).
+    """
+    c = scenario.channel(channel)
+    retrial = c.retrial
+    return {
+        "lines": float(c.lines or 0),
+        "retrial_probability": retrial.probability if retrial else 0.0,
+        "retrial_delay_minutes": retrial.delay_minutes.mean if retrial else 15.0,
+        "blocked_probability": retrial.blocked_probability if retrial else 0.0,
+    }
+
+
+def set_channel_behaviour(
+    scenario: Scenario, channel: str, lines: int, retrial_probability: float, retrial_delay_minutes: float,
+    blocked_probability: float = 0.0,
+) -> Scenario:
+    """``channel`` with at most ``lines`` contacts in the system (0: no limit) and callbacks:
+    ``retrial_probability`` of those who abandon (``blocked_probability`` of those blocked)
+    call again after a delay of mean ``retrial_delay_minutes`` (the channel's delay family is
+    kept, exponential if it had none); both shares 0 remove the callbacks.
+    """
+
+    def change(data: dict[str, Any]) -> None:
+        c = next(c for c in data["channels"] if c["name"] == channel)
+        c.pop("lines", None)
+        if lines:
+            c["lines"] = lines
+        old = c.pop("retrial", None)
+        if retrial_probability or blocked_probability:
+            delay = dict(old["delay_minutes"]) if old else {"dist": "exponential", "mean": 1.0}
+            key = "mean" if "mean" in delay else "value" if "value" in delay else None
+            if key is None:  # a family without one mean parameter: an exponential of that mean
+                delay = {"dist": "exponential", "mean": 1.0}
+                key = "mean"
+            delay[key] = retrial_delay_minutes
+            c["retrial"] = {**(old or {}), "probability": retrial_probability, "delay_minutes": delay,
+                            "blocked_probability": blocked_probability}
+
+    return supportsim.edited(scenario, change, source=scenario.name)
+
+
+def set_group_choice(scenario: Scenario, choice: str) -> Scenario:
+    """The scenario with the router picking groups by ``choice`` (see :data:`GROUP_CHOICES`)."""
+
+    def change(data: dict[str, Any]) -> None:
+        data.setdefault("routing", {})["group_choice"] = choice
+
+    return supportsim.edited(scenario, change, source=scenario.name)
+
+
+_NAMES = {
+    "lines": "lines",
+    "retrial.probability": "callback share",
+    "retrial.delay_minutes.mean": "callback delay",
+    "retrial.delay_minutes.value": "callback delay",
+    "retrial.blocked_probability": "blocked callers who call back",
+    "routing.group_choice": "group choice",
+}
+
+
+def field_messages(error: supportsim.ScenarioError, scenario: Scenario) -> list[str]:
+    """One line per problem naming the field as the editor does: ``channel phone, lines: must be >= 1``."""
+    out = []
+    for path, message in error.problems:
+        match = re.match(r"channels\[(\d+)\]\.?(.*)", path)
+        if match and int(match.group(1)) < len(scenario.channels):
+            where = f"channel {scenario.channels[int(match.group(1))].name}"
+            field = _NAMES.get(match.group(2), match.group(2))
+            out.append(f"{where}, {field}: {message}" if field else f"{where}: {message}")
+        else:
+            out.append(f"{_NAMES.get(path, path) or 'scenario'}: {message}")
+    return out

@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import streamlit as st
 
-from app import logic, state, structure, workspace
+from app import state, structure, workspace
 from supportsim import Scenario, ScenarioError
 
 ACTIONS = [
@@ -20,6 +21,8 @@ ACTIONS = [
     "remove an agent group",
     "add a shift line",
     "remove a shift line",
+    "set a channel's lines and callbacks",
+    "set how the router picks a group",
 ]
 
 
@@ -64,6 +67,16 @@ def _inputs(scenario: Scenario, action: str, key: str) -> Scenario | None:
         if cols[4].button("Add the shift line", key=f"{key}_go"):
             text = start.strftime("%H:%M") if start is not None else "09:00"
             return structure.add_shift_line(scenario, group, text, float(hours), int(count))
+    elif action == "set a channel's lines and callbacks":
+        return _behaviour_inputs(scenario, key, cols)
+    elif action == "set how the router picks a group":
+        choices = list(structure.GROUP_CHOICES)
+        now = scenario.routing.group_choice
+        choice = cols[0].selectbox("Group choice", choices, index=choices.index(now), key=f"{key}_choice",
+                                   format_func=lambda c: f"{c}: {structure.GROUP_CHOICES[c]}")
+        cols[1].caption(f"Today: {now}. Among the groups listed for a skill, with a free agent.")
+        if cols[4].button("Set the group choice", key=f"{key}_go"):
+            return structure.set_group_choice(scenario, choice)
     else:
         with_shifts = [g.name for g in scenario.groups if g.shifts]
         if not with_shifts:
@@ -78,9 +91,31 @@ def _inputs(scenario: Scenario, action: str, key: str) -> Scenario | None:
     return None
 
 
+def _behaviour_inputs(scenario: Scenario, key: str, cols: list[Any]) -> Scenario | None:
+    """Lines (trunk lines) and callbacks of one channel, starting at the channel's values."""
+    channel = cols[0].selectbox("Channel", [c.name for c in scenario.channels], key=f"{key}_channel")
+    now = structure.channel_behaviour(scenario, channel)
+    mine = f"{key}_{channel}"
+    lines = cols[1].number_input("Lines (0: no limit)", 0, None, int(now["lines"]), 1, key=f"{mine}_lines",
+                                 help="Most contacts of this channel in the system at once (bot, queue or "
+                                 "first-tier service); more get a busy signal.")
+    probability = cols[2].number_input("Callback share, abandoned", 0.0, 1.0, now["retrial_probability"], 0.05,
+                                       key=f"{mine}_retrial", help="Share (0–1) of those who abandon who call again.")
+    blocked = cols[3].number_input("Callback share, busy signal", 0.0, 1.0, now["blocked_probability"], 0.05,
+                                   key=f"{mine}_blocked", help="Share (0–1) of blocked callers who call again.")
+    delay = cols[4].number_input("Callback delay (min)", 0.0, None, now["retrial_delay_minutes"], 1.0,
+                                 format="%g", key=f"{mine}_delay", help="Mean time before calling again.")
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.caption("Both shares 0: no callbacks. Only realtime channels (phone, chat) have callbacks.")
+    if right.button("Set lines and callbacks", key=f"{key}_go"):
+        return structure.set_channel_behaviour(scenario, channel, int(lines), float(probability), float(delay),
+                                               float(blocked))
+    return None
+
+
 def structure_editor(scenario: Scenario, digest: str) -> None:
     """Add or remove a bot, a channel, a group or a shift line; the result is saved as a variant."""
-    with st.expander("Change the structure: bots, channels, groups, shift lines"):
+    with st.expander("Change the structure: bots, channels, groups, shift lines, lines and callbacks, group choice"):
         key = f"sc_struct_{digest}"
         action = st.selectbox("What to change", ACTIONS, key=f"{key}_action")
         variant_name = st.text_input("Save as", f"{scenario.name} (changed)", key=f"{key}_name")
@@ -92,7 +127,7 @@ def structure_editor(scenario: Scenario, digest: str) -> None:
                 st.session_state["sc_pending"] = variant.name
                 st.rerun()
         except ScenarioError as exc:
-            st.error("Not saved: " + "; ".join(logic.problem_lines(exc)))
+            st.error("Not saved: " + "; ".join(structure.field_messages(exc, scenario)))
         except ValueError as exc:
             st.error(f"Not saved: {exc}")
 

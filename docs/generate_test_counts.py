@@ -34,7 +34,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "mutants": ("Planted bugs the suite must catch", "test_mutants"),
     "planning": (
         "Offered load, the requirement search, shifts and the plan",
-        "test_workload test_staffing test_shifts test_roster test_plan_report test_cli_planning",
+        "test_workload test_staffing test_shifts test_roster test_plan_report test_cli_planning"
+        " test_uncertainty_staffing",
     ),
     "data": (
         "Real and generated data: log readers, fitting, backtests, forecasts",
@@ -46,7 +47,7 @@ KINDS: dict[str, tuple[str, str]] = {
     ),
     "app": (
         "The Streamlit app: its logic, its pages, and a real browser",
-        "test_app_logic test_app_pages test_app_e2e test_flow test_edit",
+        "test_app_logic test_app_pages test_app_e2e test_flow test_edit test_app_forecast",
     ),
     "docs and structure": (
         "Docs, README and notebooks run; the package's layers; outputs unchanged; benchmarks run",

@@ -145,6 +145,17 @@ def test_scenarios_page(page: sync_api.Page, server: str) -> None:
     assert float(volume.input_value()) == baseline.channels[0].arrivals.per_day
     _wait_idle(page)
     page.screenshot(path=str(ARTIFACTS / "1_scenarios.png"), full_page=True)
+    # the structure editor's new fields: a channel's lines and callbacks, shown at today's values
+    page.get_by_text(re.compile("^Change the structure")).click()
+    _wait_idle(page)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="What to change").click()
+    page.keyboard.type("lines and callbacks")  # the option list re-renders while it opens: pick by typing
+    page.keyboard.press("Enter")
+    _wait_idle(page)
+    lines = page.get_by_role("spinbutton", name="Lines (0: no limit)")
+    sync_api.expect(lines).to_have_value("0")  # the baseline's phone has no line limit
+    sync_api.expect(page.get_by_role("button", name="Set lines and callbacks")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "1_scenarios_structure.png"))
 
 
 def test_compare_runs_and_shows_numbers(page: sync_api.Page, server: str) -> None:
@@ -285,18 +296,23 @@ def _workbook_holds_the_csv_numbers(page: sync_api.Page, table: pd.DataFrame) ->
 def test_staffing_plans_shifts(page: sync_api.Page, server: str) -> None:
     _open(page, server, "staffing")
     assert page.get_by_role("radio", name="One day").is_checked()  # the default: a plan in seconds
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Scenario").first.click()
+    page.keyboard.type("Trainer peak helpdesk")  # two groups: a quick plan
+    page.get_by_role("option", name="Trainer peak helpdesk", exact=True).wait_for()
+    page.keyboard.press("Enter")
+    _wait_idle(page)
     replications = page.get_by_role("spinbutton", name="Replications per candidate staffing")
     replications.fill("3")  # few replications keep the test quick
     replications.press("Tab")
     page.get_by_role("button", name="Plan staffing").click()
-    page.get_by_role("heading", name="Shifts found").wait_for(timeout=90_000)
+    page.get_by_role("heading", name="Shifts found").wait_for(timeout=240_000)
     _wait_idle(page)
     metrics = page.locator("[data-testid='stMetric']")
     sync_api.expect(metrics).to_have_count(4, timeout=30_000)
     paid = metrics.filter(has_text="Paid hours").locator("[data-testid='stMetricValue']").inner_text()
     assert re.fullmatch(r"[\d,]+(\.\d)? h", paid), paid
     # the plan the library makes of the same day, seed and replications
-    day = supportsim.one_day(supportsim.load_scenario(ROOT / "scenarios" / "helpdesk_baseline.yaml"), "mon")
+    day = supportsim.one_day(supportsim.load_scenario(ROOT / "scenarios" / "trainer_peak.yaml"), "mon")
     expected = supportsim.plan(day, seed=0, replications=3)
     assert paid == fmt(expected.paid_hours, "h")
     cost = metrics.filter(has_text="Cost").locator("[data-testid='stMetricValue']").inner_text()
@@ -315,10 +331,20 @@ def test_staffing_plans_shifts(page: sync_api.Page, server: str) -> None:
     cells = shifts.locator("td[role='gridcell']").all_text_contents()
     assert any(re.fullmatch(r"\d\d:\d\d", c.strip()) for c in cells), cells[:20]
     page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
-    sync_api.expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(3, timeout=30_000)  # one per group
+    # per group: the requirement and the plan minus today
+    sync_api.expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(4, timeout=30_000)
     sync_api.expect(page.get_by_text("Download shifts (CSV)")).to_be_visible(timeout=30_000)
     sync_api.expect(page.get_by_text("Download requirement (CSV)")).to_be_visible(timeout=30_000)
+    deltas = metrics.locator("[data-testid='stMetricDelta']").all_inner_texts()
+    assert any(d.strip().endswith("h vs today") for d in deltas), deltas
+    for card in metrics.all():  # no card cut off: its value fits its box
+        value = card.locator("[data-testid='stMetricValue']")
+        assert value.evaluate("v => v.scrollWidth <= v.clientWidth + 1"), value.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "3_staffing_top.png"))
     _screenshot_whole_page(page, ARTIFACTS / "3_staffing.png")
+    page.get_by_text(re.compile("^Shift rules: shift lengths")).click()
+    page.get_by_role("spinbutton", name="Weekly hours at least (h)").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "3_staffing_rules.png"))
 
 
 def _screenshot_whole_page(page: sync_api.Page, path: Path) -> None:
@@ -443,3 +469,65 @@ def test_a_saved_variant_survives_a_reload(page: sync_api.Page, server: str) -> 
     _wait_idle(page)
     page.wait_for_selector("[data-testid='stSkeleton']", state="detached")
     page.screenshot(path=str(ARTIFACTS / "1_scenarios_workspace.png"))
+
+
+def _forecast_report(path: Path) -> Path:
+    """Three weeks of 15-minute rows of one queue, 08:00-18:00 every day (quieter at weekends),
+    Monday 6 to Sunday 26 January 2025: the page holds the last week (from Monday 20) out."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    lines = ["Interval Start,Queue,Calls Offered,AHT"]
+    for day in pd.date_range("2025-01-06", periods=21, freq="D"):
+        level = 2.0 if day.day_of_week < 5 else 0.8
+        for slot in range(32, 72):
+            start = day + pd.Timedelta(minutes=15 * slot)
+            calls = rng.poisson(level * (1.5 + np.sin(np.pi * (slot - 32) / 40)))
+            lines.append(f"{start:%Y-%m-%d %H:%M},phone,{calls},{rng.normal(300, 20):.0f}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_forecast_page_makes_a_scenario_that_staffing_plans(
+    page: sync_api.Page, server: str, tmp_path: Path
+) -> None:
+    _open(page, server, "forecast")
+    report = _forecast_report(tmp_path / "acd_export.csv")
+    page.locator(".st-key-fc_upload input[type='file']").set_input_files(str(report))
+    _wait_idle(page)
+    sync_api.expect(page.get_by_role("combobox", name="History")).to_have_value("acd_export.csv (interval report)")
+    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+    metrics = page.locator("[data-testid='stMetric']")
+    sync_api.expect(metrics).to_have_count(4, timeout=30_000)
+    _wait_idle(page)
+    page.screenshot(path=str(ARTIFACTS / "forecast.png"))
+    # the library's forecast of the same file, columns guessed from the header, the last week held out
+    columns = supportsim.IntervalColumns(time="Interval Start", volume="Calls Offered", channel="Queue", aht="AHT")
+    expected = supportsim.forecast_volume(supportsim.read_interval_report(report, columns, 30), "2025-01-20", 7)
+    wape = metrics.filter(has_text="WAPE per interval").locator("[data-testid='stMetricValue']").inner_text()
+    assert wape == fmt(expected.accuracy["forecast"]["wape_interval"], "%")  # type: ignore[index]
+    table = _download_csv(page, "Download forecast (CSV)")
+    assert list(table["volume"]) == list(expected.intervals["volume"])
+    book = openpyxl.load_workbook(io.BytesIO(_download(page, "Download workbook (.xlsx)")))
+    assert [row[2] for row in list(book["forecast"].values)[1:]] == list(table["volume"])
+    # a scenario from it, then Staffing with that scenario chosen, planned for one day
+    page.get_by_role("combobox", name="Base scenario").click()
+    page.get_by_role("option", name="Single phone queue", exact=True).click()
+    _wait_idle(page)
+    page.get_by_role("button", name="Make scenario").click()
+    _wait_idle(page)
+    made = "Single phone queue (forecast from 2025-01-20)"
+    sync_api.expect(page.get_by_text(f"Saved {made}")).to_be_visible()
+    page.get_by_role("button", name="Plan staffing with it").click()
+    page.get_by_role("heading", name="Staffing").wait_for()
+    _wait_idle(page)
+    sync_api.expect(page.get_by_role("combobox", name="Scenario")).to_have_value(made)
+    replications = page.get_by_role("spinbutton", name="Replications per candidate staffing")
+    replications.fill("2")
+    replications.press("Tab")
+    page.get_by_role("button", name="Plan staffing").click()
+    page.get_by_role("heading", name="Shifts found").wait_for(timeout=90_000)
+    _wait_idle(page)
+    sync_api.expect(page.get_by_text(f"Plan for {made}")).to_be_visible()
+    paid = page.locator("[data-testid='stMetric']").filter(has_text="Paid hours").first
+    assert re.fullmatch(r"[\d,]+(\.\d)? h", paid.locator("[data-testid='stMetricValue']").inner_text())

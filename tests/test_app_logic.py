@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import datetime
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -125,13 +125,6 @@ def test_planning_scenario_is_one_day_or_the_whole_scenario(baseline: supportsim
     day = plan_tables.planning_scenario(baseline, "wed")
     assert (day.horizon.days, day.horizon.start_weekday) == (1, "wed")
     assert plan_tables.planning_scenario(baseline, None) == baseline
-
-
-def test_plan_progress_grows_and_leaves_room_for_the_shifts() -> None:
-    fractions = [plan_tables.plan_progress(r) for r in range(0, 80)]
-    assert fractions[0] == 0
-    assert all(b > a for a, b in itertools.pairwise(fractions))
-    assert fractions[-1] < 0.9
 
 
 def test_requirement_by_time(two_day_plan: supportsim.StaffingPlan) -> None:
@@ -557,3 +550,153 @@ def test_the_trainer_diagram_shows_callbacks_busy_signals_and_the_survey() -> No
         assert text in svg, text
     dot = flow_chart.flow_dot(supportsim.process_flow(result))
     assert "feedback survey" in dot and "call back" in dot
+
+
+def test_the_shift_rules_form_round_trips_and_applies_the_rules() -> None:
+    from app import shift_rules
+
+    peak = supportsim.load_scenario(logic.SCENARIO_DIR / "trainer_peak.yaml")
+    values = shift_rules.form_values(peak)
+    assert values["shift_lengths"]["breaks"].tolist()[0] == "15 min after 2 h, 30 min after 4 h, 15 min after 6 h"
+    same, errors = shift_rules.with_rules(peak, values)
+    assert errors == {} and same is not None and same.planning == peak.planning
+    lengths = values["shift_lengths"].drop(index=2)  # no 5-hour shifts
+    lengths.loc[len(lengths) + 5] = [7.5, False, "20 min after 3.5 h"]  # a new length, a row the user added
+    caps = values["max_agents"].copy()
+    caps.loc[1, "most people"] = 9
+    changed, errors = shift_rules.with_rules(peak, {
+        **values, "shift_lengths": lengths, "max_agents": caps, "max_part_time_share": 10.0,
+        "earliest_start": datetime.time(6, 30), "consecutive_days_off": False, "break_offsets_minutes": "-15, 15"})
+    assert errors == {} and changed is not None
+    rules = changed.planning
+    assert [(s.hours, s.part_time) for s in rules.shift_lengths] == [(8, False), (4, True), (6, True), (7.5, False)]
+    assert [(b.after_hours, b.minutes) for b in rules.shift_lengths[3].breaks] == [(3.5, 20)]
+    assert rules.max_agents == {"tier2": 9} and rules.max_part_time_share == pytest.approx(0.1)
+    assert (rules.earliest_start, rules.consecutive_days_off) == ("06:30", False)
+    assert rules.break_offsets_minutes == [-15, 15]
+    assert changed.model_copy(update={"planning": peak.planning}) == peak  # nothing else moved
+    aiming = supportsim.with_values(peak, {"planning.target_probability": 0.8})  # a rule the form does not show
+    assert shift_rules.form_values(aiming)["target_probability"] == 80.0
+    kept, errors = shift_rules.with_rules(aiming, {**shift_rules.form_values(aiming), "max_part_time_share": 10.0})
+    assert errors == {} and kept is not None
+    assert (kept.planning.target_probability, kept.planning.max_part_time_share) == (0.8, pytest.approx(0.1))
+    off, _ = shift_rules.with_rules(aiming, {**shift_rules.form_values(aiming), "target_probability": 0.0})
+    assert off is not None and off.planning.target_probability is None
+
+
+def test_the_shift_rules_form_gives_one_plain_message_per_invalid_field() -> None:
+    from app import shift_rules
+
+    peak = supportsim.load_scenario(logic.SCENARIO_DIR / "trainer_peak.yaml")
+    values = shift_rules.form_values(peak)
+    lengths = values["shift_lengths"].copy()
+    lengths.loc[1, "breaks"] = "15 min after 5 h"  # past the end of a 4-hour shift (the library's check)
+    lengths.loc[2, "breaks"] = "a coffee"  # unreadable (the form's check): the first problem of the field is kept
+    ruled, errors = shift_rules.with_rules(peak, {
+        **values, "shift_lengths": lengths, "min_weekly_hours": 45.0, "start_granularity_minutes": 20,
+        "break_offsets_minutes": "0, 0", "earliest_start": datetime.time(10), "latest_start": datetime.time(9)})
+    assert ruled is None
+    assert shift_rules.error_lines(errors) == [
+        'Shift lengths: row 3: "a coffee" is not a break: write each break as "15 min after 2 h"',
+        "Shifts start every (min): must be a multiple of 15 minutes",
+        "Earliest start: must be at or before the latest start (09:00)",
+        "Break moves (min): offsets must be distinct and within ±240 minutes",
+        "Weekly hours at least (h): must be at most the weekly hours at most (40 h)",
+    ]
+    lengths.loc[2, "breaks"] = ""
+    _, errors = shift_rules.with_rules(peak, {**values, "shift_lengths": lengths})
+    assert errors == {"shift_lengths": "row 2: every break must end before the shift does"}
+    empty = values["shift_lengths"].iloc[0:0]
+    assert shift_rules.with_rules(peak, {**values, "shift_lengths": empty})[1] == {
+        "shift_lengths": "give at least one shift length"}
+
+
+def test_the_time_left_follows_the_documented_rule() -> None:
+    from app import plan_progress as pp
+
+    clock_now = [100.0]
+    clock = pp.PlanClock(replications=12, groups=3, now=lambda: clock_now[0])
+    trace = [("stage 1: a", 0.5), ("stage 1: b", 0.7), ("stage 2: c", 2.0), ("stage 2: d", 1.0), ("settling: e", 3.0)]
+    shown = []
+    for rounds, (message, seconds) in enumerate(trace, start=1):
+        clock_now[0] += seconds
+        shown.append(clock.tick(rounds, message))
+    lo_r, hi_r = pp.ROUNDS
+    lo_c, hi_c = pp.CHECK_ROUNDS
+    # round 2, stage 1: 0.6 s a round; the later stages run on 12 / 6 = 2 times the replications
+    low, high = clock.remaining(2, "stage 1")
+    assert low == pytest.approx((lo_r - 2) * 0.6 + lo_c * 1.2)
+    assert high == pytest.approx((hi_r - 2) * 1.2 + hi_c * 1.2)
+    # round 4, stage 2: 1.5 s a round on every replication
+    low, high = clock.remaining(4, "stage 2")
+    assert low == pytest.approx((lo_r - 4) * 1.5 + lo_c * 1.5)
+    assert high == pytest.approx((hi_r - 4) * 1.5 + hi_c * 1.5)
+    # round 5, settling (3 s a round): it may stop after any round, so no round is sure to come
+    assert clock.remaining(5, "settling") == pytest.approx((lo_c * 3.0, (hi_r - 5) * 3.0 + hi_c * 3.0))
+    _, text = shown[1]
+    assert text.startswith("Round 2 (search stage 1), 1 s so far, 0.7 s this round. Search and checks: ")
+    assert pp.range_text(*clock.remaining(2, "stage 1")) + " left" in text
+    assert text.endswith("Choosing the shifts comes on top: 21 programs of up to 30 s each (10.5 min in all; "
+                         f"{pp.SHIFT_SECONDS_SEEN} on the example days).")  # 7 days x 3 groups x 30 s
+    assert all(0 < f <= 0.8 for f, _ in shown)
+    assert "(the example one-day plans took 9–56 rounds). " in text
+    week = pp.PlanClock(replications=12, groups=3, days=7, now=lambda: clock_now[0])
+    fraction, text = week.tick(1, "stage 1: a")
+    assert fraction == 0.0 and "plans of several days were not measured and may take more" in text  # no time yet
+    _, text = clock.tick(hi_r + 1, "settling: f")  # longer than any example plan: no figure claimed
+    assert "no estimate of the rounds left" in text and "about" not in text.split("Choosing")[0]
+    assert pp.range_text(10.2, 61.7) == "about 10 s–1.5 min"  # rounded outwards
+    assert pp.range_text(75, 200) == "about 1–3.5 min" and pp.range_text(0.5, 21) == "up to about 25 s"
+
+
+def test_plan_minus_today_and_the_misses_in_their_units(two_day_plan: supportsim.StaffingPlan) -> None:
+    plan = two_day_plan
+    gaps = plan_tables.gap_by_time(plan)
+    req = plan.requirement
+    assert gaps["gap"].tolist() == (req["scheduled_headcount"] - req["current_headcount"]).tolist()
+    assert gaps["planned"].tolist() == req["scheduled_headcount"].tolist()
+    assert gaps["today"].tolist() == req["current_headcount"].tolist()
+    scheduled = plan_tables.requirement_by_time(plan)
+    scheduled = scheduled[scheduled["source"] == "Scheduled"]
+    assert gaps["when"].tolist() == scheduled["when"].tolist() and gaps["group"].tolist() == scheduled["group"].tolist()
+    assert gaps["time"].iloc[0] == "Sat 00:00" and gaps["time"].iloc[-1] == "Sun 23:30"
+    table = plan_tables.misses_table(plan)
+    assert len(table) == len(plan.misses) > 0
+    units = {"service_level": "%", "abandon_rate": "%", "occupancy": "%", "queue_cleared": "contacts"}
+    for shown, miss in zip(table.itertuples(), plan.misses.itertuples(), strict=True):
+        unit = units[miss.kpi]
+        assert (shown.estimate, shown.bound) == (fmt(miss.value, unit), fmt(miss.bound, unit))
+        assert shown.target.endswith(fmt(miss.target, unit)) and shown.roster in ("plan", "today")
+        assert shown.where == f"{miss.scope} {miss.name}"
+
+
+def test_the_editor_sets_lines_callbacks_and_the_group_choice(baseline: supportsim.Scenario) -> None:
+    from app import structure
+
+    assert structure.channel_behaviour(baseline, "phone") == {
+        "lines": 0.0, "retrial_probability": 0.0, "retrial_delay_minutes": 15.0, "blocked_probability": 0.0}
+    changed = structure.set_channel_behaviour(baseline, "phone", 30, 0.5, 12.0, 0.2)
+    phone = changed.channel("phone")
+    assert phone.lines == 30 and phone.retrial is not None
+    assert (phone.retrial.probability, phone.retrial.delay_minutes.mean, phone.retrial.blocked_probability) == (
+        0.5, 12.0, 0.2)
+    assert structure.channel_behaviour(changed, "phone") == {
+        "lines": 30.0, "retrial_probability": 0.5, "retrial_delay_minutes": 12.0, "blocked_probability": 0.2}
+    assert structure.set_channel_behaviour(changed, "phone", 0, 0.0, 12.0, 0.0) == baseline  # both off again
+    lines = supportsim.load_scenario(logic.SCENARIO_DIR / "callbacks_lines_choice.yaml")
+    kept = structure.set_channel_behaviour(lines, "phone", 25, 0.6, 20.0, 0.3)
+    assert kept.channel("phone").retrial == lines.channel("phone").retrial.model_copy(
+        update={"delay_minutes": lines.channel("phone").retrial.delay_minutes.model_copy(update={"mean_value": 20.0})})
+    assert structure.set_group_choice(lines, "longest_idle").routing.group_choice == "longest_idle"
+    assert structure.set_group_choice(structure.set_group_choice(lines, "random_free"), "proportional_to_free") == lines
+    with pytest.raises(ScenarioError) as refused:
+        structure.set_channel_behaviour(baseline, "email", 0, 0.5, 10.0)
+    assert structure.field_messages(refused.value, baseline) == [
+        "channel email: async channels have no retrial (their customers do not abandon)"]
+    with pytest.raises(ScenarioError) as refused:
+        structure.set_channel_behaviour(baseline, "phone", 10**9, 0.5, 0.0)
+    assert structure.field_messages(refused.value, baseline) == [
+        "channel phone, lines: must be <= 1000000", "channel phone, callback delay: must be > 0"]
+    with pytest.raises(ScenarioError) as refused:
+        structure.set_group_choice(baseline, "nearest")
+    assert structure.field_messages(refused.value, baseline)[0].startswith("group choice: must be one of 'preference'")

@@ -215,6 +215,10 @@ def test_staffing_page_plans_like_the_library(app: AppTest) -> None:
     assert any("Plan staffing" in i.value for i in at.info)
     assert not at.metric  # nothing is planned before the button is pressed
     at.selectbox(key="st_scenario").set_value("Trainer peak helpdesk")  # a quick plan
+    at.run()
+    rule = next(n for n in at.number_input if n.key.endswith("_pt"))  # the shift rules start at the scenario's
+    assert (rule.label, rule.value) == ("Part-time share at most (% of paid hours)", 30.0)
+    rule.set_value(0.0)  # no part-time shifts in this plan
     at.number_input(key="st_reps").set_value(3)
     at.number_input(key="st_seed").set_value(2)
     next(b for b in at.button if b.label == "Plan staffing").click()
@@ -222,33 +226,43 @@ def test_staffing_page_plans_like_the_library(app: AppTest) -> None:
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
 
-    day = supportsim.one_day(supportsim.load_scenario(logic.SCENARIO_DIR / "trainer_peak.yaml"), "mon")
+    peak = supportsim.load_scenario(logic.SCENARIO_DIR / "trainer_peak.yaml")
+    day = supportsim.one_day(supportsim.with_values(peak, {"planning.max_part_time_share": 0.0}), "mon")
     expected = supportsim.plan(day, seed=2, replications=3)
+    assert not expected.shifts.empty and not any("part" in str(c) for c in expected.agents["contract"].unique())
     cards = {m.label: m.value for m in at.metric}
-    assert cards["Paid hours"] == fmt(expected.paid_hours, "h")
-    assert cards["Cost"] == fmt(expected.cost, "cost")
     held, total = plan_tables.checks_held(expected)
-    assert cards["Interval targets held"] == f"{held} of {total}"
-    # plan vs today, the misses and the weekly roster, as the library made them
+    # plan vs today, the misses (in their units) and the weekly roster, as the library made them
     frames = {tuple(f.value.columns): f.value for f in at.dataframe}
     versus = plan_tables.versus_today(expected)
     pd.testing.assert_frame_equal(frames[tuple(versus.columns)].reset_index(drop=True), versus)
     assert versus.loc[1, "paid hours a week"] == expected.current.paid_hours
-    pd.testing.assert_frame_equal(frames[tuple(expected.misses.columns)].reset_index(drop=True),
-                                  expected.misses.reset_index(drop=True))
+    misses = plan_tables.misses_table(expected)
+    pd.testing.assert_frame_equal(frames[tuple(misses.columns)].reset_index(drop=True), misses)
     pd.testing.assert_frame_equal(frames[tuple(expected.agents.columns)].reset_index(drop=True),
                                   expected.agents.reset_index(drop=True))
     # every card from the plan itself: shifts worked = people on each line × days it works
     worked = int((expected.shifts["count"] * expected.shifts["days"].map(_days_worked)).sum())
     assert cards == {
-        "Paid hours": fmt(expected.paid_hours, "h"),
-        "Cost": fmt(expected.cost, "cost"),
+        "Paid hours a week": fmt(expected.paid_hours, "h"),
+        "Cost a week": fmt(expected.cost, "cost"),
         "Shifts worked": f"{worked:,}",
-        "Interval targets held": f"{int(expected.checks['met'].sum())} of {len(expected.checks)}",
+        "Interval targets held": f"{held} of {total}",
     }
-    # one requirement chart per group: Erlang, simulated and scheduled headcount per interval
+    today = expected.current
+    deltas = {m.label: m.proto.delta for m in at.metric}
+    assert deltas == {
+        "Paid hours a week": f"{fmt(expected.paid_hours - today.paid_hours, 'h', signed=True)} vs today",
+        "Cost a week": f"{fmt(expected.cost - today.cost, 'cost', signed=True)} vs today",
+        "Shifts worked": "",
+        "Interval targets held": f"{held - today.targets_met:+d} vs today",
+    }
+    # per group: the requirement (Erlang, simulated, scheduled) and the plan minus today, per interval
     requirement = expected.requirement
-    for group, chart in zip([g.name for g in expected.scenario.groups], at.get("vega_lite_chart"), strict=True):
+    groups = [g.name for g in expected.scenario.groups]
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2 * len(groups)
+    for group, chart in zip(groups, charts[: len(groups)], strict=True):
         data = _chart_data(chart)
         assert set(data["group"]) == {group}
         rows = requirement[requirement["group"] == group]
@@ -257,18 +271,55 @@ def test_staffing_page_plans_like_the_library(app: AppTest) -> None:
             shown_series = data[data["source"] == source].sort_values("when")
             assert shown_series["headcount"].tolist() == rows[column].tolist(), (group, source)
             assert shown_series["when"].dt.strftime("%H:%M").tolist() == rows["time"].tolist()
+    for group, chart in zip(groups, charts[len(groups):], strict=True):
+        data = _chart_data(chart).sort_values("when")
+        rows = requirement[requirement["group"] == group]
+        assert data["gap"].tolist() == (rows["scheduled_headcount"] - rows["current_headcount"]).tolist()
+        assert set(data["change"]) <= {"more than today", "fewer than today"}
+        assert ((data["gap"] < 0) == (data["change"] == "fewer than today")).all()
     tables = [d.value for d in at.dataframe]
     assert any(t.equals(plan_tables.shifts_table(expected)) for t in tables)
     assert any(t.equals(plan_tables.achieved_table(expected)) for t in tables)
-    charts = at.get("vega_lite_chart")
-    assert len(charts) == len(expected.scenario.groups)
     downloads = {d.label for d in at.get("download_button")}
     assert downloads == {"Download requirement (CSV)", "Download shifts (CSV)", "Download plan (.xlsx)",
                          "Download charts (PNG, zip)"}
 
-    # the plan is kept: back from another page, it is shown again (from the cache)
+    # the plan is kept: back from another page, it is shown again (from the cache), same scenario chosen
     at = _open(_open(at, "compare"), "staffing")
     assert {m.label: m.value for m in at.metric} == cards
+    assert at.selectbox(key="st_scenario").value == "Trainer peak helpdesk"
+
+
+def test_staffing_shift_rules_say_what_is_wrong_field_by_field(app: AppTest) -> None:
+    at = _open(app, "staffing")
+    next(n for n in at.number_input if n.key.endswith("_minw")).set_value(45.0)  # above the 40 h at most
+    next(n for n in at.number_input if n.key.endswith("_gran")).set_value(20)  # not a multiple of 15
+    next(b for b in at.button if b.label == "Plan staffing").click()
+    at.run()
+    assert not at.exception
+    (error,) = at.error
+    assert [line for line in error.value.splitlines()[1:] if line] == [
+        "- Shifts start every (min): must be a multiple of 15 minutes",
+        "- Weekly hours at least (h): must be at most the weekly hours at most (40 h)",
+    ]
+    assert not at.metric  # nothing planned
+
+
+def test_another_page_can_preselect_a_scenario_just_saved(app: AppTest, workspace: Path) -> None:
+    from app import workspace as folder
+
+    at = _open(app, "staffing")  # the library is read
+    peak = supportsim.load_scenario(logic.SCENARIO_DIR / "trainer_peak.yaml")
+    fresh = supportsim.with_values(peak, {}, name="Next week from a forecast")
+    folder.save_scenario(fresh.name, logic.canonical_yaml(fresh))  # saved after the library was read
+    at = _open(at, "compare")
+    at.session_state["st_scenario"] = fresh.name  # what the forecast page does before switching
+    at = _open(at, "staffing")
+    assert at.selectbox(key="st_scenario").value == fresh.name
+    assert fresh.name in at.session_state["library"]
+    at.session_state["st_scenario"] = "Trainer peak helpdesk"  # an example
+    at = _open(at, "staffing")
+    assert at.selectbox(key="st_scenario").value == "Trainer peak helpdesk"
 
 
 def _days_worked(days: object) -> int:
@@ -385,3 +436,45 @@ def test_compare_plans_staffing_needs_like_the_library(app: AppTest) -> None:
     (shown,) = [d.value for d in at.dataframe if list(d.value.columns) == list(expected.columns)]
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
     assert any(d.label == "Download staffing needs (.xlsx)" for d in at.get("download_button"))
+
+
+def test_the_editor_sets_lines_callbacks_and_the_group_choice(app: AppTest) -> None:
+    action = next(s.key for s in app.selectbox if s.key.endswith("_action"))
+    app.selectbox(key=action).set_value("set a channel's lines and callbacks")
+    app.run()
+    next(s for s in app.selectbox if s.key.endswith("_channel")).set_value("phone")
+    app.run()
+    boxes = {n.label: n for n in app.number_input if n.key.startswith("sc_struct")}
+    assert boxes["Lines (0: no limit)"].value == 0 and boxes["Callback share, abandoned"].value == 0
+    boxes["Lines (0: no limit)"].set_value(40)
+    boxes["Callback share, abandoned"].set_value(0.5)
+    boxes["Callback delay (min)"].set_value(10.0)
+    next(t for t in app.text_input if t.key.endswith("_name") and t.key.startswith("sc_struct")).set_value("Callbacks")
+    next(b for b in app.button if b.label == "Set lines and callbacks").click()
+    app.run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="sc_selected").value == "Callbacks"
+    phone = logic.scenario_from_yaml(app.session_state["library"]["Callbacks"]).channel("phone")
+    assert phone.lines == 40 and phone.retrial is not None
+    assert (phone.retrial.probability, phone.retrial.delay_minutes.mean) == (0.5, 10.0)
+    # callbacks on an email channel: refused, with the channel and the reason named
+    action = next(s.key for s in app.selectbox if s.key.endswith("_action"))
+    app.selectbox(key=action).set_value("set a channel's lines and callbacks")
+    app.run()
+    next(s for s in app.selectbox if s.key.endswith("_channel")).set_value("email")
+    app.run()
+    next(n for n in app.number_input if n.label == "Callback share, abandoned").set_value(0.3)
+    next(b for b in app.button if b.label == "Set lines and callbacks").click()
+    app.run()
+    assert not app.exception
+    assert [e.value for e in app.error] == [
+        "Not saved: channel email: async channels have no retrial (their customers do not abandon)"]
+    # the router's group choice
+    app.selectbox(key=action).set_value("set how the router picks a group")
+    app.run()
+    next(s for s in app.selectbox if s.key.endswith("_choice")).set_value("longest_idle")
+    next(t for t in app.text_input if t.key.endswith("_name") and t.key.startswith("sc_struct")).set_value("Idle first")
+    next(b for b in app.button if b.label == "Set the group choice").click()
+    app.run()
+    assert not app.exception
+    assert logic.scenario_from_yaml(app.session_state["library"]["Idle first"]).routing.group_choice == "longest_idle"

@@ -8,7 +8,7 @@ import time
 import altair as alt
 import streamlit as st
 import streamlit.components.v1 as components
-from app import flow_frames, flow_svg, logic, player, state, trainer_people
+from app import flow_svg, logic, player, state, trainer_people
 
 import supportsim
 from supportsim import WEEKDAYS, ScenarioError, clock_text
@@ -25,7 +25,8 @@ head = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
 head[0].markdown("### Trainer: where is the bottleneck?")
 name = head[1].selectbox("Scenario", names, index=default, key="tr_scenario")
 base = state.scenario(name)
-weekday = head[2].selectbox("Day", list(WEEKDAYS), index=WEEKDAYS.index(base.horizon.start_weekday), key="tr_day")
+weekday = head[2].selectbox("Day", list(WEEKDAYS), index=WEEKDAYS.index(base.horizon.start_weekday), key="tr_day",
+                            format_func=WEEKDAY_LABELS.__getitem__)
 seed = int(head[3].number_input("Seed", min_value=0, value=1, step=1, key="tr_seed"))
 
 day = supportsim.one_day(base, weekday)
@@ -55,7 +56,6 @@ try:
     what_if = day
     if people != today:
         what_if = trainer_people.with_people(what_if, group, people)
-        changes.append(trainer_people.caption(day, group, people))
     if abs(automation - today_share) > 1e-9:
         what_if = supportsim.set_automation_share(what_if, channel, automation)
         changes.append(f"bot on {channel} resolves {automation:.0%} (today {today_share:.0%})")
@@ -70,12 +70,13 @@ except ScenarioError as exc:
     st.stop()
 
 started = time.perf_counter()
+what_if_yaml = logic.canonical_yaml(what_if)
 try:
-    result = state.run(logic.canonical_yaml(what_if), seed, 1, True)
+    result = state.run(what_if_yaml, seed, 1, True, scenario=what_if)
 except Exception as exc:
     st.error(f"The simulation could not run: {exc}")
     st.stop()
-frames = flow_frames.frames(result)
+frames, svgs = state.trainer_frames(what_if_yaml, seed, result)
 elapsed = time.perf_counter() - started
 
 flow = frames[0].flow
@@ -87,12 +88,11 @@ headline = (
 info = st.columns([2, 3])
 info[0].markdown(headline + " over the whole day")
 info[1].caption(
-    f"{trainer_people.caption(what_if, group, trainer_people.people(what_if, group))} · "
-    + ("Changes: " + ", ".join(changes) if changes else "Today, unchanged")
+    f"{trainer_people.caption(day, group, people)} · "
+    + ("Also: " + ", ".join(changes) if changes else "nothing else changed")
     + f" · one {WEEKDAY_LABELS[weekday]} simulated in {elapsed:.2f} s"
 )
 key = "tr_frame_" + hashlib.sha1(f"{name}|{weekday}".encode()).hexdigest()[:8]
-svgs = [flow_svg.frame_svg(f) for f in frames]
 height = flow_svg.display_height(svgs)
 components.html(player.player_html(svgs, [f.label for f in frames], key), height=min(height, 620) + 50,
                 scrolling=height > 620)
