@@ -128,7 +128,7 @@ st.caption(
     f"Plan for **{run['name']}**, {run['span']} · {plan.replications} replications, "
     f"seed {plan.seed} (shifts checked with seed {plan.seed + 1}) · each target held with "
     f"{plan.confidence:.0%} one-sided confidence per interval, occupancy at most "
-    f"{plan_tables.MAX_OCCUPANCY:.0%} · shift rules "
+    f"{plan_tables.MAX_OCCUPANCY:.0%} where live contacts (phone, chat) are answered · shift rules "
     + ("as changed in the form above." if run.get("rules_changed") else "from the scenario.")
 )
 for warning in plan.warnings:  # the command's file names, said as the page shows them

@@ -16,8 +16,9 @@ target then misses, the cut is put back on every spike cell that could help it (
 :data:`DESPIKE_ROUNDS` rounds, on the same replications): the simulation needs that
 interval's people (a backlog carried in, the first half hour of a rise in demand, which
 Erlang's steady state misses). Its neighbours are then raised to its level minus
-``SPIKE_PEOPLE - 1`` (a plateau, agents only added) and checked once more; :func:`despike`
-returns the spikes left if that check missed a target.
+``SPIKE_PEOPLE - 1`` (a plateau), and agents added where a target then misses, as in
+settling (at most :data:`SETTLE_ROUNDS` rounds); :func:`despike` returns the spikes left
+if the targets still miss.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ SPIKE_PEOPLE = 4
 """An interval needing this many rostered people more than both its neighbours is a spike."""
 
 DESPIKE_ROUNDS = 3
-"""Rounds at most of taking out spikes (cutting them, putting back the cuts a target needs)."""
+"""Rounds at most of cutting spikes (putting back the cuts a target needs)."""
 
 
 def smoothed(agents: IntArray, half: int = 1) -> IntArray:
@@ -121,7 +122,7 @@ def despike(
     if (spike_cells(_people(state.best[1], shrinkage)) & expected).any():
         _cut_spikes(state, stage, seeds, context, executor, progress, expected, rounds)
     if (spike_cells(_people(state.best[1], shrinkage)) & expected).any():
-        _raise_neighbours(state, stage, seeds, context, executor, expected)
+        _raise_neighbours(state, stage, seeds, context, executor, expected, SETTLE_ROUNDS)
     return spike_cells(_people(state.best[1], shrinkage)) & expected
 
 
@@ -130,7 +131,8 @@ def _cut_spikes(
     progress: Callable[[int, str], None] | None, expected: NDArray[np.bool_], rounds: int,
 ) -> None:
     """Cut each spike to its neighbours' level + ``SPIKE_PEOPLE - 1``; put back the cuts that
-    can help a missing target (all of them when none can), until every target holds.
+    can help a missing target, or sit next to a cell that can (a queue carries over), and all
+    of them when none does, until every target holds.
     """
     assert state.best is not None
     tl, targets, weights, _, _ = context
@@ -153,8 +155,8 @@ def _cut_spikes(
             return
         needed = np.zeros(best.shape, dtype=bool)  # spike cells that can help a missing target
         for kind, index, k in evaluation.failing:
-            for cell in cells.candidates(kind, index, k):
-                needed[cell] = True
+            for g, j in cells.candidates(kind, index, k):
+                needed[g, max(j - 1, 0):j + 2] = True  # a queue carried in or out blames the next cell too
         needed &= cut < best
         cut = np.where(needed if needed.any() else cut < best, best, cut)  # nothing to blame: put all back
         if progress:
@@ -163,13 +165,15 @@ def _cut_spikes(
 
 def _raise_neighbours(
     state: SearchState, stage: int, seeds: list[np.random.SeedSequence], context: Context, executor: Executor,
-    expected: NDArray[np.bool_],
+    expected: NDArray[np.bool_], rounds: int,
 ) -> None:
     """Raise the neighbours of each spike left to its level − (``SPIKE_PEOPLE`` − 1) people (a
-    plateau instead of a spike: agents only added), checked in one round on ``seeds``.
+    plateau instead of a spike), then add agents where a target misses (more agents on a
+    blended group can start backlog work and leave a live contact waiting) until every target
+    holds, in at most ``rounds`` rounds on ``seeds``; agents are only added.
     """
     assert state.best is not None
-    tl, _, weights, _, _ = context
+    tl, targets, weights, _, _ = context
     shrinkage = [g.shrinkage for g in tl.plan.groups]
     best = state.best[1]
     people = _people(best, shrinkage)
@@ -178,8 +182,12 @@ def _raise_neighbours(
         floor = agents_for(int(people[g, k]) - SPIKE_PEOPLE + 1, shrinkage[g])
         for j in (k - 1, k + 1):
             raised[g, j] = max(raised[g, j], floor)
-    evaluation, entry, began = simulate_round(state, stage, raised, seeds, context, executor)
-    state.log.append(entry | {"cells_added": int((raised > best).sum()), "cells_cut": 0,
-                              "seconds": time.perf_counter() - began})
-    if evaluation.met:
-        state.best = (staffing_cost(raised, tl.plan, weights), raised, evaluation)
+    search = CellSearch(targets, raised, targets.max_occupancy)
+    for _ in range(rounds):
+        evaluation, entry, began = simulate_round(state, stage, search.agents, seeds, context, executor)
+        if evaluation.met:
+            state.best = (staffing_cost(search.agents, tl.plan, weights), search.agents.copy(), evaluation)
+            state.log.append(entry | {"cells_added": 0, "cells_cut": 0, "seconds": time.perf_counter() - began})
+            return
+        added, _ = search.step(evaluation, cuts=False)
+        state.log.append(entry | {"cells_added": added, "cells_cut": 0, "seconds": time.perf_counter() - began})
