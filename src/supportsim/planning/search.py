@@ -12,7 +12,8 @@ stays below its ceiling). The search stops when nothing can be cut or after
 
 **Settling and spikes** (:mod:`supportsim.planning.settling`): the cheapest staffing is
 smoothed and agents added until every target holds again, then intervals far above both
-neighbours that the demand does not explain are cut back where the targets allow.
+neighbours that the demand does not explain are cut back where the targets allow, their
+neighbours raised where they do not.
 :func:`~supportsim.planning.plan` settles; the bare search does only with ``settle=True``.
 See :data:`DEFAULT_REPLICATIONS` for what the default number of replications buys.
 """
@@ -48,7 +49,6 @@ __all__ = [
     "simulated_requirement",
 ]
 
-FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 DEFAULT_REPLICATIONS = 20

@@ -5,9 +5,9 @@ a queue carried over), the cheapest staffing zigzags from one interval to the ne
 from one root seed to another, and the search may put a block of agents into one interval
 to answer a miss its neighbour caused: noise, not demand. So the cheapest staffing is
 smoothed (:func:`smoothed`: each interval the mean of itself and the intervals within
-:data:`SMOOTH_MINUTES` of it, rounded up; intervals without work keep theirs) and agents are added, never cut, on all
-replications until every target holds again (at most :data:`SETTLE_ROUNDS` rounds; if it
-never does, the unsmoothed staffing stays).
+:data:`SMOOTH_MINUTES` of it, rounded up; intervals without work keep theirs) and agents
+are added, never cut, on all replications until every target holds again (at most
+:data:`SETTLE_ROUNDS` rounds; if it never does, the unsmoothed staffing stays).
 
 **Spikes.** An interval whose rostered people exceed both neighbours' by
 :data:`SPIKE_PEOPLE` or more, where the Erlang requirement of the demand has no such spike
@@ -37,7 +37,6 @@ __all__ = [
     "DESPIKE_ROUNDS", "SETTLE_ROUNDS", "SMOOTH_MINUTES", "SPIKE_PEOPLE", "despike", "settle", "smoothed", "spike_cells",
 ]
 
-FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 SMOOTH_MINUTES = 60
