@@ -46,7 +46,10 @@ def interrupt(args: list[str], cwd: Path, *, at_least: int = 1) -> tuple[int, st
     """Run ``supportsim ARGS``; Ctrl-C once ``at_least`` replications finished; (exit code, stderr)."""
     env = dict(os.environ, FORCE_COLOR="1", COLUMNS="200")  # the progress bar is drawn: the marker
     process = subprocess.Popen(
-        [*COMMAND, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+        [*COMMAND, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True,
+        # as from a terminal: a suite started in the background (``make test &``) ignores SIGINT,
+        # and a child would inherit that and never see the Ctrl-C
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert process.stdout is not None and process.stderr is not None
     seen: list[bytes] = []
