@@ -206,6 +206,7 @@ def test_compare_runs_and_shows_numbers(page: sync_api.Page, server: str) -> Non
 
 
 def _download(page: sync_api.Page, label: str) -> bytes:
+    _wait_idle(page)  # a download button's click reruns the page: the next click waits for that run
     with page.expect_download() as info:
         page.get_by_role("button", name=label).click()
     path = info.value.path()
