@@ -133,9 +133,9 @@ title = f"Comparison {' vs '.join(scenario_names[1:])} against {base_name}, seed
 left, mid, right, far = st.columns(4)
 left.download_button("Download results (CSV)", table.to_csv(index=False).encode(), "comparison.csv", "text/csv",
                      key="cmp_csv")
-mid.download_button(
+mid.download_button(  # the bytes at once, as for the CSV: a deferred download's click was lost under load
     "Download workbook (.xlsx)",
-    lambda: supportsim.workbook_bytes(
+    supportsim.workbook_bytes(
         {"KPIs": table, "queue by time": queue_data, "service level by time": level_data,
          "occupancy by time": busy_data, "resolution time CDF": cdf_data}
     ),
