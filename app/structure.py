@@ -25,16 +25,17 @@ def add_bot(scenario: Scenario, channel: str, share: float) -> Scenario:
 
 def remove_bot(scenario: Scenario, channel: str) -> Scenario:
     """``channel`` without a bot (a bot on several channels keeps the others)."""
+    return supportsim.edited(scenario, lambda data: _without_bot_on(data, channel), source=scenario.name)
 
-    def change(data: dict[str, Any]) -> None:
-        kept = []
-        for bot in data.get("automation", []):
-            bot["channels"] = [c for c in bot["channels"] if c != channel]
-            if bot["channels"]:
-                kept.append(bot)
-        data["automation"] = kept
 
-    return supportsim.edited(scenario, change, source=scenario.name)
+def _without_bot_on(data: dict[str, Any], channel: str) -> None:
+    """Take ``channel`` off every bot of the scenario ``data``; drop the bots left without one."""
+    kept = []
+    for bot in data.get("automation", []):
+        bot["channels"] = [c for c in bot["channels"] if c != channel]
+        if bot["channels"]:
+            kept.append(bot)
+    data["automation"] = kept
 
 
 def add_channel(scenario: Scenario, name: str, mode: str, per_hour: float, category: str) -> Scenario:
@@ -64,12 +65,7 @@ def remove_channel(scenario: Scenario, name: str) -> Scenario:
             if c["channels"]:
                 categories.append(c)
         data["categories"] = categories
-        kept = []
-        for bot in data.get("automation", []):
-            bot["channels"] = [c for c in bot["channels"] if c != name]
-            if bot["channels"]:
-                kept.append(bot)
-        data["automation"] = kept
+        _without_bot_on(data, name)
 
     return supportsim.edited(scenario, change, source=scenario.name)
 

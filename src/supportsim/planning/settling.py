@@ -88,10 +88,22 @@ def settle(
     """
     if state.best is None:
         return
-    tl, targets, weights, _, _ = context
     best = state.best[1]
-    half = max(1, round(SMOOTH_MINUTES / tl.plan.horizon.interval_minutes))
-    search = CellSearch(targets, np.where(idle, best, smoothed(best, half)), targets.max_occupancy)
+    half = max(1, round(SMOOTH_MINUTES / context[0].plan.horizon.interval_minutes))
+    _add_until_met(state, stage, np.where(idle, best, smoothed(best, half)), seeds, context, executor, progress,
+                   rounds, "settling")
+
+
+def _add_until_met(
+    state: SearchState, stage: int, start: IntArray, seeds: list[np.random.SeedSequence], context: Context,
+    executor: Executor, progress: Callable[[int, str], None] | None, rounds: int, label: str,
+) -> None:
+    """From ``start``, add agents (never cut) where targets miss on ``seeds`` until every target
+    holds (at most ``rounds`` rounds); then the result replaces the best. ``label`` starts
+    the progress messages.
+    """
+    tl, targets, weights, _, _ = context
+    search = CellSearch(targets, start, targets.max_occupancy)
     for _ in range(rounds):
         evaluation, entry, began = simulate_round(state, stage, search.agents, seeds, context, executor)
         if evaluation.met:
@@ -101,7 +113,7 @@ def settle(
         added, _ = search.step(evaluation, cuts=False)
         state.log.append(entry | {"cells_added": added, "cells_cut": 0, "seconds": time.perf_counter() - began})
         if progress:
-            progress(state.iteration, f"settling: {entry['agent_intervals']} agent-intervals, "
+            progress(state.iteration, f"{label}: {entry['agent_intervals']} agent-intervals, "
                      f"{entry['failing_checks']} checks missing; +{added} cells")
 
 
@@ -121,7 +133,7 @@ def despike(
     if (spike_cells(_people(state.best[1], shrinkage)) & expected).any():
         _cut_spikes(state, stage, seeds, context, executor, progress, expected, rounds)
     if (spike_cells(_people(state.best[1], shrinkage)) & expected).any():
-        _raise_neighbours(state, stage, seeds, context, executor, expected, SETTLE_ROUNDS)
+        _raise_neighbours(state, stage, seeds, context, executor, progress, expected, SETTLE_ROUNDS)
     return spike_cells(_people(state.best[1], shrinkage)) & expected
 
 
@@ -164,7 +176,7 @@ def _cut_spikes(
 
 def _raise_neighbours(
     state: SearchState, stage: int, seeds: list[np.random.SeedSequence], context: Context, executor: Executor,
-    expected: NDArray[np.bool_], rounds: int,
+    progress: Callable[[int, str], None] | None, expected: NDArray[np.bool_], rounds: int,
 ) -> None:
     """Raise the neighbours of each spike left to its level − (``SPIKE_PEOPLE`` − 1) people (a
     plateau instead of a spike), then add agents where a target misses (more agents on a
@@ -172,8 +184,7 @@ def _raise_neighbours(
     holds, in at most ``rounds`` rounds on ``seeds``; agents are only added.
     """
     assert state.best is not None
-    tl, targets, weights, _, _ = context
-    shrinkage = [g.shrinkage for g in tl.plan.groups]
+    shrinkage = [g.shrinkage for g in context[0].plan.groups]
     best = state.best[1]
     people = _people(best, shrinkage)
     raised = best.copy()
@@ -181,12 +192,4 @@ def _raise_neighbours(
         floor = agents_for(int(people[g, k]) - SPIKE_PEOPLE + 1, shrinkage[g])
         for j in (k - 1, k + 1):
             raised[g, j] = max(raised[g, j], floor)
-    search = CellSearch(targets, raised, targets.max_occupancy)
-    for _ in range(rounds):
-        evaluation, entry, began = simulate_round(state, stage, search.agents, seeds, context, executor)
-        if evaluation.met:
-            state.best = (staffing_cost(search.agents, tl.plan, weights), search.agents.copy(), evaluation)
-            state.log.append(entry | {"cells_added": 0, "cells_cut": 0, "seconds": time.perf_counter() - began})
-            return
-        added, _ = search.step(evaluation, cuts=False)
-        state.log.append(entry | {"cells_added": added, "cells_cut": 0, "seconds": time.perf_counter() - began})
+    _add_until_met(state, stage, raised, seeds, context, executor, progress, rounds, "spikes")
