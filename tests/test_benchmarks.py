@@ -52,6 +52,17 @@ def test_quick_suite_runs_every_case_and_peer(tmp_path: Path) -> None:
     assert set(figures["cases"]["mmc"]["verdict"]) == {"vs_ciw", "vs_simpy", "table_share", "met"}
 
 
+def test_scaling_times_one_worker_and_two_cold_and_warm() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "scaling.py"), "--replications", "2", "--repeats", "1"],
+        capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for mode in ("1 worker", "2 cold", "2 warm"):
+        assert f"\n  {mode} " in done.stdout
+    assert "results identical on 1 and 2 workers, cold and warm: yes" in done.stdout
+
+
 def test_the_ticket_table_is_packed_and_made_a_dataframe_only_when_read() -> None:
     """Issue 14's budget: at most 120 bytes a kept ticket, and no DataFrame before ``tickets`` is read."""
     sys.path.insert(0, str(ROOT / "benchmarks"))

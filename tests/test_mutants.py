@@ -43,7 +43,29 @@ MUTANTS = [
         "engine/dispatch.py",
         "handle = ticket.base_handle[ticket.stage] * factor",
         "handle = ticket.base_handle[ticket.stage] * factor * 1.1",
+        # the general handlers: a bot and a second tier keep the scenario off the plain path
+        (f"{FEATURES}::test_resolution_time_adds_bot_handle_handoff_and_tier_two_time",),
+    ),
+    Mutant(
+        "handle times x1.1 on the plain path",
+        "engine/plain.py",
+        "handle = base * (self.groups[g].proficiency[skill] * (1.0 + self.slowdown[c] * agent.count)) + 0.0",
+        "handle = base * (self.groups[g].proficiency[skill] * (1.0 + self.slowdown[c] * agent.count)) * 1.1",
         (f"{FEATURES}::test_proficiency_multiplies_handle_time",),
+    ),
+    Mutant(
+        "the plain path forgets the contacts still in service at the horizon's end",
+        "engine/plain.py",
+        "                tickets.append(ticket)",
+        "                pass",
+        ("tests/test_simulate.py::test_every_ticket_is_accounted_for", "tests/test_plain_path.py"),
+    ),
+    Mutant(
+        "a channel with patience taken for plain (nobody abandons there)",
+        "engine/plain.py",
+        "if c.retrial is not None or c.patience_seconds is not None or c.vip_share > 0:",
+        "if c.retrial is not None or c.vip_share > 0:",
+        (f"{THEORY}::test_mmc_with_abandonment_matches_erlang_a[100-10-180.0]",),
     ),
     Mutant(
         "last in, first out",

@@ -124,6 +124,18 @@ class TicketLog:
         if len(rows) == ROW_CHUNK:
             self._count()
 
+    def record_row(self, values: tuple[Any, ...]) -> None:
+        """Add a resolved ticket as its row's values (in :data:`ROW_DTYPE`'s order), as
+        :meth:`record` would the ticket (the plain path's tickets: realtime, no backlog).
+        """
+        rows = self.rows
+        try:
+            rows.append(_pack(*values))
+        except struct.error:  # a value of another type than its field's (not seen in the engine)
+            rows.append(row_bytes(values))
+        if len(rows) == ROW_CHUNK:
+            self._count()
+
     def _count(self) -> None:
         """Add the chunk being filled to the counters; keep it packed with ``keep_rows``."""
         if not self.rows and not self._response_cells:

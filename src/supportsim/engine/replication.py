@@ -45,6 +45,7 @@ from supportsim.engine.entities import (
     Ticket,
 )
 from supportsim.engine.feedback import Survey
+from supportsim.engine.plain import PlainPath, plain_scenario
 from supportsim.engine.records import ReplicationOutput, TicketLog
 from supportsim.engine.streams import Streams
 from supportsim.scenario.model import Scenario
@@ -66,6 +67,10 @@ _CARRIED_ON_RETRIAL = (
     "bot",
 )
 """What a customer's next attempt keeps of the one before (the rest is drawn anew or reset)."""
+
+PLAIN_PATH = True
+"""Run plain scenarios on the plain path (:mod:`supportsim.engine.plain`); False: the general
+handlers for every scenario (tests compare the two)."""
 
 
 class _Simulation(Dispatch):
@@ -274,6 +279,10 @@ class _Simulation(Dispatch):
 
     # --- running --------------------------------------------------------------------
 
+    def in_service_at_end(self) -> list[Ticket]:
+        """Contacts in service at the horizon's end that ``open`` does not hold (the plain path's)."""
+        return []
+
     def run(self) -> ReplicationOutput:
         scenario = self.scenario
         call_after(self.env, 0.0, self._day, math.floor(self.start_s / 86400.0))
@@ -288,9 +297,10 @@ class _Simulation(Dispatch):
         levels = (*self.waiting_by_channel, *self.waiting_by_skill, *self.staffed, *self.busy, *occupied)
         for level in (*levels, *self.overtime):
             level.close(self.end_s)
-        in_system = len(self.open)
-        for ticket in sorted(self.open.values(), key=lambda t: t.id):
+        still_open = sorted([*self.open.values(), *self.in_service_at_end()], key=lambda t: t.id)
+        for ticket in still_open:
             self.log.record(ticket, self.end_s)
+        in_system = len(still_open)
         return ReplicationOutput(
             log=self.log,
             kept=self.log.kept(self.end_s),
@@ -309,6 +319,10 @@ class _Simulation(Dispatch):
             tickets_created=self.next_id,
             skills=self.skills,
         )
+
+
+class _PlainSimulation(PlainPath, _Simulation):
+    """A replication of a plain scenario: the plain path's handlers first (see :mod:`~supportsim.engine.plain`)."""
 
 
 def run_replication(
@@ -332,7 +346,8 @@ def run_replication(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Simulation(scenario, seed, trace, keep_tickets=keep_tickets).run()
+        simulation = _PlainSimulation if PLAIN_PATH and plain_scenario(scenario, trace) else _Simulation
+        return simulation(scenario, seed, trace, keep_tickets=keep_tickets).run()
     finally:
         if collecting:
             gc.enable()
