@@ -1,7 +1,8 @@
 """Progress of a staffing plan on the Staffing page: a bar and an honest estimate of the time left.
 
 :func:`supportsim.plan` calls ``progress(round, message)`` after each round of its requirement
-search (``message`` starts ``stage N:`` or ``settling:``) and says nothing afterwards, while it
+search (``message`` starts ``stage N:``, ``sequential:``, ``settling:`` or ``spikes:``) and says
+nothing afterwards, while it
 chooses the shifts (mixed-integer programs) and checks them on fresh seeds. The number of rounds
 is not known in advance, so the estimate of the search's time left is a range, by this rule:
 
@@ -133,7 +134,8 @@ class PlanClock:
         elapsed = now - self.started
         span = self.remaining(rounds, stage)
         per_round = self.stages[-1][1]
-        doing = {"settling": "settling the staffing", "spikes": "cutting spikes"}.get(stage, f"search {stage}")
+        doing = {"settling": "settling the staffing", "spikes": "cutting spikes",
+                 "sequential": "more replications for close decisions"}.get(stage, f"search {stage}")
         head = f"Round {rounds} ({doing}), {duration_text(elapsed)} so far, {per_round:.1f} s this round. "
         if span is None:
             return 0.8, head + (f"This search needs more rounds than the example plans ({ROUNDS[1]} at most): "

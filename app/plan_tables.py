@@ -224,7 +224,8 @@ _MISS_UNITS = {"service_level": ("Service level", "%", "at least "), "abandon_ra
 def misses_table(plan: StaffingPlan) -> pd.DataFrame:
     """Every interval where the plan or today misses a target, readable: ``roster`` (plan /
     today), ``when``, ``where``, ``KPI``, ``estimate``, ``bound`` (its one-sided confidence
-    bound, which decided) and ``target``, each value in the KPI's own unit.
+    bound, which decided) and ``target``, each value in the KPI's own unit, and ``P(meet)``
+    (the share of replications in which the target held there).
     """
     rows = []
     for r in plan.misses.itertuples():
@@ -238,5 +239,6 @@ def misses_table(plan: StaffingPlan) -> pd.DataFrame:
             "estimate": fmt(float(r.value), unit),
             "bound": fmt(float(r.bound), unit),
             "target": f"{sense}{fmt(float(r.target), unit)}",
+            "P(meet)": fmt(float(r.p_meet), "%"),
         })
-    return pd.DataFrame(rows, columns=["roster", "when", "where", "KPI", "estimate", "bound", "target"])
+    return pd.DataFrame(rows, columns=["roster", "when", "where", "KPI", "estimate", "bound", "target", "P(meet)"])

@@ -25,7 +25,8 @@ KINDS: dict[str, tuple[str, str]] = {
     ),
     "properties": (
         "Invariants over many inputs and seeds: conservation, reproducibility, executors",
-        "test_simulate test_replications test_levels test_distributions test_calls",
+        "test_simulate test_replications test_levels test_distributions test_calls"
+        " test_plain_path",
     ),
     "features": (
         "Each scenario feature doing what the format says, on small exact cases",
@@ -35,7 +36,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "planning": (
         "Offered load, the requirement search, shifts and the plan",
         "test_workload test_staffing test_shifts test_roster test_plan_report test_cli_planning"
-        " test_uncertainty_staffing",
+        " test_uncertainty_staffing test_sequential",
     ),
     "data": (
         "Real and generated data: log readers, fitting, backtests, forecasts",

@@ -81,6 +81,12 @@ def test_staff_writes_its_outputs(tmp_path):
     assert shifts["count"].min() >= 1
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 3 and summary["replications"] == 6
+    # close decisions taken again on up to 2 x 6 replications (planning.sequential), and the
+    # requirement's uncertainty per interval beside it
+    assert summary["requirement_replications"] in (6, 12)
+    assert staffing["agents_uncertainty"].notna().any()
+    assert summary["requirement_uncertainty_agents_mean"] == pytest.approx(staffing["agents_uncertainty"].mean(),
+                                                                           abs=1e-3)
     assert summary["paid_hours"] == shifts["paid_hours"].sum()
     assert (out / "staffing.png").stat().st_size > 1000
     assert (out / "kpis.csv").exists()

@@ -40,7 +40,11 @@ def test_write_plan_writes_every_file_at_once(small_plan, tmp_path):
     assert summary["agents"] == len(pd.read_csv(out / "roster.csv"))
     misses = pd.read_csv(out / "misses.csv")
     assert list(misses.columns) == ["roster", "interval", "day", "weekday", "time", "scope", "name", "kpi", "value",
-                                    "bound", "target"]
+                                    "bound", "target", "p_meet"]
+    # each miss carries the share of replications meeting its target there, as checks.csv has it
+    checks = pd.read_csv(out / "checks.csv").set_index(["interval", "kind", "name"])
+    for r in misses[misses["roster"] == "plan"].itertuples():
+        assert r.p_meet == pytest.approx(checks.loc[(r.interval, r.kpi, r.name), "p_meet"])
     assert len(misses) == (summary["targets_total"] - summary["targets_met"]
                            + current["targets_total"] - current["targets_met"])
     assert "current_headcount" in pd.read_csv(out / "staffing.csv")

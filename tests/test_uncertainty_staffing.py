@@ -140,8 +140,9 @@ def test_without_spread_between_replications_both_rules_agree() -> None:
 def test_probability_staffing_is_above_mean_staffing_where_volume_is_uncertain() -> None:
     # daily_cv 0.4: the second-worst of 20 days (19 must meet) brings far more calls than the mean
     # (10 to 14 erlangs on average, so that one agent is a small step)
-    mean = simulated_requirement(_queue(0.4, scale=1.5), seed=1, replications=20, max_occupancy=None)
-    sure = simulated_requirement(_queue(0.4, 0.8, scale=1.5), seed=1, replications=20, max_occupancy=None)
+    fixed = {"replications": 20, "max_replications": 20, "max_occupancy": None}  # both decided on the same 20
+    mean = simulated_requirement(_queue(0.4, scale=1.5), seed=1, **fixed)
+    sure = simulated_requirement(_queue(0.4, 0.8, scale=1.5), seed=1, **fixed)
     assert mean.met and sure.met
     assert (sure.agents >= mean.agents).all()
     assert (sure.agents[0, OPEN] > mean.agents[0, OPEN]).all(), (sure.agents[0, OPEN], mean.agents[0, OPEN])
@@ -165,7 +166,7 @@ def _direct_p_meet(scenario: Any, seed: int, replications: int) -> dict[tuple[st
 @pytest.fixture(scope="module")
 def planned() -> Any:
     # confidence 0.5: 17 of 20 days must meet, so the plan's P(meet) sits near 0.8, not at 1
-    return plan(_queue(0.2), seed=0, replications=20, confidence=0.5, target_probability=0.8)
+    return plan(_queue(0.2), seed=0, replications=20, max_replications=20, confidence=0.5, target_probability=0.8)
 
 
 def test_p_meet_of_the_plan_and_of_today_agrees_with_a_direct_monte_carlo(planned) -> None:

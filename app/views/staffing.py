@@ -65,7 +65,8 @@ with st.form("staffing"):
         max_value=50,
         value=10,
         key="st_reps",
-        help="More replications give tighter confidence bounds and a slower search.",
+        help="More replications give tighter confidence bounds and a slower search. Close decisions are "
+             "taken again on twice as many.",
     )
     seed = mid.number_input("Seed", min_value=0, value=0, step=1, key="st_seed")
     with st.expander("Shift rules: shift lengths and breaks, part-time share, start times, weekly hours, "

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from supportsim.cli.common import (
     DaskOption,
+    WorkersOption,
     check_output,
     check_replications,
     console,
@@ -19,7 +20,7 @@ from supportsim.cli.common import (
     running,
     write_or_exit,
 )
-from supportsim.planning import StaffingPlan, plan
+from supportsim.planning import DEFAULT_REPLICATIONS, SEQUENTIAL_FACTOR, StaffingPlan, plan
 from supportsim.reports.files import json_ready
 from supportsim.reports.plan_report import erlang_report, write_plan
 
@@ -75,11 +76,15 @@ def staff(
     seed: Annotated[int, typer.Option(min=0, help="Root seed of the search; the roster is checked with seed + 1.")] = 0,
     replications: Annotated[
         int, typer.Option(min=2, help="Replications per candidate staffing and of the roster.")
-    ] = 20,
+    ] = DEFAULT_REPLICATIONS,
+    max_replications: Annotated[
+        int | None, typer.Option(min=2, help=f"Replications at most for close decisions (default: "
+                                             f"{SEQUENTIAL_FACTOR} x --replications).", show_default=False)
+    ] = None,
     confidence: Annotated[
         float, typer.Option(min=0.5, max=0.999, help="One-sided confidence of each target in each interval.")
     ] = 0.9,
-    workers: Annotated[int, typer.Option(min=1, help="Local worker processes.")] = 1,
+    workers: WorkersOption = None,
     dask: DaskOption = None,
     target_probability: Annotated[
         float | None, typer.Option(help="Each target must hold in at least this share of replications (days drawn "
@@ -94,13 +99,20 @@ def staff(
     """Staff a scenario: Erlang first guess, simulated requirement, cheapest shifts, achieved KPIs.
 
     The requirement search simulates every candidate staffing on the same seeds (common random
-    numbers). Shifts and the weekly roster are chosen by MILPs (HiGHS) under the scenario's
+    numbers), with more replications, up to --max-replications, where a decision is close.
+    Shifts and the weekly roster are chosen by MILPs (HiGHS) under the scenario's
     planning: rules (shift lengths and breaks, part-time share, start times, weekly hours,
     days off, agents per group); today's roster is checked on the same fresh seeds.
     With --target-probability P each target must hold in at least P of the replications
     (shown at --confidence), not just on average; checks.csv reports P(meet) per interval.
     """
     check_replications("--replications", replications)
+    if max_replications is not None:
+        check_replications("--max-replications", max_replications)
+        if max_replications < replications:
+            typer.echo(f"--max-replications: must be at least --replications ({replications}), "
+                       f"got {max_replications}", err=True)
+            raise typer.Exit(2)
     if target_probability is not None and not 0 < target_probability < 1:  # NaN fails too
         typer.echo(f"--target-probability: must be between 0 and 1 (exclusive), got {target_probability:g}", err=True)
         raise typer.Exit(2)
@@ -112,7 +124,8 @@ def staff(
             status.update(f"Planning {scenario.name}: round {i}, {message}")
 
         result = plan(scenario, seed=seed, replications=replications, confidence=confidence, workers=workers,
-                      dask=dask, progress=progress, target_probability=target_probability)
+                      dask=dask, progress=progress, target_probability=target_probability,
+                      max_replications=max_replications)
     _print_plan(result)
     if out is not None:
         write_or_exit(out, lambda: write_plan(result, out))

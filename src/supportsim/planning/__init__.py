@@ -26,6 +26,7 @@ from supportsim.planning.analytic import (
 from supportsim.planning.search import (
     COARSE_REPLICATIONS,
     DEFAULT_REPLICATIONS,
+    SEQUENTIAL_FACTOR,
     RequirementSearch,
     simulated_requirement,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "DEFAULT_MAX_OCCUPANCY",
     "DEFAULT_REPLICATIONS",
     "KINDS",
+    "SEQUENTIAL_FACTOR",
     "Counts",
     "CurrentRoster",
     "ErlangAResult",

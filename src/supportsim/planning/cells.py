@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +20,18 @@ from supportsim.results.executors import Executor
 from supportsim.scenario.model import Scenario
 from supportsim.scenario.profiles import headcount_for
 
-__all__ = ["CellSearch", "Context", "SearchState", "simulate_round", "staffing_cost", "staffing_weights"]
+__all__ = [
+    "MIN_GAIN", "CellSearch", "Context", "SearchState", "run_stage", "simulate_round", "staffing_cost",
+    "staffing_weights",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+MIN_GAIN = 0.003
+"""A stage ends when its staffing meets every target and the next round would cut at most
+this share of its agent-intervals."""
+
 Context = tuple[Timeline, Targets, FloatArray, float, int]
 """What every round needs: timeline, targets, cost weights per group, confidence, round limit."""
 
@@ -45,19 +54,10 @@ def _erlang_sl(slots: int, load: float, aht_seconds: float, within_seconds: floa
     return erlang_c_service_level(slots, load, aht_seconds, within_seconds) if slots > load else 0.0
 
 
-def _slots_needed(
-    slots: int, estimate: float, margin: float, target: float, load: float, aht: float, within: float
-) -> int | None:
-    """Conversation slots for which the calibrated Erlang C model puts the bound on target.
-
-    The model's load is calibrated so that Erlang C at the current ``slots`` reproduces the
-    simulated ``estimate`` (falling back on the analytic ``load`` when the estimate is 0 or
-    1); the bound is assumed to stay ``margin`` below the estimate. None when the model
-    cannot say (no load, or a target beyond reach of the bound).
+def _effective_load(slots: int, estimate: float, load: float, aht: float, within: float) -> float:
+    """The Erlang C load (Erlangs) at which ``slots`` give the simulated service level
+    ``estimate`` (the analytic ``load`` when the estimate is 1; at least ``slots`` when 0).
     """
-    if target + margin >= 1.0 or aht <= 0 or (load <= 0 and not 0 < estimate < 1):
-        return None
-    effective = load
     if slots > 0 and 1e-9 < estimate < 1 - 1e-9:
         low, high = 0.0, float(slots)
         for _ in range(50):
@@ -66,13 +66,39 @@ def _slots_needed(
                 low = mid
             else:
                 high = mid
-        effective = (low + high) / 2
-    elif estimate <= 1e-9:
-        effective = max(load, float(slots))
+        return (low + high) / 2
+    return max(load, float(slots)) if estimate <= 1e-9 else load
+
+
+def _slots_needed(
+    slots: int, estimate: float, margin: float, target: float, load: float, aht: float, within: float
+) -> int | None:
+    """Conversation slots for which the calibrated Erlang C model puts the bound on target.
+
+    The model's load is calibrated so that Erlang C at the current ``slots`` reproduces the
+    simulated ``estimate`` (:func:`_effective_load`); the bound is assumed to stay ``margin``
+    below the estimate. None when the model cannot say (no load, or a target beyond reach
+    of the bound).
+    """
+    if target + margin >= 1.0 or aht <= 0 or (load <= 0 and not 0 < estimate < 1):
+        return None
+    effective = _effective_load(slots, estimate, load, aht, within)
     n = math.floor(effective) + 1
     while _erlang_sl(n, effective, aht, within) - margin < target - 1e-12:
         n += 1
     return n
+
+
+def _fractional_slots(effective: float, target: float, aht: float, within: float) -> float:
+    """Slots at which Erlang C at load ``effective`` reaches ``target``, interpolated linearly
+    between the last integer short of it and the first that reaches it.
+    """
+    n = math.floor(effective) + 1
+    while _erlang_sl(n, effective, aht, within) < target:
+        n += 1
+    below = _erlang_sl(n - 1, effective, aht, within)
+    above = _erlang_sl(n, effective, aht, within)
+    return n - 1 + (target - below) / (above - below) if above > below else float(n)
 
 
 class CellSearch:
@@ -160,6 +186,52 @@ class CellSearch:
         top = max(busy(c) for c in staffed)
         return next(c for c in staffed if busy(c) >= top - 0.02)
 
+    # -- the requirement's uncertainty -----------------------------------------------------
+
+    def uncertainty(self, ev: Evaluation) -> FloatArray:
+        """± agents per cell: how far the requirement would move if each close check's
+        estimate (:attr:`~supportsim.planning.targets.Evaluation.close`) moved by its
+        half-width (estimate to judged bound). A realtime service level goes through the
+        calibrated Erlang C model (the slots it needs at estimate + half and at estimate −
+        half, interpolated between integers; half their difference, shared among the groups
+        serving the channel), the occupancy ceiling proportionally (agents × half ÷ ceiling);
+        the larger where both are close. 0 where every check is clear of its target; NaN
+        where no service-level or occupancy check applies (backlog work, closed hours).
+        """
+        out = np.full(self.agents.shape, np.nan)
+        for c in self.targets.realtime:
+            answered = ~np.isnan(ev.service_level[c])
+            for g in self.targets.serving[c]:
+                out[g, answered] = 0.0
+        if self.max_occupancy:
+            ceiling = self.targets.ceiling if self.targets.ceiling is not None else np.ones(out.shape, dtype=bool)
+            out[ceiling & (self.agents > 0) & np.isnan(out)] = 0.0
+        for kind, index, k in ev.close:
+            if kind == "occupancy" and self.max_occupancy:
+                half = abs(float(ev.occupancy_bound[index, k] - ev.occupancy[index, k]))
+                out[index, k] = np.fmax(out[index, k], self.agents[index, k] * half / self.max_occupancy)
+            elif kind == "service_level" and index in self.concurrency:
+                spread = self._service_level_spread(index, k, ev) / len(self.targets.serving[index])
+                for g in self.targets.serving[index]:
+                    out[g, k] = np.fmax(out[g, k], spread)
+        return out
+
+    def _service_level_spread(self, c: int, k: int, ev: Evaluation) -> float:
+        """Half the agents between the calibrated requirements at estimate ± half-width."""
+        channel = self.targets.scenario.channels[c]
+        assert channel.target is not None
+        estimate, bound = float(ev.service_level[c, k]), float(ev.service_level_bound[c, k])
+        half, slots, aht, within = max(estimate - bound, 0.0), self._realtime_slots(c, k), self.aht[c], self.within[c]
+        target, load = channel.target.service_level, float(self.load[c][k])
+        if aht <= 0 or slots <= 0 or target >= 1.0:
+            return 0.0
+        needed = [
+            _fractional_slots(_effective_load(slots, min(max(v, 0.0), 1.0 - 1e-6), load, aht, within), target, aht,
+                              within)
+            for v in (estimate + half, estimate - half)
+        ]
+        return abs(needed[1] - needed[0]) / 2 / self.concurrency[c]
+
     # -- one round -----------------------------------------------------------------------
 
     def _realtime_slots(self, c: int, k: int) -> int:
@@ -176,9 +248,9 @@ class CellSearch:
             float(self.load[c][k]), self.aht[c], self.within[c],
         )
 
-    def step(self, ev: Evaluation, cuts: bool = True) -> tuple[int, int]:
-        """Move every cell for the round that gave ``ev`` (adding only, without ``cuts``);
-        returns (cells added to, cells cut).
+    def step(self, ev: Evaluation, cuts: bool = True, movable: NDArray[np.bool_] | None = None) -> tuple[int, int]:
+        """Move every cell for the round that gave ``ev`` (adding only, without ``cuts``; cutting
+        only ``movable`` cells when given); returns (cells added to, cells cut).
         """
         n = self.agents
         add = np.zeros(n.shape, dtype=np.int64)
@@ -198,7 +270,8 @@ class CellSearch:
                 amount = max(1, math.ceil(ev.occupancy_bound[cell] * n[cell] / self.max_occupancy) - n[cell])
             add[cell] = max(add[cell], amount)
 
-        allow = np.where(frozen | (add > 0) | (not cuts), 0, np.maximum(n - self.fail_at - 1, 0))
+        fixed = frozen | (add > 0) | (not cuts) | (False if movable is None else ~movable)
+        allow = np.where(fixed, 0, np.maximum(n - self.fail_at - 1, 0))
         if self.max_occupancy:  # keep the predicted occupancy under its ceiling, unless closing
             # (a damper on cuts everywhere, also where the ceiling is no target: backlog work)
             upper = np.nan_to_num(ev.occupancy_bound, nan=0.0)
@@ -269,3 +342,46 @@ def simulate_round(
         "agent_intervals": int(agents.sum()), "failing_checks": len(evaluation.failing),
     }
     return evaluation, entry, began
+
+
+def run_stage(
+    state: SearchState,
+    stage: int,
+    seeds: list[np.random.SeedSequence],
+    context: Context,
+    executor: Executor,
+    progress: Callable[[int, str], None] | None,
+    movable: NDArray[np.bool_] | None = None,
+    settled: float = 0.0,
+) -> None:
+    """Rounds of simulate-and-adjust on ``seeds`` until nothing is worth cutting (or the
+    round limit, or a round moving at most a ``settled`` share of the cells), from
+    ``state.agents``, cutting only ``movable`` cells when given; updates ``state`` in place.
+    """
+    tl, targets, weights, _, max_iterations = context
+    scenario = tl.plan
+    search = CellSearch(targets, state.agents, targets.max_occupancy)
+    best: tuple[float, IntArray, Evaluation] | None = None
+    changed, ended = -1, False
+    while not ended and state.iteration < max_iterations:
+        evaluation, entry, began = simulate_round(state, stage, search.agents, seeds, context, executor)
+        if evaluation.met:
+            cost = staffing_cost(search.agents, scenario, weights)
+            if best is None or cost <= best[0]:
+                best = (cost, search.agents.copy(), evaluation)
+        state.last_evaluation = evaluation
+        before = int(search.agents.sum())
+        added, cut = search.step(evaluation, movable=movable)
+        changed = added + cut
+        if evaluation.met and before - int(search.agents.sum()) <= MIN_GAIN * before:
+            changed = 0  # feasible, and what is left to cut is not worth a round
+        ended = changed <= settled * search.agents.size
+        entry |= {"cells_added": added, "cells_cut": cut, "seconds": time.perf_counter() - began}
+        state.log.append(entry)
+        if progress:
+            progress(state.iteration, f"stage {stage}: {entry['agent_intervals']} agent-intervals, "
+                     f"{entry['failing_checks']} checks missing; +{added} / -{cut} cells")
+    state.agents = best[1] if best is not None else search.agents.copy()
+    state.last_agents = search.agents.copy()
+    state.best = best
+    state.converged = changed == 0

@@ -10,6 +10,11 @@ keep holding; never below a level already seen to miss; only where the predicted
 stays below its ceiling). The search stops when nothing can be cut or after
 ``max_iterations`` rounds, with the cheapest staffing whose targets all held.
 
+**Sequential replications** (:mod:`supportsim.planning.sequential`): where a target check of
+the cheapest staffing is close to its target, the search goes on from it on
+:data:`SEQUENTIAL_FACTOR` times the replications (the first ones shared), cutting only the
+cells that can help a close check; settling and spikes then use that larger set.
+
 **Settling and spikes** (:mod:`supportsim.planning.settling`): the cheapest staffing is
 smoothed and agents added until every target holds again, then intervals far above both
 neighbours that the demand does not explain are cut back where the targets allow, their
@@ -20,7 +25,6 @@ See :data:`DEFAULT_REPLICATIONS` for what the default number of replications buy
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,12 +33,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from supportsim.engine import replication_seeds
-from supportsim.planning import settling
-from supportsim.planning.cells import CellSearch, Context, SearchState, simulate_round, staffing_cost, staffing_weights
+from supportsim.planning import sequential, settling
+from supportsim.planning.cells import CellSearch, Context, SearchState, run_stage, staffing_weights
+from supportsim.planning.sequential import SEQUENTIAL_FACTOR
 from supportsim.planning.targets import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_OCCUPANCY,
-    Evaluation,
     Targets,
 )
 from supportsim.planning.workload import analytic_requirement, timeline
@@ -45,24 +49,26 @@ from supportsim.scenario.profiles import headcount_for
 __all__ = [
     "COARSE_REPLICATIONS",
     "DEFAULT_REPLICATIONS",
+    "SEQUENTIAL_FACTOR",
     "RequirementSearch",
     "simulated_requirement",
 ]
 
 IntArray = NDArray[np.int64]
 
-DEFAULT_REPLICATIONS = 20
-"""Replications per candidate staffing in the final rounds of the search. A 30-minute
-interval's service level varies between replications with a standard deviation of about
-0.1-0.15 (queues are strongly autocorrelated), so with 20 replications its one-sided 90%
-bound lies about 0.03-0.04 below the estimate."""
+DEFAULT_REPLICATIONS = 10
+"""Replications per candidate staffing in the search's second stage; close decisions are
+then taken again on :data:`SEQUENTIAL_FACTOR` times as many. A 30-minute interval's service
+level varies between replications with a standard deviation of about 0.1-0.15 (queues are
+strongly autocorrelated), so with 10 replications its one-sided 90% bound lies about
+0.05 below the estimate, with 40 about 0.025."""
 
 COARSE_REPLICATIONS = 6
 """Replications per candidate in the first, cheaper stage of the search."""
 
-MIN_GAIN = 0.003
-"""A stage ends when its staffing meets every target and the next round would cut at most
-this share of its agent-intervals."""
+COARSE_SETTLED = 0.01
+"""The first stage ends once a round moves at most this share of the cells, feasible or not
+(the next stage, on all replications, takes the decisions again)."""
 
 
 @dataclass(frozen=True)
@@ -72,10 +78,11 @@ class RequirementSearch:
     Attributes:
         agents: ``agents[g, k]``, agents taking contacts per group and plan interval.
         table: One row per interval and group: ``load_erlangs``, ``analytic_agents``,
-            ``analytic_headcount``, ``simulated_agents``, ``simulated_headcount``.
+            ``analytic_headcount``, ``simulated_agents``, ``simulated_headcount``,
+            ``agents_uncertainty`` (± agents, :meth:`~supportsim.planning.cells.CellSearch.uncertainty`).
         checks: The targets of the returned staffing on the search's replications.
         log: One row per round: agents, failing checks, cuts, additions, seconds.
-        replications: Replications per candidate staffing (common random numbers).
+        replications: Replications the last decisions were taken on (common random numbers).
         confidence: One-sided confidence of each target check.
         met: Whether the returned staffing meets every target.
     """
@@ -88,45 +95,6 @@ class RequirementSearch:
     confidence: float
     met: bool
     warnings: list[str] = field(default_factory=list)
-
-
-def _run_stage(
-    state: SearchState,
-    stage: int,
-    seeds: list[np.random.SeedSequence],
-    context: Context,
-    executor: Executor,
-    progress: Callable[[int, str], None] | None,
-) -> None:
-    """Rounds of simulate-and-adjust on ``seeds`` until nothing is worth cutting (or the
-    round limit), from ``state.agents``; updates ``state`` in place.
-    """
-    tl, targets, weights, _, max_iterations = context
-    scenario = tl.plan
-    search = CellSearch(targets, state.agents, targets.max_occupancy)
-    best: tuple[float, IntArray, Evaluation] | None = None
-    changed = -1
-    while changed != 0 and state.iteration < max_iterations:
-        evaluation, entry, began = simulate_round(state, stage, search.agents, seeds, context, executor)
-        if evaluation.met:
-            cost = staffing_cost(search.agents, scenario, weights)
-            if best is None or cost <= best[0]:
-                best = (cost, search.agents.copy(), evaluation)
-        state.last_evaluation = evaluation
-        before = int(search.agents.sum())
-        added, cut = search.step(evaluation)
-        changed = added + cut
-        if evaluation.met and before - int(search.agents.sum()) <= MIN_GAIN * before:
-            changed = 0  # feasible, and what is left to cut is not worth a round
-        entry |= {"cells_added": added, "cells_cut": cut, "seconds": time.perf_counter() - began}
-        state.log.append(entry)
-        if progress:
-            progress(state.iteration, f"stage {stage}: {entry['agent_intervals']} agent-intervals, "
-                     f"{entry['failing_checks']} checks missing; +{added} / -{cut} cells")
-    state.agents = best[1] if best is not None else search.agents.copy()
-    state.last_agents = search.agents.copy()
-    state.best = best
-    state.converged = changed == 0
 
 
 def _spike_warnings(kept: NDArray[np.bool_], analytic: pd.DataFrame) -> list[str]:
@@ -154,12 +122,17 @@ def simulated_requirement(
     progress: Callable[[int, str], None] | None = None,
     executor: Executor | None = None,
     settle: bool = False,
+    max_replications: int | None = None,
 ) -> RequirementSearch:
     """Fewest agents per plan interval and group meeting every target (see module docstring).
 
     The search runs first on the first :data:`COARSE_REPLICATIONS` replications (a wider,
-    more cautious bound, cheap rounds), then goes on from there with all ``replications``.
-    The result does not depend on where the replications run.
+    more cautious bound, cheap rounds, until a round moves at most :data:`COARSE_SETTLED` of
+    the cells), then goes on from there with all ``replications``,
+    then multiplies them by :data:`SEQUENTIAL_FACTOR`, up to ``max_replications``, while a
+    decision is close
+    (:mod:`supportsim.planning.sequential`). The result does not depend on where the
+    replications run.
 
     Args:
         scenario: The scenario to staff; its own schedules are ignored.
@@ -175,36 +148,55 @@ def simulated_requirement(
         executor: An open executor (:func:`supportsim.results.executors.make_executor`) to
             run the replications on instead of ``workers`` / ``dask``; it stays open.
         settle: Smooth the cheapest staffing and add agents until it holds (module docstring).
+        max_replications: Replications at most for close decisions (default
+            :data:`SEQUENTIAL_FACTOR` × ``replications``; ``replications``: none added).
     """
     if not 0.5 <= confidence < 1:
         raise ValueError("confidence must be in [0.5, 1)")
     if replications < 2:
         raise ValueError("replications must be >= 2 (a confidence bound needs a spread)")
+    most = SEQUENTIAL_FACTOR * replications if max_replications is None else max_replications
+    if most < replications:
+        raise ValueError("max_replications must be >= replications")
     if executor is None:
         with make_executor(workers, dask) as own:
             return simulated_requirement(
                 scenario, seed=seed, replications=replications, confidence=confidence,
                 max_occupancy=max_occupancy, max_iterations=max_iterations, start=start,
-                progress=progress, executor=own, settle=settle,
+                progress=progress, executor=own, settle=settle, max_replications=most,
             )
     tl = timeline(scenario)
     analytic = analytic_requirement(scenario, max_occupancy=max_occupancy, tl=tl)
     n_groups, plan = len(scenario.groups), tl.plan_intervals
     first = analytic["analytic_agents"].to_numpy().reshape(n_groups, plan)
-    seeds = replication_seeds(seed, replications)
-    stages = [seeds[:COARSE_REPLICATIONS], seeds] if replications > COARSE_REPLICATIONS else [seeds]
+    seeds = replication_seeds(seed, most)  # spawned children: the first ones do not depend on how many
+    base = seeds[:replications]
+    stages = [seeds[:COARSE_REPLICATIONS], base] if replications > COARSE_REPLICATIONS else [base]
     state = SearchState(agents=first if start is None else np.asarray(start, dtype=np.int64))
     context = (tl, Targets.of(tl, max_occupancy), staffing_weights(scenario), confidence, max_iterations)
     for stage, stage_seeds in enumerate(stages, start=1):
-        _run_stage(state, stage, stage_seeds, context, executor, progress)
+        coarse = len(stage_seeds) < replications  # the next stage takes the decisions again
+        run_stage(state, stage, stage_seeds, context, executor, progress, settled=COARSE_SETTLED if coarse else 0.0)
+    used = sequential.refine(state, len(stages) + 1, seeds, replications, context, executor, progress)
+    seeds = seeds[:used]
     warnings: list[str] = []
     if settle:
-        settling.settle(state, len(stages) + 1, seeds, context, executor, progress, idle=first == 0)
+        settling.settle(state, len(stages) + 2, seeds, context, executor, progress, idle=first == 0)
         demand = analytic["analytic_headcount"].to_numpy().reshape(n_groups, plan)
-        kept = settling.despike(state, len(stages) + 2, seeds, context, executor, progress, demand=demand)
+        kept = settling.despike(state, len(stages) + 3, seeds, context, executor, progress, demand=demand)
         warnings += _spike_warnings(kept, analytic)
     if not state.converged:
         warnings.append(f"the search stopped after {max_iterations} rounds; more rounds might cut further")
+    return _result(state, context, analytic, used, warnings)
+
+
+def _result(
+    state: SearchState, context: Context, analytic: pd.DataFrame, replications: int, warnings: list[str],
+) -> RequirementSearch:
+    """The search's answer: the cheapest staffing that met every target (else the last one
+    tried, with a warning), its table beside the ``analytic`` requirement, checks and log.
+    """
+    scenario, targets, confidence = context[0].plan, context[1], context[3]
     if state.best is None:  # never feasible: report the last staffing and what it misses
         warnings.append("no staffing tried met every target; the last one is reported")
         assert state.last_agents is not None and state.last_evaluation is not None
@@ -212,7 +204,10 @@ def simulated_requirement(
     else:
         _, agents, final = state.best
     heads = [headcount_for(int(a), group.shrinkage) for g, group in enumerate(scenario.groups) for a in agents[g]]
-    table = analytic.assign(simulated_agents=agents.reshape(-1), simulated_headcount=heads)
+    spread = CellSearch(targets, agents, targets.max_occupancy).uncertainty(final)
+    table = analytic.assign(
+        simulated_agents=agents.reshape(-1), simulated_headcount=heads, agents_uncertainty=spread.reshape(-1).round(2),
+    )
     return RequirementSearch(
         agents=agents, table=table, checks=final.checks, log=pd.DataFrame(state.log),
         replications=replications, confidence=confidence, met=state.best is not None, warnings=warnings,

@@ -112,7 +112,9 @@ def simulate_roster(
                     keep_tickets=False, executor=executor)
 
 
-MISS_COLUMNS = ["roster", "interval", "day", "weekday", "time", "scope", "name", "kpi", "value", "bound", "target"]
+MISS_COLUMNS = [
+    "roster", "interval", "day", "weekday", "time", "scope", "name", "kpi", "value", "bound", "target", "p_meet",
+]
 
 
 def misses(checks: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -120,7 +122,8 @@ def misses(checks: dict[str, pd.DataFrame]) -> pd.DataFrame:
     the interval (``interval``, ``day``, ``weekday``, ``time``; a daily check names the day's
     first interval), ``scope`` and ``name`` (channel, group or skill), ``kpi``, ``value``
     (the estimate), ``bound`` (the value that decided: the estimate's one-sided confidence
-    bound, or with a target probability the tolerance limit) and ``target``.
+    bound, or with a target probability the tolerance limit), ``target`` and ``p_meet`` (the
+    share of replications in which the target held there).
     """
     frames = []
     for roster, table in checks.items():
@@ -262,12 +265,13 @@ def plan(
     seed: int = 0,
     replications: int = DEFAULT_REPLICATIONS,
     confidence: float = DEFAULT_CONFIDENCE,
-    workers: int = 1,
+    workers: int | None = 1,
     dask: str | None = None,
     max_occupancy: float | None = DEFAULT_MAX_OCCUPANCY,
     progress: Callable[[int, str], None] | None = None,
     compare_current: bool = True,
     target_probability: float | None = None,
+    max_replications: int | None = None,
 ) -> StaffingPlan:
     """Plan staffing for ``scenario``: Erlang first guess, simulation-based requirement on
     common random numbers, cheapest shifts and weekly roster under the scenario's
@@ -275,11 +279,12 @@ def plan(
     ``seed + 1``) and, with ``compare_current``, the scenario's own staffing checked on the
     same fresh seeds.
 
-    Every replication runs on one executor (``workers`` local processes, 1: this process, or
-    Dask: ``"local"`` or a scheduler address), opened once; results do not depend on it.
+    Every replication runs on one executor (``workers`` local processes, 1: this process,
+    None: one per core, or Dask: ``"local"`` or a scheduler address), opened once; results do not depend on it.
     ``target_probability`` replaces the scenario's ``planning.target_probability`` (each
     target must hold in at least this share of replications, see
-    :mod:`supportsim.planning.targets`); None keeps the scenario's.
+    :mod:`supportsim.planning.targets`); None keeps the scenario's. ``max_replications``:
+    replications at most for close decisions (:mod:`supportsim.planning.sequential`).
     """
     if target_probability is not None:
         scenario = _with_target_probability(scenario, target_probability)
@@ -287,6 +292,7 @@ def plan(
         search = simulated_requirement(
             scenario, seed=seed, replications=replications, confidence=confidence,
             max_occupancy=max_occupancy, progress=progress, executor=executor, settle=True,
+            max_replications=max_replications,
         )
         headcount = search.table["simulated_headcount"].to_numpy().reshape(len(scenario.groups), -1)
         roster = schedule(scenario, headcount, executor=executor)

@@ -46,7 +46,7 @@ Without a target probability ``p_meet`` is still reported (per replication, as a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,7 @@ from supportsim.scenario.model import Scenario
 
 __all__ = [
     "CLEAR_QUEUE_BELOW",
+    "CLOSE_HALF_WIDTHS",
     "DEFAULT_CONFIDENCE",
     "DEFAULT_MAX_OCCUPANCY",
     "Counts",
@@ -80,6 +81,10 @@ DEFAULT_MAX_OCCUPANCY = 0.9
 
 CLEAR_QUEUE_BELOW = 1.0
 """A skill's queue counts as cleared in an interval when its time-average is below this."""
+
+CLOSE_HALF_WIDTHS = 2.0
+"""A check is close (its decision could go either way on other replications) when its target
+lies within this many half-widths (estimate to judged bound) of its estimate."""
 
 
 @dataclass(frozen=True)
@@ -272,6 +277,7 @@ class Evaluation:
     occupancy_bound: FloatArray  # the value judged: its one-sided upper bound, or the tolerance limit
     failing: list[tuple[str, int, int]]  # (kind, channel/group/skill index, plan interval or day)
     waiting: FloatArray  # (skills, plan intervals) time-average tickets waiting, mean over replications
+    close: list[tuple[str, int, int]] = field(default_factory=list)  # checks within CLOSE_HALF_WIDTHS
 
     @property
     def met(self) -> bool:
@@ -293,6 +299,7 @@ class _Checks:
     need: int | None  # replications that must meet (None: judge the pooled mean)
     rows: list[pd.DataFrame]
     failing: list[tuple[str, int, int]]
+    close: list[tuple[str, int, int]]
 
     def ratio(
         self, kind: str, index: int, num: FloatArray, den: FloatArray, target: float, floor: bool,
@@ -311,6 +318,9 @@ class _Checks:
             target=target, met=ok, p_meet=p_meet,
         )[shown])
         self.failing += [(kind, index, int(k)) for k in np.flatnonzero(~ok)]
+        with np.errstate(invalid="ignore"):
+            near = np.abs(pooled - target) <= CLOSE_HALF_WIDTHS * np.abs(pooled - bound) + 1e-12
+        self.close += [(kind, index, int(k)) for k in np.flatnonzero(shown & near)]
         return pooled, bound
 
 
@@ -327,7 +337,7 @@ def evaluate(targets: Targets, counts: list[Counts], confidence: float) -> Evalu
     replications = len(counts)
     t_q = float(special.stdtrit(replications - 1, confidence)) if replications > 1 else 0.0
     need = None if targets.probability is None else meet_count(replications, targets.probability, confidence)
-    found = _Checks(targets, interval_labels(tl.plan.horizon), t_q, need, [], [])
+    found = _Checks(targets, interval_labels(tl.plan.horizon), t_q, need, [], [], [])
 
     known, within = _stack(counts, "known", part), _stack(counts, "within", part)
     answered, abandoned = _stack(counts, "answered", part), _stack(counts, "abandoned", part)
@@ -365,7 +375,7 @@ def evaluate(targets: Targets, counts: list[Counts], confidence: float) -> Evalu
     waiting = own_waiting.mean(axis=0)
     _queue_checks(found, waiting, own_waiting)
     checks = pd.concat(found.rows, ignore_index=True) if found.rows else pd.DataFrame()
-    return Evaluation(checks, sl, sl_bound, occ, occ_bound, found.failing, waiting)
+    return Evaluation(checks, sl, sl_bound, occ, occ_bound, found.failing, waiting, found.close)
 
 
 def _queue_checks(found: _Checks, waiting: FloatArray, own_waiting: FloatArray) -> None:

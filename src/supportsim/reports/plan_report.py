@@ -1,13 +1,15 @@
 """The capacity-planning reports: the ``erlang`` command's table and the staffing plan's files.
 
-A plan is written as ``staffing.csv`` (per interval and group: Erlang, simulated, scheduled,
-today's), ``shifts.csv`` (the roster week's shifts), ``roster.csv`` (agent × day → shift),
-``kpis.csv`` (achieved), ``checks.csv`` (per-interval checks of the plan, with ``p_meet``: the
-share of replications in which the target held there, and ``p_meet_current``: the same for
-today's roster on the same seeds), ``misses.csv`` (every check the plan or today misses),
+A plan is written as ``staffing.csv`` (per interval and group: Erlang, simulated with its
+± agents of uncertainty, scheduled, today's), ``shifts.csv`` (the roster week's shifts),
+``roster.csv`` (agent × day → shift), ``kpis.csv`` (achieved), ``checks.csv`` (per-interval
+checks of the plan, with ``p_meet``: the share of replications in which the target held
+there, and ``p_meet_current``: the same for today's roster on the same seeds),
+``misses.csv`` (every check the plan or today misses, with its ``p_meet``),
 ``uncovered.csv`` (intervals no allowed shift covers), ``summary.json`` (with
-``current_roster`` beside the plan; with a target probability P, the share of checks whose
-``p_meet`` reaches P, for the plan and for today) and ``staffing.png``.
+``current_roster`` beside the plan, the replications the requirement's close decisions were
+taken on; with a target probability P, the share of checks whose ``p_meet`` reaches P, for
+the plan and for today) and ``staffing.png``.
 Figures are built with ``matplotlib.figure.Figure``
 directly, so importing this module never changes the pyplot backend of a notebook or an app.
 """
@@ -138,6 +140,8 @@ def plan_summary(plan: StaffingPlan) -> dict[str, Any]:
         "uncovered_person_intervals": float(plan.uncovered["short"].sum()) if len(plan.uncovered) else 0.0,
         "current_roster": current,
         "requirement_met_in_search": plan.search.met,
+        "requirement_replications": plan.search.replications,
+        "requirement_uncertainty_agents_mean": _mean_or_none(plan.requirement["agents_uncertainty"]),
         "agent_intervals": {
             "analytic": int(plan.requirement["analytic_agents"].sum()),
             "simulated": int(plan.requirement["simulated_agents"].sum()),
@@ -145,6 +149,12 @@ def plan_summary(plan: StaffingPlan) -> dict[str, Any]:
         "achieved": plan.achieved.to_dict(orient="records"),
         "warnings": plan.warnings,
     }
+
+
+def _mean_or_none(values: pd.Series) -> float | None:
+    """The mean of the values that are not NaN (None if none is)."""
+    known = values.dropna()
+    return round(float(known.mean()), 3) if len(known) else None
 
 
 def plan_figure(plan: StaffingPlan) -> Figure:
