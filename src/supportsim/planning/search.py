@@ -61,7 +61,7 @@ DEFAULT_REPLICATIONS = 10
 then taken again on :data:`SEQUENTIAL_FACTOR` times as many. A 30-minute interval's service
 level varies between replications with a standard deviation of about 0.1-0.15 (queues are
 strongly autocorrelated), so with 10 replications its one-sided 90% bound lies about
-0.05 below the estimate, with 40 about 0.025."""
+0.05 below the estimate, with 20 about 0.035."""
 
 COARSE_REPLICATIONS = 6
 """Replications per candidate in the first, cheaper stage of the search."""

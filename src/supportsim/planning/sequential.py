@@ -28,9 +28,9 @@ __all__ = ["SEQUENTIAL_FACTOR", "close_cells", "refine"]
 SEQUENTIAL_FACTOR = 2
 """Close decisions are taken again on this many times the replications (and, by default, at
 most once: ``max_replications`` is this many times the search's replications). The helpdesk
-week (``--replications 10 --workers 2``, root seeds 0 and 1) with 4: 98.4% of cells within one
-agent (95.1% with none), but 74-76 s a plan and four weeks in 321 s; 2 keeps a plan under a
-minute and four weeks under five. ``--max-replications`` buys the rest."""
+week (``--replications 10 --workers 2``, root seeds 0 and 1): with 2, 96.6% of cells within
+one agent (95.1% with none), 59-64 s a plan, four weeks in 257 s; with 4, 98.4%, but 74-76 s
+a plan and four weeks in 321 s. ``--max-replications`` buys more where time allows."""
 
 
 def close_cells(search: CellSearch, checks: list[tuple[str, int, int]]) -> NDArray[np.bool_]:
@@ -47,8 +47,8 @@ def refine(
     context: Context, executor: Executor, progress: Callable[[int, str], None] | None,
 ) -> int:
     """Multiply the replications from ``replications`` by :data:`SEQUENTIAL_FACTOR`, up to
-    ``len(seeds)``, while the best staffing has close checks, searching again on each larger set (module docstring);
-    returns the replications the last decisions were taken on.
+    ``len(seeds)``, while the best staffing has close checks, searching again on each larger
+    set (module docstring); returns the replications the last decisions were taken on.
     """
     targets = context[1]
     while state.best is not None and state.best[2].close and replications < len(seeds):
