@@ -1,10 +1,10 @@
 """Progress of a staffing plan on the Staffing page: a bar and an honest estimate of the time left.
 
 :func:`supportsim.plan` calls ``progress(round, message)`` after each round of its requirement
-search (``message`` starts ``stage N:``, ``sequential:``, ``settling:`` or ``spikes:``) and says
-nothing afterwards, while it
-chooses the shifts (mixed-integer programs) and checks them on fresh seeds. The number of rounds
-is not known in advance, so the estimate of the search's time left is a range, by this rule:
+search (``message`` starts ``stage N:``, ``settling:`` or ``spikes:``) and says nothing
+afterwards, while it chooses the shifts (mixed-integer programs) and checks them on fresh
+seeds. The number of rounds is not known in advance, so the estimate of the search's time
+left is a range, by this rule:
 
 1. **Seconds a round**: the mean of the rounds of the current stage so far (the time between
    calls; the first round's includes the Erlang first guess). Stages differ: the first runs on
@@ -134,8 +134,7 @@ class PlanClock:
         elapsed = now - self.started
         span = self.remaining(rounds, stage)
         per_round = self.stages[-1][1]
-        doing = {"settling": "settling the staffing", "spikes": "cutting spikes",
-                 "sequential": "more replications for close decisions"}.get(stage, f"search {stage}")
+        doing = {"settling": "settling the staffing", "spikes": "cutting spikes"}.get(stage, f"search {stage}")
         head = f"Round {rounds} ({doing}), {duration_text(elapsed)} so far, {per_round:.1f} s this round. "
         if span is None:
             return 0.8, head + (f"This search needs more rounds than the example plans ({ROUNDS[1]} at most): "

@@ -218,11 +218,8 @@ class CellSearch:
 
     def _service_level_spread(self, c: int, k: int, ev: Evaluation) -> float:
         """Half the agents between the calibrated requirements at estimate ± half-width."""
-        channel = self.targets.scenario.channels[c]
-        assert channel.target is not None
-        estimate, bound = float(ev.service_level[c, k]), float(ev.service_level_bound[c, k])
-        half, slots, aht, within = max(estimate - bound, 0.0), self._realtime_slots(c, k), self.aht[c], self.within[c]
-        target, load = channel.target.service_level, float(self.load[c][k])
+        estimate, half, slots, target = self._measured(c, k, ev)
+        aht, within, load = self.aht[c], self.within[c], float(self.load[c][k])
         if aht <= 0 or slots <= 0 or target >= 1.0:
             return 0.0
         needed = [
@@ -237,16 +234,18 @@ class CellSearch:
     def _realtime_slots(self, c: int, k: int) -> int:
         return int(sum(self.agents[g, k] for g in self.targets.serving[c])) * self.concurrency[c]
 
-    def _needed(self, c: int, k: int, ev: Evaluation) -> int | None:
+    def _measured(self, c: int, k: int, ev: Evaluation) -> tuple[float, float, int, float]:
+        """Realtime channel ``c`` in interval ``k``: (estimate, half-width, slots, target)."""
         channel = self.targets.scenario.channels[c]
         assert channel.target is not None
         estimate, bound = float(ev.service_level[c, k]), float(ev.service_level_bound[c, k])
+        return estimate, max(estimate - bound, 0.0), self._realtime_slots(c, k), channel.target.service_level
+
+    def _needed(self, c: int, k: int, ev: Evaluation) -> int | None:
+        estimate, half, slots, target = self._measured(c, k, ev)
         if math.isnan(estimate):
             return None
-        return _slots_needed(
-            self._realtime_slots(c, k), estimate, max(estimate - bound, 0.0), channel.target.service_level,
-            float(self.load[c][k]), self.aht[c], self.within[c],
-        )
+        return _slots_needed(slots, estimate, half, target, float(self.load[c][k]), self.aht[c], self.within[c])
 
     def step(self, ev: Evaluation, cuts: bool = True, movable: NDArray[np.bool_] | None = None) -> tuple[int, int]:
         """Move every cell for the round that gave ``ev`` (adding only, without ``cuts``; cutting
@@ -379,8 +378,8 @@ def run_stage(
         entry |= {"cells_added": added, "cells_cut": cut, "seconds": time.perf_counter() - began}
         state.log.append(entry)
         if progress:
-            progress(state.iteration, f"stage {stage}: {entry['agent_intervals']} agent-intervals, "
-                     f"{entry['failing_checks']} checks missing; +{added} / -{cut} cells")
+            progress(state.iteration, f"stage {stage}: {len(seeds)} replications, {entry['agent_intervals']} "
+                     f"agent-intervals, {entry['failing_checks']} checks missing; +{added} / -{cut} cells")
     state.agents = best[1] if best is not None else search.agents.copy()
     state.last_agents = search.agents.copy()
     state.best = best

@@ -54,8 +54,5 @@ def refine(
     while state.best is not None and state.best[2].close and replications < len(seeds):
         movable = close_cells(CellSearch(targets, state.best[1], targets.max_occupancy), state.best[2].close)
         replications = min(SEQUENTIAL_FACTOR * replications, len(seeds))
-        if progress:
-            progress(state.iteration, f"sequential: {len(state.best[2].close)} close checks, "
-                     f"{int(movable.sum())} cells decided again on {replications} replications")
         run_stage(state, stage, seeds[:replications], context, executor, progress, movable=movable)
     return replications
