@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 from supportsim.cli import app
 from supportsim.engine import replication_seeds
 from supportsim.planning import Targets, evaluate, replicate, simulated_requirement, timeline
-from supportsim.planning.cells import CellSearch
+from supportsim.planning.cells import CellSearch, SearchState, simulate_round, staffing_weights
 from supportsim.planning.sequential import SEQUENTIAL_FACTOR, close_cells
 from supportsim.planning.targets import CLOSE_HALF_WIDTHS
+from supportsim.results.executors import Executor
 from supportsim.scenario.io import scenario_from_dict
 
 runner = CliRunner()
@@ -170,6 +171,38 @@ def test_the_table_reports_the_uncertainty(searches) -> None:
     open_rows = table[table["load_erlangs"] > 0]
     assert open_rows["agents_uncertainty"].notna().all() and (open_rows["agents_uncertainty"] >= 0).all()
     assert table.loc[table["load_erlangs"] == 0, "agents_uncertainty"].isna().all()
+
+
+class _CountingExecutor(Executor):
+    """Runs here, counting the tasks it was given."""
+
+    def __init__(self) -> None:
+        self.tasks = 0
+
+    def run(self, fn: Any, tasks: Any) -> Any:
+        for task in tasks:
+            self.tasks += 1
+            yield fn(task)
+
+
+def test_a_round_on_the_best_staffing_runs_only_the_seeds_it_has_not_run() -> None:
+    scenario = _queue()
+    tl = timeline(scenario)
+    targets = Targets.of(tl, 0.9)
+    seeds = replication_seeds(6, 8)
+    context = (tl, targets, staffing_weights(tl.plan), 0.9, 60)
+    best = np.full((1, 24), 12, dtype=np.int64)
+    first = _evaluation(scenario, best, 4, seed=6)[1]
+    state = SearchState(agents=best, best=(0.0, best, first))
+    executor = _CountingExecutor()
+    again, _, _ = simulate_round(state, 3, best.copy(), seeds, context, executor)
+    assert executor.tasks == 4  # the best staffing's first 4 seeds are taken from its evaluation
+    _, fresh = _evaluation(scenario, best, 8, seed=6)
+    pd.testing.assert_frame_equal(again.checks, fresh.checks)  # the same as running all 8
+    other = best.copy()
+    other[0, 9] += 1
+    simulate_round(state, 3, other, seeds, context, executor)
+    assert executor.tasks == 4 + 8  # another staffing runs every seed
 
 
 # --- the command ----------------------------------------------------------------------------

@@ -330,11 +330,15 @@ def simulate_round(
     state: SearchState, stage: int, agents: IntArray, seeds: list[np.random.SeedSequence],
     context: Context, executor: Executor,
 ) -> tuple[Evaluation, dict[str, Any], float]:
-    """Simulate ``agents`` on ``seeds``: the evaluation, its log entry, when the round began."""
+    """Simulate ``agents`` on ``seeds``: the evaluation, its log entry, when the round began.
+    Replications the best staffing already ran on the same seeds (every stage's seeds start
+    with the previous stage's) are taken from its evaluation, not run again.
+    """
     tl, targets, _, confidence, _ = context
     state.iteration += 1
     began = time.perf_counter()
-    counts = executor.map(replicate, [(tl.with_agents(agents), s) for s in seeds])
+    done = state.best[2].counts[:len(seeds)] if state.best and np.array_equal(state.best[1], agents) else []
+    counts = done + executor.map(replicate, [(tl.with_agents(agents), s) for s in seeds[len(done):]])
     evaluation = evaluate(targets, counts, confidence)
     entry: dict[str, Any] = {
         "iteration": state.iteration, "stage": stage, "replications": len(seeds),

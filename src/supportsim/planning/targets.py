@@ -278,6 +278,7 @@ class Evaluation:
     failing: list[tuple[str, int, int]]  # (kind, channel/group/skill index, plan interval or day)
     waiting: FloatArray  # (skills, plan intervals) time-average tickets waiting, mean over replications
     close: list[tuple[str, int, int]] = field(default_factory=list)  # checks within CLOSE_HALF_WIDTHS
+    counts: list[Counts] = field(default_factory=list, repr=False)  # the replications judged, in seed order
 
     @property
     def met(self) -> bool:
@@ -375,7 +376,7 @@ def evaluate(targets: Targets, counts: list[Counts], confidence: float) -> Evalu
     waiting = own_waiting.mean(axis=0)
     _queue_checks(found, waiting, own_waiting)
     checks = pd.concat(found.rows, ignore_index=True) if found.rows else pd.DataFrame()
-    return Evaluation(checks, sl, sl_bound, occ, occ_bound, found.failing, waiting, found.close)
+    return Evaluation(checks, sl, sl_bound, occ, occ_bound, found.failing, waiting, found.close, list(counts))
 
 
 def _queue_checks(found: _Checks, waiting: FloatArray, own_waiting: FloatArray) -> None:
