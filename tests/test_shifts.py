@@ -2,9 +2,11 @@ import itertools
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from supportsim import load_scenario
+from supportsim.planning import shifts
 from supportsim.planning.current import current_headcount, weekly_paid_hours
 from supportsim.planning.shifts import (
     GAP,
@@ -103,6 +105,35 @@ def test_roster_covers_every_interval_it_can(mmc_roster):
     assert (cov["scheduled_headcount"] >= cov["required_headcount"] - 1e-9).all()
     assert roster.uncovered.empty
 
+
+def test_a_day_whose_program_was_solved_already_takes_its_answer(monkeypatch):
+    """A one-day plan lays the same day on all seven roster days: once a day's program (its
+    needs after the day before's shifts, options and rules) repeats, it is not solved again.
+    A second plan day needing twice as many people gets a program, and a cover, of its own.
+    """
+    scenario = load_scenario(DATA / "mmc_day.yaml")
+    required = _requirement(scenario)
+    solved = []
+
+    def counting(*args, **kwargs):
+        solved.append(args[1])
+        return solve_cover(*args, **kwargs)
+
+    monkeypatch.setattr(shifts, "solve_cover", counting)
+    once = schedule(scenario, required)
+    assert 1 <= len(solved) < 7  # seven roster days, fewer programs
+    assert len({need.tobytes() for need in solved}) == len(solved)  # each solved once
+    monkeypatch.undo()
+    plain = schedule(scenario, required)
+    pd.testing.assert_frame_equal(once.shifts, plain.shifts)
+
+    two_days = edited(scenario, lambda d: d["horizon"].update(days=2), source="<two days>")
+    doubled = np.concatenate([required, 2 * required], axis=1)
+    roster = schedule(two_days, doubled)
+    cov = roster.coverage
+    assert (cov["scheduled_headcount"] >= cov["required_headcount"] - 1e-9).all() and roster.uncovered.empty
+    by_day = roster.shifts.groupby("day")["count"].sum()
+    assert by_day[2] > by_day[1]  # the second day has its own, larger cover
 
 def test_uncovered_intervals_are_listed_not_raised():
     scenario = load_scenario(DATA / "mmc_day.yaml")

@@ -25,7 +25,8 @@ week is cyclic).
 people on each option of the day covering what the day needs beyond the day before's
 shifts running past midnight, at least paid hours (the group's ``cost_per_hour`` is the same
 for all its shifts), with part-time paid hours at most ``max_part_time_share`` of the day's
-and at most ``max_agents`` people. Intervals no allowed shift reaches (the start-time
+and at most ``max_agents`` people (a day whose program repeats one already solved, as a
+one-day plan's days do, takes its answer). Intervals no allowed shift reaches (the start-time
 rules) are **reported** (``Roster.uncovered``), never raised. Then the week: agents per
 work pattern (:func:`supportsim.planning.weekly.staff_patterns`) so that each day's shifts
 of each length are exactly the agents of that length working the day, at most
@@ -340,6 +341,7 @@ def _cover_week(
     x = np.zeros(len(options), dtype=np.int64)
     carried = np.zeros(len(week))
     optimal = True
+    solved_days: dict[tuple[Any, ...], Cover] = {}  # a day whose program was solved already takes its answer
     for day in range(ROSTER_DAYS):
         idx = np.array([j for j, o in enumerate(options) if o.day == day], dtype=np.int64)
         rows = np.arange(day * per_day, (day + 1) * per_day)
@@ -360,8 +362,12 @@ def _cover_week(
             extra.append(LinearConstraint(np.ones((1, idx.size)), lb=0.0, ub=float(cap)))
         day_costs = np.array([options[j].hours for j in idx])
         short_cost = None if cap is None else 100.0 * float(day_costs.max())  # dearer than any shift
-        solved = solve_cover(matrix[rows][:, idx], need, day_costs, extra=extra, time_limit=time_limit, gap=GAP,
-                             short_cost=short_cost)
+        program = (matrix[rows][:, idx], need, day_costs, share)
+        key = tuple((a.shape, np.ascontiguousarray(a, dtype=float).tobytes()) for a in program)
+        if key not in solved_days:
+            solved_days[key] = solve_cover(*program[:3], extra=extra, time_limit=time_limit, gap=GAP,
+                                           short_cost=short_cost)
+        solved = solved_days[key]
         optimal &= solved.optimal
         x[idx] = solved.x
         carried += matrix[:, idx] @ solved.x
