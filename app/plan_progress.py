@@ -1,50 +1,56 @@
 """Progress of a staffing plan on the Staffing page: a bar and an honest estimate of the time left.
 
 :func:`supportsim.plan` calls ``progress(round, message)`` after each round of its requirement
-search (``message`` starts ``stage N:``, ``settling:`` or ``spikes:``) and says nothing
-afterwards, while it chooses the shifts (mixed-integer programs) and checks them on fresh
-seeds. The number of rounds is not known in advance, so the estimate of the search's time
-left is a range, by this rule:
+search (``message`` starts ``stage N: R replications,``, ``settling:`` or ``spikes:``) and
+says nothing afterwards, while it chooses the shifts (mixed-integer programs) and checks them
+on fresh seeds. The number of rounds is not known in advance, so the estimate of the search's
+time left is a range, by this rule:
 
-1. **Seconds a round**: the mean of the rounds of the current stage so far (the time between
-   calls; the first round's includes the Erlang first guess). Stages differ: the first runs on
-   fewer replications than the rest, so a new stage's first round resets the figure.
+1. **Seconds a replication**: the mean, over the current stage's rounds so far, of a round's
+   seconds (the time between calls; the first round's includes the Erlang first guess)
+   divided by its replications (the last stage's for ``settling`` and ``spikes``, which run
+   on them). Stages run on different replications: the first on fewer, the sequential stage
+   on up to :data:`SEQUENTIAL_FACTOR` times the plan's.
 2. **Rounds left**: the example plans took between :data:`ROUNDS` rounds in all, so between
-   ``ROUNDS[0] − done`` (at least 0; 0 once past the search's stages, e.g. settling, which
-   stops as soon as every target holds) and ``ROUNDS[1] − done`` (at least 1) rounds remain. In
-   the first stage the rounds left cost up to ``replications / FIRST_STAGE_REPLICATIONS``
-   times as much (the later stages run on every replication). Past ``ROUNDS[1]`` no count of
-   rounds left is claimed: the text says so.
-3. **Checking the shifts** simulates the roster and today's staffing on every replication, which
-   took :data:`CHECK_ROUNDS` times a full-replication round on the examples: added to the range.
+   ``ROUNDS[0] − done`` rounds on the current round's replications (at least 0; 0 once past
+   the search's stages, e.g. settling, which stops as soon as every target holds) and
+   ``ROUNDS[1] − done`` rounds (at least 1) on up to ``SEQUENTIAL_FACTOR`` times the plan's
+   replications remain. Past ``ROUNDS[1]`` no count of rounds left is claimed: the text says so.
+3. **Checking the shifts** simulates the roster and today's staffing on every replication,
+   which took :data:`CHECK_ROUNDS` rounds on the plan's replications on the examples: added
+   to the range.
 
 **Choosing the shifts** is not estimated: its time has nothing to do with the search's rounds
 (one HiGHS program per group and roster day, each stopped after
-:data:`SHIFT_PROGRAM_LIMIT_SECONDS`); on the example days it took from 5 s to 6.1 min (2 loaded cores).
-The text gives that hard bound (7 days x groups x the limit) and the measured span instead.
+:data:`SHIFT_PROGRAM_LIMIT_SECONDS`; a day whose program repeats one already solved takes its
+answer). The text gives that hard bound (7 days x groups x the limit) and the measured span instead.
 
-The text says "about" and gives the range's ends rounded outwards (never a figure narrower than
-the rule gives). Free of Streamlit; tested in ``tests/test_app_logic.py``.
+The example figures are ``benchmarks/plan_rounds.py``'s (one Monday of each example scenario,
+10 replications, seed 0, on one process as this page plans). The text says "about" and gives
+the range's ends rounded outwards (never a figure narrower than the rule gives). Free of
+Streamlit; tested in ``tests/test_app_logic.py``.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-ROUNDS = (9, 56)
-"""Fewest and most search rounds of the example scenarios' one-day plans (Monday, 10
-replications, seed 0): 9 (published bilingual) to 56 (ServiceNow desk); most took 10-24.
+ROUNDS = (12, 32)
+"""Fewest and most search rounds of the example scenarios' one-day plans (module docstring):
+12 (anonymous bank, published bilingual) to 32 (ServiceNow desk); most took 14-18.
 Plans of several days were not measured: their text says so."""
 
-FIRST_STAGE_REPLICATIONS = 6
-"""Replications per candidate in the search's first stage (the library's ``COARSE_REPLICATIONS``)."""
+SEQUENTIAL_FACTOR = 2
+"""Close decisions are taken again on up to this many times the plan's replications (the
+library's default ``max_replications``)."""
 
-CHECK_ROUNDS = (1.4, 11.0)
-"""The roster's simulation and the two target checks after the search, in full-replication
-rounds (measured on the same example plans: 1.4 to 10.8)."""
+CHECK_ROUNDS = (5.0, 8.6)
+"""The roster's simulation and the two target checks after the search, in rounds on the
+plan's replications (measured on the same example plans)."""
 
 SHIFT_PROGRAM_LIMIT_SECONDS = 30.0
 """Time limit of each shift program (the default ``time_limit`` of :func:`supportsim.schedule`)."""
@@ -52,8 +58,11 @@ SHIFT_PROGRAM_LIMIT_SECONDS = 30.0
 ROSTER_DAYS = 7
 """Days of the roster week: one shift program per group and roster day."""
 
-SHIFT_SECONDS_SEEN = "5 s to 6.1 min"
-"""How long choosing the shifts took on the example days (the report of issue 19 has the table)."""
+SHIFT_SECONDS_SEEN = "2 s to 70 s"
+"""How long choosing the shifts took on the example plans (1.6 s, published bilingual, to
+70 s, the single queue's flat round-the-clock day, whose programs stop at the time limit)."""
+
+REPLICATIONS = re.compile(r"(\d+) replications")
 
 
 def _round_out(seconds: float, up: bool) -> float:
@@ -96,7 +105,7 @@ class PlanClock:
     days: int = 1
     now: Callable[[], float] = time.monotonic
     started: float = field(init=False)
-    stages: list[tuple[str, float]] = field(init=False, default_factory=list)  # (stage, seconds) per round
+    rounds: list[tuple[str, float, int]] = field(init=False, default_factory=list)  # (stage, seconds, replications)
 
     def __post_init__(self) -> None:
         self.started = self.now()
@@ -106,16 +115,16 @@ class PlanClock:
         """(low, high) seconds left for the search and the checks by the module's rule; None past
         :data:`ROUNDS`.
         """
-        mine = [s for name, s in self.stages if name == stage] or [s for _, s in self.stages]
-        per_round = sum(mine) / len(mine)
-        full_round = per_round
-        if stage == "stage 1" and self.replications > FIRST_STAGE_REPLICATIONS:
-            full_round = per_round * self.replications / FIRST_STAGE_REPLICATIONS
+        mine = [(s, r) for name, s, r in self.rounds if name == stage] or [(s, r) for _, s, r in self.rounds]
+        per_replication = sum(s / r for s, r in mine) / len(mine)
         if rounds > ROUNDS[1]:
             return None
+        current = mine[-1][1]  # the stage's replications
+        most = max(current, SEQUENTIAL_FACTOR * self.replications)
         fewest = max(ROUNDS[0] - rounds, 0) if stage.startswith("stage") else 0  # later steps may stop any time
-        low = fewest * per_round + CHECK_ROUNDS[0] * full_round
-        high = max(ROUNDS[1] - rounds, 1) * full_round + CHECK_ROUNDS[1] * full_round
+        low = fewest * per_replication * current + CHECK_ROUNDS[0] * per_replication * self.replications
+        high = (max(ROUNDS[1] - rounds, 1) * per_replication * most
+                + CHECK_ROUNDS[1] * per_replication * self.replications)
         return low, high
 
     def shifts_text(self) -> str:
@@ -129,11 +138,13 @@ class PlanClock:
         """Record round ``rounds`` (its ``message`` from the planner); the bar's fraction and text."""
         now = self.now()
         stage = message.split(":", 1)[0].strip() if ":" in message else "search"
-        self.stages.append((stage, now - self._last))
+        said = REPLICATIONS.search(message)
+        replications = int(said.group(1)) if said else self.rounds[-1][2] if self.rounds else self.replications
+        self.rounds.append((stage, now - self._last, max(replications, 1)))
         self._last = now
         elapsed = now - self.started
         span = self.remaining(rounds, stage)
-        per_round = self.stages[-1][1]
+        per_round = self.rounds[-1][1]
         doing = {"settling": "settling the staffing", "spikes": "cutting spikes"}.get(stage, f"search {stage}")
         head = f"Round {rounds} ({doing}), {duration_text(elapsed)} so far, {per_round:.1f} s this round. "
         if span is None:

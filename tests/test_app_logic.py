@@ -616,34 +616,38 @@ def test_the_time_left_follows_the_documented_rule() -> None:
 
     clock_now = [100.0]
     clock = pp.PlanClock(replications=12, groups=3, now=lambda: clock_now[0])
-    trace = [("stage 1: a", 0.5), ("stage 1: b", 0.7), ("stage 2: c", 2.0), ("stage 2: d", 1.0), ("settling: e", 3.0)]
+    trace = [("stage 1: 6 replications, a", 0.6), ("stage 1: 6 replications, b", 1.2),
+             ("stage 2: 12 replications, c", 3.6), ("stage 2: 12 replications, d", 2.4),
+             ("stage 3: 24 replications, e", 6.0), ("settling: f", 4.8)]
     shown = []
     for rounds, (message, seconds) in enumerate(trace, start=1):
         clock_now[0] += seconds
         shown.append(clock.tick(rounds, message))
     lo_r, hi_r = pp.ROUNDS
     lo_c, hi_c = pp.CHECK_ROUNDS
-    # round 2, stage 1: 0.6 s a round; the later stages run on 12 / 6 = 2 times the replications
+    most = pp.SEQUENTIAL_FACTOR * 12
+    # round 2, stage 1: 0.15 s a replication (0.1 and 0.2), rounds of 6 now, of up to 24 later
     low, high = clock.remaining(2, "stage 1")
-    assert low == pytest.approx((lo_r - 2) * 0.6 + lo_c * 1.2)
-    assert high == pytest.approx((hi_r - 2) * 1.2 + hi_c * 1.2)
-    # round 4, stage 2: 1.5 s a round on every replication
+    assert low == pytest.approx((lo_r - 2) * 0.15 * 6 + lo_c * 0.15 * 12)
+    assert high == pytest.approx((hi_r - 2) * 0.15 * most + hi_c * 0.15 * 12)
+    # round 4, stage 2: 0.25 s a replication (0.3 and 0.2) on all 12
     low, high = clock.remaining(4, "stage 2")
-    assert low == pytest.approx((lo_r - 4) * 1.5 + lo_c * 1.5)
-    assert high == pytest.approx((hi_r - 4) * 1.5 + hi_c * 1.5)
-    # round 5, settling (3 s a round): it may stop after any round, so no round is sure to come
-    assert clock.remaining(5, "settling") == pytest.approx((lo_c * 3.0, (hi_r - 5) * 3.0 + hi_c * 3.0))
+    assert low == pytest.approx((lo_r - 4) * 0.25 * 12 + lo_c * 0.25 * 12)
+    assert high == pytest.approx((hi_r - 4) * 0.25 * most + hi_c * 0.25 * 12)
+    # round 6, settling on the sequential stage's 24 (0.2 s a replication): it may stop after any
+    # round, so no round is sure to come
+    assert clock.remaining(6, "settling") == pytest.approx((lo_c * 0.2 * 12, (hi_r - 6) * 0.2 * 24 + hi_c * 0.2 * 12))
     _, text = shown[1]
-    assert text.startswith("Round 2 (search stage 1), 1 s so far, 0.7 s this round. Search and checks: ")
+    assert text.startswith("Round 2 (search stage 1), 2 s so far, 1.2 s this round. Search and checks: ")
     assert pp.range_text(*clock.remaining(2, "stage 1")) + " left" in text
     assert text.endswith("Choosing the shifts comes on top: 21 programs of up to 30 s each (10.5 min in all; "
                          f"{pp.SHIFT_SECONDS_SEEN} on the example days).")  # 7 days x 3 groups x 30 s
     assert all(0 < f <= 0.8 for f, _ in shown)
-    assert "(the example one-day plans took 9–56 rounds). " in text
+    assert f"(the example one-day plans took {lo_r}–{hi_r} rounds). " in text
     week = pp.PlanClock(replications=12, groups=3, days=7, now=lambda: clock_now[0])
-    fraction, text = week.tick(1, "stage 1: a")
+    fraction, text = week.tick(1, "stage 1: 6 replications, a")
     assert fraction == 0.0 and "plans of several days were not measured and may take more" in text  # no time yet
-    _, text = clock.tick(hi_r + 1, "settling: f")  # longer than any example plan: no figure claimed
+    _, text = clock.tick(hi_r + 1, "settling: g")  # longer than any example plan: no figure claimed
     assert "no estimate of the rounds left" in text and "about" not in text.split("Choosing")[0]
     assert pp.range_text(10.2, 61.7) == "about 10 s–1.5 min"  # rounded outwards
     assert pp.range_text(75, 200) == "about 1–3.5 min" and pp.range_text(0.5, 21) == "up to about 25 s"
