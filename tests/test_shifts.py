@@ -4,12 +4,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.optimize import LinearConstraint
 
+import supportsim
 from supportsim import load_scenario
 from supportsim.planning import shifts
 from supportsim.planning.current import current_headcount, weekly_paid_hours
 from supportsim.planning.shifts import (
     GAP,
+    NODE_LIMIT,
     ShiftOption,
     coverage,
     greedy_cover,
@@ -23,6 +26,7 @@ from supportsim.planning.workload import analytic_requirement
 from supportsim.scenario.edit import edited
 
 DATA = Path(__file__).parent / "data" / "planning"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _requirement(scenario):
@@ -74,6 +78,22 @@ def test_day_program_costs_no_more_than_a_greedy_cover():
         assert costs @ solved.x <= costs @ greedy + 1e-9
 
 
+def test_a_day_program_stops_after_its_node_limit():
+    """A flat round-the-clock requirement of four people with the part-time cap: proving 2%
+    takes HiGHS ~700 nodes; told to stop after one, it returns a feasible cover within the
+    part-time cap, marked not optimal (the planner's programs stop after ``NODE_LIMIT``)."""
+    scenario = supportsim.one_day(load_scenario(ROOT / "scenarios" / "single_queue.yaml"), "mon")
+    options = [o for o in shift_options(scenario, 1, np.full(7 * 48, 4)) if o.day == 0]
+    matrix = coverage(options)[:96]
+    need = np.full(96, 4)
+    costs = np.array([o.hours for o in options])
+    share = np.array([o.hours * (float(o.part_time) - scenario.planning.max_part_time_share) for o in options])
+    solved = solve_cover(matrix, need, costs, extra=[LinearConstraint(share.reshape(1, -1), lb=-np.inf, ub=1e-9)],
+                         gap=GAP, time_limit=60, node_limit=1)
+    assert not solved.optimal and (matrix @ solved.x >= need).all() and share @ solved.x <= 1e-9
+    assert NODE_LIMIT >= 200  # the helpdesk week's programs (196 nodes at most) are proven within GAP
+
+
 def test_a_break_leaves_only_its_own_slots_uncovered():
     option = ShiftOption(0, 0, 8 * 60, 0, 8.0, False, ((2.0, 15.0), (4.0, 30.0), (6.0, 15.0)))
     column = coverage([option])[:, 0]
@@ -117,6 +137,7 @@ def test_a_day_whose_program_was_solved_already_takes_its_answer(monkeypatch):
 
     def counting(*args, **kwargs):
         solved.append(args[1])
+        assert kwargs["node_limit"] == NODE_LIMIT and kwargs["gap"] == GAP
         return solve_cover(*args, **kwargs)
 
     monkeypatch.setattr(shifts, "solve_cover", counting)

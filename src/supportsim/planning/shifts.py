@@ -25,8 +25,9 @@ week is cyclic).
 people on each option of the day covering what the day needs beyond the day before's
 shifts running past midnight, at least paid hours (the group's ``cost_per_hour`` is the same
 for all its shifts), with part-time paid hours at most ``max_part_time_share`` of the day's
-and at most ``max_agents`` people (a day whose program repeats one already solved, as a
-one-day plan's days do, takes its answer). Intervals no allowed shift reaches (the start-time
+and at most ``max_agents`` people, stopping within :data:`GAP` of the cheapest or after
+:data:`NODE_LIMIT` nodes (a day whose program repeats one already solved, as a one-day
+plan's days do, takes its answer). Intervals no allowed shift reaches (the start-time
 rules) are **reported** (``Roster.uncovered``), never raised. Then the week: agents per
 work pattern (:func:`supportsim.planning.weekly.staff_patterns`) so that each day's shifts
 of each length are exactly the agents of that length working the day, at most
@@ -62,6 +63,13 @@ FloatArray = NDArray[np.float64]
 GAP = 0.02
 """Relative optimality gap at which a day's shift program stops (2%: proving the last
 percent can take minutes when breaks cover half intervals)."""
+
+NODE_LIMIT = 500
+"""Branch-and-bound nodes after which a day's shift program stops short of :data:`GAP` (a
+limit of work, so a program stops at the same shifts on any machine and load; the time limit
+stays as a safety net). The helpdesk week's programs need at most 196; a flat
+round-the-clock requirement of four or five people (the single queue's tier 2) needs 700-2,400
+nodes (19-43 s) to prove 2% and has its final shifts, or shifts 1-2% dearer, at the root."""
 
 
 @dataclass(frozen=True)
@@ -213,11 +221,12 @@ class Cover:
 
 def solve_cover(
     matrix: FloatArray, required: IntArray, costs: FloatArray, *, extra: list[LinearConstraint] | None = None,
-    time_limit: float = 60.0, gap: float = 1e-4, short_cost: float | None = None,
+    time_limit: float = 60.0, gap: float = 1e-4, short_cost: float | None = None, node_limit: int | None = None,
 ) -> Cover:
     """Whole numbers ``x >= 0`` minimising ``costs @ x`` with ``matrix @ x >= required`` in every
     interval some option reaches (the others are reported ``short``, never raised), under the
-    ``extra`` constraints on ``x``. ``gap``: HiGHS's relative optimality gap. With
+    ``extra`` constraints on ``x``. ``gap``: HiGHS's relative optimality gap; ``node_limit``:
+    branch-and-bound nodes at most (the cover is then not proven ``optimal``). With
     ``short_cost``, a person-interval may also be left short at that cost (when ``extra``
     caps the people); otherwise a cap too tight leaves the whole requirement short.
     """
@@ -237,7 +246,7 @@ def solve_cover(
         constraints=[LinearConstraint(csc_matrix(cover), lb=required[rows], ub=np.inf), *widened],
         integrality=np.concatenate([np.ones(n_x), np.zeros(n_s)]),
         bounds=(0, np.inf),
-        options={"time_limit": time_limit, "mip_rel_gap": gap},
+        options={"time_limit": time_limit, "mip_rel_gap": gap} | ({"node_limit": node_limit} if node_limit else {}),
     )
     if result.x is None:  # infeasible (a cap) or no solution in time: nothing rostered, all short
         short[rows] = required[rows]
@@ -284,7 +293,7 @@ class Roster:
         paid_hours: Paid hours of the roster week.
         cost: Their cost.
         fte: Full-time equivalents (paid hours ÷ the rules' ``fte_weekly_hours``).
-        optimal: Whether HiGHS proved every group's program optimal.
+        optimal: Whether HiGHS proved every group's programs optimal (within :data:`GAP`).
         warnings: Anything the planner should know (unknown capped groups, unusable lengths).
     """
 
@@ -366,7 +375,7 @@ def _cover_week(
         key = tuple((a.shape, np.ascontiguousarray(a, dtype=float).tobytes()) for a in program)
         if key not in solved_days:
             solved_days[key] = solve_cover(*program[:3], extra=extra, time_limit=time_limit, gap=GAP,
-                                           short_cost=short_cost)
+                                           short_cost=short_cost, node_limit=NODE_LIMIT)
         solved = solved_days[key]
         optimal &= solved.optimal
         x[idx] = solved.x

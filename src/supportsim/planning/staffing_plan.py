@@ -14,7 +14,7 @@ import pandas as pd
 from supportsim.engine import replication_seeds
 from supportsim.planning.current import current_headcount, weekly_paid_hours
 from supportsim.planning.search import DEFAULT_REPLICATIONS, RequirementSearch, simulated_requirement
-from supportsim.planning.shifts import schedule
+from supportsim.planning.shifts import GAP, schedule
 from supportsim.planning.targets import (
     DEFAULT_CONFIDENCE,
     DEFAULT_MAX_OCCUPANCY,
@@ -312,7 +312,8 @@ def plan(
     )
     warnings = list(search.warnings) + roster.warnings + _probability_warnings(scenario, replications, confidence)
     if not roster.optimal:
-        warnings.append("the shift MILP hit its time limit: the shifts are feasible, not proven cheapest")
+        warnings.append(f"a shift program stopped at its node or time limit: the shifts are feasible, not proven "
+                        f"within {GAP:.0%} of the cheapest")
     if len(roster.uncovered):
         warnings.append(f"the planning rules leave {roster.uncovered['short'].sum():,.1f} person-intervals of the "
                         f"requirement uncovered in {len(roster.uncovered)} intervals (see uncovered.csv)")
