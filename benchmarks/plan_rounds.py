@@ -5,13 +5,12 @@
 Plans one weekday of each scenario (default: every example in ``scenarios/``) as the
 Staffing page does (``supportsim.plan`` on this process, seed 0) and prints, per plan:
 
-- the search's rounds (the ``round`` of the planner's last progress call), its seconds, and
-  the seconds of one replication-round: a round's seconds divided by its replications,
-  averaged over the search's rounds that say their replications;
+- the search's rounds (the ``round`` of the planner's last progress call) and seconds;
 - the seconds choosing the shifts (``supportsim.planning.staffing_plan.schedule``) took;
 - the roster's simulation and the two target checks after it, in *rounds on the plan's
-  replications* (their seconds ÷ (replications × seconds a replication-round)): the
-  clock's ``CHECK_ROUNDS``.
+  replications*: their seconds ÷ (replications × seconds a replication, a round's seconds
+  divided by its replications averaged over the rounds that say them), the clock's
+  ``CHECK_ROUNDS``.
 """
 
 from __future__ import annotations
