@@ -69,7 +69,8 @@ NODE_LIMIT = 500
 limit of work, so a program stops at the same shifts on any machine and load; the time limit
 stays as a safety net). The helpdesk week's programs need at most 196; a flat
 round-the-clock requirement of four or five people (the single queue's tier 2) needs 700-2,400
-nodes (19-43 s) to prove 2% and has its final shifts, or shifts 1-2% dearer, at the root."""
+nodes (19-43 s) to prove 2%, and after 500 has the shifts the proof ends with (119 and 148
+paid hours), only not proven."""
 
 
 @dataclass(frozen=True)
