@@ -65,12 +65,10 @@ GAP = 0.02
 percent can take minutes when breaks cover half intervals)."""
 
 NODE_LIMIT = 500
-"""Branch-and-bound nodes after which a day's shift program stops short of :data:`GAP` (a
-limit of work, so a program stops at the same shifts on any machine and load; the time limit
-stays as a safety net). The helpdesk week's programs need at most 196; a flat
-round-the-clock requirement of four or five people (the single queue's tier 2) needs 700-2,400
-nodes (19-43 s) to prove 2%, and after 500 has the shifts the proof ends with (119 and 148
-paid hours), only not proven."""
+"""Branch-and-bound nodes after which a day's shift program stops short of :data:`GAP`: a limit
+of work, so the same shifts on any machine (the time limit is a safety net). The helpdesk week's
+programs need at most 196; the single queue's flat tier 2 (4-5 people round the clock) needs
+700-2,400 (19-43 s) to prove 2%, and has the proof's final shifts, unproven, after 500."""
 
 
 @dataclass(frozen=True)
@@ -374,10 +372,8 @@ def _cover_week(
         short_cost = None if cap is None else 100.0 * float(day_costs.max())  # dearer than any shift
         program = (matrix[rows][:, idx], need, day_costs, share)
         key = tuple((a.shape, np.ascontiguousarray(a, dtype=float).tobytes()) for a in program)
-        if key not in solved_days:
-            solved_days[key] = solve_cover(*program[:3], extra=extra, time_limit=time_limit, gap=GAP,
-                                           short_cost=short_cost, node_limit=NODE_LIMIT)
-        solved = solved_days[key]
+        solved = solved_days[key] = solved_days.get(key) or solve_cover(
+            *program[:3], extra=extra, time_limit=time_limit, gap=GAP, short_cost=short_cost, node_limit=NODE_LIMIT)
         optimal &= solved.optimal
         x[idx] = solved.x
         carried += matrix[:, idx] @ solved.x
