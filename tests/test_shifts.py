@@ -9,17 +9,16 @@ from scipy.optimize import LinearConstraint
 import supportsim
 from supportsim import load_scenario
 from supportsim.planning import shifts
+from supportsim.planning.cover import greedy_cover, solve_cover
 from supportsim.planning.current import current_headcount, weekly_paid_hours
 from supportsim.planning.shifts import (
     GAP,
     NODE_LIMIT,
     ShiftOption,
     coverage,
-    greedy_cover,
     roster_requirement,
     schedule,
     shift_options,
-    solve_cover,
     throughout,
 )
 from supportsim.planning.workload import analytic_requirement
