@@ -128,9 +128,8 @@ def simulated_requirement(
 
     The search runs first on the first :data:`COARSE_REPLICATIONS` replications (a wider,
     more cautious bound, cheap rounds, until a round moves at most :data:`COARSE_SETTLED` of
-    the cells), then goes on from there with all ``replications``,
-    then multiplies them by :data:`SEQUENTIAL_FACTOR`, up to ``max_replications``, while a
-    decision is close
+    the cells), then goes on from there with all ``replications``, then multiplies them by
+    :data:`SEQUENTIAL_FACTOR`, up to ``max_replications``, while a decision is close
     (:mod:`supportsim.planning.sequential`). The result does not depend on where the
     replications run.
 

@@ -308,8 +308,10 @@ def _cover_week(
         short_cost = None if cap is None else 100.0 * float(day_costs.max())  # dearer than any shift
         program = (matrix[rows][:, idx], need, day_costs, share)
         key = tuple((a.shape, np.ascontiguousarray(a, dtype=float).tobytes()) for a in program)
-        solved = solved_days[key] = solved_days.get(key) or solve_cover(
-            *program[:3], extra=extra, time_limit=time_limit, gap=GAP, short_cost=short_cost, node_limit=NODE_LIMIT)
+        if key not in solved_days:
+            solved_days[key] = solve_cover(*program[:3], extra=extra, time_limit=time_limit, gap=GAP,
+                                           short_cost=short_cost, node_limit=NODE_LIMIT)
+        solved = solved_days[key]
         optimal &= solved.optimal
         x[idx] = solved.x
         carried += matrix[:, idx] @ solved.x
