@@ -1,9 +1,10 @@
 """How the Staffing page's plans spend their time: the figures behind ``app/plan_progress.py``.
 
-    .venv/bin/python benchmarks/plan_rounds.py [SCENARIO ...] [--weekday mon] [--replications 10]
+    .venv/bin/python benchmarks/plan_rounds.py [SCENARIO ...] [--weekday mon] [--replications 10] [--workers N]
 
 Plans one weekday of each scenario (default: every example in ``scenarios/``) as the
-Staffing page does (``supportsim.plan`` on this process, seed 0) and prints, per plan:
+Staffing page does (``supportsim.plan``, seed 0, on one process per core:
+``app/state.py``'s ``PLAN_WORKERS``; ``--workers`` to change) and prints, per plan:
 
 - the search's rounds (the ``round`` of the planner's last progress call) and seconds;
 - the seconds choosing the shifts (``supportsim.planning.staffing_plan.schedule``) took;
@@ -16,6 +17,7 @@ Staffing page does (``supportsim.plan`` on this process, seed 0) and prints, per
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import time
 from pathlib import Path
@@ -26,7 +28,7 @@ from supportsim.planning import staffing_plan
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(path: Path, weekday: str, replications: int) -> dict[str, float]:
+def measure(path: Path, weekday: str, replications: int, workers: int) -> dict[str, float]:
     """One plan's rounds and the seconds of its parts (module docstring)."""
     scenario = supportsim.one_day(supportsim.load_scenario(path), weekday)
     calls: list[tuple[float, int, str]] = []
@@ -43,7 +45,7 @@ def measure(path: Path, weekday: str, replications: int) -> dict[str, float]:
     staffing_plan.schedule = timed_schedule
     try:
         began = time.perf_counter()
-        supportsim.plan(scenario, seed=0, replications=replications,
+        supportsim.plan(scenario, seed=0, replications=replications, workers=workers,
                         progress=lambda r, m: calls.append((time.perf_counter(), r, m)))
         total = time.perf_counter() - began
     finally:
@@ -66,11 +68,12 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="*", type=Path)
     parser.add_argument("--weekday", default="mon")
     parser.add_argument("--replications", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     paths = args.scenarios or sorted((ROOT / "scenarios").glob("*.yaml"))
     print(f"{'scenario':32} rounds  search  shifts  checks (rounds)  total")
     for path in paths:
-        m = measure(path, args.weekday, args.replications)
+        m = measure(path, args.weekday, args.replications, args.workers)
         print(f"{path.stem:32} {m['rounds']:6.0f} {m['search_s']:6.1f}s {m['schedule_s']:6.1f}s "
               f"{m['checks_s']:6.1f}s ({m['check_rounds']:4.1f}) {m['total_s']:6.1f}s", flush=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -206,7 +207,11 @@ def test_compare_refuses_a_single_scenario(app: AppTest) -> None:
     assert any("two to four" in e.value for e in at.error)
 
 
-def test_staffing_page_plans_like_the_library(app: AppTest) -> None:
+def test_staffing_page_plans_like_the_library(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[int | None] = []  # the executors the plan opened: one process per core (app/state.py)
+    make_executor = supportsim.planning.staffing_plan.make_executor
+    monkeypatch.setattr(supportsim.planning.staffing_plan, "make_executor",
+                        lambda workers, dask=None: opened.append(workers) or make_executor(workers, dask))
     at = _open(app, "staffing")
     assert at.selectbox(key="st_scenario").value == BASELINE
     assert at.radio(key="st_horizon").value == "One day"
@@ -225,6 +230,7 @@ def test_staffing_page_plans_like_the_library(app: AppTest) -> None:
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
+    assert opened == [os.cpu_count() or 1]
 
     peak = supportsim.load_scenario(logic.SCENARIO_DIR / "trainer_peak.yaml")
     day = supportsim.one_day(supportsim.with_values(peak, {"planning.max_part_time_share": 0.0}), "mon")
@@ -418,7 +424,11 @@ def test_the_editor_adds_a_bot_as_a_new_variant(app: AppTest) -> None:
     assert supportsim.automation_share(saved, "chat") == pytest.approx(0.2)
 
 
-def test_compare_plans_staffing_needs_like_the_library(app: AppTest) -> None:
+def test_compare_plans_staffing_needs_like_the_library(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[int | None] = []  # one executor a plan, one process per core (app/state.py)
+    make_executor = supportsim.planning.staffing_plan.make_executor
+    monkeypatch.setattr(supportsim.planning.staffing_plan, "make_executor",
+                        lambda workers, dask=None: opened.append(workers) or make_executor(workers, dask))
     at = _open(app, "compare")
     at.multiselect(key="cmp_scenarios").set_value(["Trainer peak helpdesk", "Trainer peak helpdesk, tier 2 re-shifted"])
     at.number_input(key="cmp_reps").set_value(2)
@@ -430,6 +440,7 @@ def test_compare_plans_staffing_needs_like_the_library(app: AppTest) -> None:
     next(b for b in at.button if b.label == "Plan staffing needs").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
+    assert opened == [os.cpu_count() or 1] * 2
     scenarios = [supportsim.one_day(supportsim.load_scenario(logic.SCENARIO_DIR / f), "mon")
                  for f in ("trainer_peak.yaml", "trainer_peak_reshift.yaml")]
     expected = compare_staffing.summary_table(supportsim.staffing_needs(scenarios, seed=4, replications=2))
