@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from heapq import heappush
+from itertools import compress
 from typing import Any
 
 import simpy
@@ -140,6 +141,7 @@ class Dispatch:
                         self.groups[g].sources.append((klass, queue, delay, c, credit))
         for group in self.groups:
             group.sources.sort(key=lambda source: source[0])
+            group.source_queues = [source[1] for source in group.sources]
 
     # --- queueing and matching ------------------------------------------------------
 
@@ -332,7 +334,8 @@ class Dispatch:
             best_klass = 0
             best_key = 0.0
             best_queue: deque[tuple[Ticket, int]] | None = None
-            for klass, queue, delay, channel, credit in group.sources:
+            # only the sources with tickets in their queue (most are empty; ``compress`` skips them in C)
+            for klass, queue, delay, channel, credit in compress(group.sources, group.source_queues):
                 if best is not None and klass > best_klass:
                     break
                 if agent.count and channel != agent.channel:

@@ -146,3 +146,4 @@ class AgentGroup:
     partial: list[Agent] = field(default_factory=list)
     on_duty: dict[Agent, None] = field(default_factory=dict)  # ordered, for reproducibility
     sources: list[tuple[int, deque[tuple[Ticket, int]], float, int, float]] = field(default_factory=list)
+    source_queues: list[deque[tuple[Ticket, int]]] = field(default_factory=list)  # each source's queue, in order
