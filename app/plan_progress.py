@@ -40,18 +40,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-ROUNDS = (12, 32)
+ROUNDS = (8, 29)
 """Fewest and most search rounds of the example scenarios' one-day plans (module docstring):
-12 (anonymous bank, published bilingual) to 32 (ServiceNow desk); most took 14-18.
+8 (published bilingual) to 29 (ServiceNow desk); most took 13-16.
 Plans of several days were not measured: their text says so."""
 
 SEQUENTIAL_FACTOR = 2
 """Close decisions are taken again on up to this many times the plan's replications (the
 library's default ``max_replications``)."""
 
-CHECK_ROUNDS = (5.0, 8.9)
+CHECK_ROUNDS = (5.1, 7.7)
 """The roster's simulation and the two target checks after the search, in rounds on the
-plan's replications (measured on the same example plans: 5.0-8.6 on one process, 5.4-8.9
+plan's replications (measured on the same example plans: 5.1-7.7 on one process, 5.2-7.5
 on two)."""
 
 SHIFT_PROGRAM_LIMIT_SECONDS = 30.0
@@ -60,10 +60,10 @@ SHIFT_PROGRAM_LIMIT_SECONDS = 30.0
 ROSTER_DAYS = 7
 """Days of the roster week: one shift program per group and roster day."""
 
-SHIFT_SECONDS_SEEN = "1 s to 35 s"
-"""How long choosing the shifts took on the example plans (1.1 s, published bilingual on two
-processes, to 35 s, the single queue's flat round-the-clock day on one, whose tier-2 programs
-stop at the node limit; 25 s on two, where the groups' programs run side by side)."""
+SHIFT_SECONDS_SEEN = "1 s to 30 s"
+"""How long choosing the shifts took on the example plans (1.2 s, published bilingual on two
+processes, to 30 s, the single queue's flat round-the-clock day on one, whose tier-2 programs
+stop at the node limit; 24 s on two, where the groups' programs run side by side)."""
 
 REPLICATIONS = re.compile(r"(\d+) replications")
 

@@ -15,10 +15,10 @@ the cheapest staffing is close to its target, the search goes on from it on
 :data:`SEQUENTIAL_FACTOR` times the replications (the first ones shared), cutting only the
 cells that can help a close check; settling and spikes then use that larger set.
 
-**Settling and spikes** (:mod:`supportsim.planning.settling`): the cheapest staffing is
-smoothed and agents added until every target holds again, then intervals far above both
-neighbours that the demand does not explain are cut back where the targets allow, their
-neighbours raised where they do not.
+**Settling and spikes** (:mod:`supportsim.planning.settling`): the cheapest staffing's
+correction to the Erlang requirement is smoothed and agents added until every target holds
+again, then intervals far above both neighbours that the demand does not explain are cut
+back where the targets allow, their neighbours raised where they do not.
 :func:`~supportsim.planning.plan` settles; the bare search does only with ``settle=True``.
 See :data:`DEFAULT_REPLICATIONS` for what the default number of replications buys.
 """
@@ -180,7 +180,7 @@ def simulated_requirement(
     seeds = seeds[:used]
     warnings: list[str] = []
     if settle:
-        settling.settle(state, len(stages) + 2, seeds, context, executor, progress, idle=first == 0)
+        settling.settle(state, len(stages) + 2, seeds, context, executor, progress, erlang=first)
         demand = analytic["analytic_headcount"].to_numpy().reshape(n_groups, plan)
         kept = settling.despike(state, len(stages) + 3, seeds, context, executor, progress, demand=demand)
         warnings += _spike_warnings(kept, analytic)

@@ -28,10 +28,12 @@ __all__ = ["SEQUENTIAL_FACTOR", "close_cells", "refine"]
 SEQUENTIAL_FACTOR = 2
 """Close decisions are taken again on this many times the replications (and, by default, at
 most once: ``max_replications`` is this many times the search's replications). The helpdesk
-week (``--replications 10 --workers 2``, root seeds 0 and 1): with 2, 96.6% of cells within
-one agent (95.1% with none), 55-58 s a plan, four weeks in 231 s; with 4, 98.4%, but 74-76 s
-a plan and four weeks in 321 s (measured before a round on the best staffing reused its
-replications). ``--max-replications`` buys more where time allows."""
+week (``--replications 10 --workers 2``, root seeds 0 and 1), when settling still smoothed the
+agents over ±1 h: with 2, 96.6% of cells within one agent (95.1% with none), 55-58 s a plan,
+four weeks in 231 s; with 4, 98.4%, but 74-76 s a plan and four weeks in 321 s (before a round
+on the best staffing reused its replications). Settling the correction to Erlang instead
+(:mod:`supportsim.planning.settling`), with 2: 99.8%, 52-53 s a plan, four weeks in 200 s.
+``--max-replications`` buys more where time allows."""
 
 
 def close_cells(search: CellSearch, checks: list[tuple[str, int, int]]) -> NDArray[np.bool_]:
