@@ -17,8 +17,9 @@ LIBRARY = "library"
 
 PLAN_WORKERS = os.cpu_count() or 1
 """Processes a staffing plan runs its replications on: one per core. A plan is long work (the
-helpdesk Monday took 21.8 s on one process, 13.0 s on two, the same plan); a simulation run
-stays on this process (a slider's run takes less time than starting processes)."""
+helpdesk Monday took 21.0 s on one process, 11.4 s on two, the same plan:
+``benchmarks/plan_rounds.py``); a simulation run stays on this process (a slider's run takes
+less time than starting processes)."""
 
 
 @st.cache_data(show_spinner=False)
