@@ -306,7 +306,10 @@ def test_staffing_plans_shifts(page: sync_api.Page, server: str) -> None:
     replications.fill("3")  # few replications keep the test quick
     replications.press("Tab")
     page.get_by_role("button", name="Plan staffing").click()
-    page.get_by_role("heading", name="Shifts found").wait_for(timeout=240_000)
+    # the module's page may show an earlier plan while this one runs: wait for this one's caption
+    sync_api.expect(page.get_by_text("Plan for Trainer peak helpdesk, one Monday · 3 replications")).to_be_visible(
+        timeout=240_000)
+    page.get_by_role("heading", name="Shifts found").wait_for()
     _wait_idle(page)
     metrics = page.locator("[data-testid='stMetric']")
     sync_api.expect(metrics).to_have_count(4, timeout=30_000)
@@ -527,8 +530,9 @@ def test_the_forecast_page_makes_a_scenario_that_staffing_plans(
     replications.fill("2")
     replications.press("Tab")
     page.get_by_role("button", name="Plan staffing").click()
-    page.get_by_role("heading", name="Shifts found").wait_for(timeout=90_000)
+    # the module's page may still show an earlier test's plan while this one runs: wait for this one
+    sync_api.expect(page.get_by_text(f"Plan for {made}")).to_be_visible(timeout=120_000)
+    page.get_by_role("heading", name="Shifts found").wait_for()
     _wait_idle(page)
-    sync_api.expect(page.get_by_text(f"Plan for {made}")).to_be_visible()
     paid = page.locator("[data-testid='stMetric']").filter(has_text="Paid hours").first
     assert re.fullmatch(r"[\d,]+(\.\d)? h", paid.locator("[data-testid='stMetricValue']").inner_text())
