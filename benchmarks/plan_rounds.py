@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
+import sys
 import time
 from pathlib import Path
 
@@ -26,6 +26,9 @@ import supportsim
 from supportsim.planning import staffing_plan
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the app's package, for the clock's own reading of the progress messages
+
+from app.plan_progress import REPLICATIONS  # noqa: E402
 
 
 def measure(path: Path, weekday: str, replications: int, workers: int) -> dict[str, float]:
@@ -53,7 +56,7 @@ def measure(path: Path, weekday: str, replications: int, workers: int) -> dict[s
     ends = [began] + [t for t, _, _ in calls]
     per_replication = []
     for (t, _, message), start in zip(calls, ends, strict=False):
-        found = re.search(r"(\d+) replications", message)
+        found = REPLICATIONS.search(message)
         if found:
             per_replication.append((t - start) / int(found.group(1)))
     search = ends[-1] - began

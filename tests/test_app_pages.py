@@ -31,6 +31,16 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def opened_executors(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The ``workers`` of every executor a staffing plan opens (app/state.py: one per core)."""
+    opened: list[int | None] = []
+    make_executor = supportsim.planning.staffing_plan.make_executor
+    monkeypatch.setattr(supportsim.planning.staffing_plan, "make_executor",
+                        lambda workers, dask=None: opened.append(workers) or make_executor(workers, dask))
+    return opened
+
+
+@pytest.fixture
 def app() -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=240)
     at.run()
@@ -207,11 +217,7 @@ def test_compare_refuses_a_single_scenario(app: AppTest) -> None:
     assert any("two to four" in e.value for e in at.error)
 
 
-def test_staffing_page_plans_like_the_library(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    opened: list[int | None] = []  # the executors the plan opened: one process per core (app/state.py)
-    make_executor = supportsim.planning.staffing_plan.make_executor
-    monkeypatch.setattr(supportsim.planning.staffing_plan, "make_executor",
-                        lambda workers, dask=None: opened.append(workers) or make_executor(workers, dask))
+def test_staffing_page_plans_like_the_library(app: AppTest, opened_executors: list[int | None]) -> None:
     at = _open(app, "staffing")
     assert at.selectbox(key="st_scenario").value == BASELINE
     assert at.radio(key="st_horizon").value == "One day"
@@ -230,7 +236,7 @@ def test_staffing_page_plans_like_the_library(app: AppTest, monkeypatch: pytest.
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    assert opened == [os.cpu_count() or 1]
+    assert opened_executors == [os.cpu_count() or 1]
 
     peak = supportsim.load_scenario(logic.SCENARIO_DIR / "trainer_peak.yaml")
     day = supportsim.one_day(supportsim.with_values(peak, {"planning.max_part_time_share": 0.0}), "mon")
@@ -424,11 +430,7 @@ def test_the_editor_adds_a_bot_as_a_new_variant(app: AppTest) -> None:
     assert supportsim.automation_share(saved, "chat") == pytest.approx(0.2)
 
 
-def test_compare_plans_staffing_needs_like_the_library(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    opened: list[int | None] = []  # one executor a plan, one process per core (app/state.py)
-    make_executor = supportsim.planning.staffing_plan.make_executor
-    monkeypatch.setattr(supportsim.planning.staffing_plan, "make_executor",
-                        lambda workers, dask=None: opened.append(workers) or make_executor(workers, dask))
+def test_compare_plans_staffing_needs_like_the_library(app: AppTest, opened_executors: list[int | None]) -> None:
     at = _open(app, "compare")
     at.multiselect(key="cmp_scenarios").set_value(["Trainer peak helpdesk", "Trainer peak helpdesk, tier 2 re-shifted"])
     at.number_input(key="cmp_reps").set_value(2)
@@ -440,7 +442,7 @@ def test_compare_plans_staffing_needs_like_the_library(app: AppTest, monkeypatch
     next(b for b in at.button if b.label == "Plan staffing needs").click()
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert opened == [os.cpu_count() or 1] * 2
+    assert opened_executors == [os.cpu_count() or 1] * 2  # one a plan
     scenarios = [supportsim.one_day(supportsim.load_scenario(logic.SCENARIO_DIR / f), "mon")
                  for f in ("trainer_peak.yaml", "trainer_peak_reshift.yaml")]
     expected = compare_staffing.summary_table(supportsim.staffing_needs(scenarios, seed=4, replications=2))
