@@ -245,7 +245,9 @@ def run_profile(args: argparse.Namespace) -> None:
     outdir = Path(args.profile_out) if args.profile_out else None
     if outdir:
         outdir.mkdir(parents=True, exist_ok=True)
-    print(f"profile of {subject.label}, seed {subject.seed}  (load average {load()})")
+    from supportsim.engine import engine_build
+
+    print(f"profile of {subject.label}, seed {subject.seed}  (load average {load()}; engine: {engine_build()})")
     warm = cases.one_day(subject.scenario) if args.profile in ("mmc", "memory") else subject.scenario
     Subject(warm, subject.keep, subject.seed + 1, "warm-up").simulate()
     first = _first_call(subject)  # first: in a process that has run only a small warm-up

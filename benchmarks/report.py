@@ -35,6 +35,7 @@ def _header(m: dict[str, Any]) -> None:
     print(
         f"engine sha256 {m['engine_sha256']}"
         + (f" -> {m['engine_sha256_after']}: CHANGED DURING THE RUN" if changed else "")
+        + f", {m.get('engine_build', '?')}"
     )
     print(
         f"load average before {m['load_before']}, after {m['load_after']}: figures are medians "

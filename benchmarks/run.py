@@ -8,9 +8,10 @@ The entry point of every mode; each job lives in its own module:
   wall and CPU time, peak memory;
 - ``suite.py``: every case's engines, sizes and repeats, medians and paired ratios;
 - ``report.py``: the printed report of the suite;
-- ``profiler.py`` (``--profile mmc|helpdesk|day|memory``): supportsim profiled in this
-  process through its public API, with ``hotspots.py`` (cProfile grouped by what the code
-  does, pyinstrument) and ``kernel.py`` (micro-costs of the SimPy kernel).
+- ``profiler.py`` (``--profile mmc|helpdesk|day|memory``): supportsim profiled through its
+  public API, in a process on the engine's Python sources (cProfile cannot see into compiled
+  functions), with ``hotspots.py`` (cProfile grouped by what the code does, pyinstrument)
+  and ``kernel.py`` (micro-costs of the SimPy kernel).
 
 See benchmarks/README.md for the definitions and the commands.
 """
@@ -19,6 +20,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 # ``python benchmarks/run.py`` puts this folder first on sys.path: the modules below are siblings.
@@ -27,6 +31,8 @@ import measure
 import profiler
 import report
 import suite
+
+from supportsim.engine.compiled import PURE_PYTHON
 
 TARGET_TICKETS = 10_000_000
 
@@ -86,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure.child(json.loads(args.child))))
         return 0
     if args.profile:
+        if os.environ.get(PURE_PYTHON, "") in ("", "0"):  # cProfile cannot see into compiled functions
+            command = [sys.executable, __file__, *(sys.argv[1:] if argv is None else argv)]
+            return subprocess.run(command, env={**os.environ, PURE_PYTHON: "1"}, check=False).returncode
         profiler.run_profile(args)
         return 0
     numbers = {str(c.number): c.key for c in cases.CASES.values()}

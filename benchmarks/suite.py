@@ -266,6 +266,7 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
         "git": _git_head(),
         "supportsim_path": str(Path(supportsim.__file__).parent),
         "engine_sha256": engine_hash(),
+        "engine_build": supportsim.engine.engine_build(),
         "src_changes": _src_changes(),
         "repeats": args.repeats,
         "seed": args.seed,

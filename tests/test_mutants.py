@@ -91,14 +91,14 @@ MUTANTS = [
     ),
     Mutant(
         "bot hand-off priority ignored",
-        "engine/replication.py",
+        "engine/simulation.py",
         "ticket.priority = max(ticket.priority, handoff.priority)",
         "ticket.priority = ticket.priority",
         (f"{THEORY}::test_bot_hand_off_priority_matches_the_non_preemptive_priority_formula",),
     ),
     Mutant(
         "VIP priority ignored",
-        "engine/replication.py",
+        "engine/simulation.py",
         "ticket.priority = self.vip_priority if ticket.vip else 0\n        ticket.patience",
         "ticket.priority = 0\n        ticket.patience",
         (f"{THEORY}::test_vip_priority_matches_the_non_preemptive_priority_formula",),
@@ -193,14 +193,14 @@ MUTANTS = [
     ),
     Mutant(
         "retrials ignored",
-        "engine/replication.py",
+        "engine/simulation.py",
         "if decide < (retrial.probability if outcome == ABANDONED else retrial.blocked_probability):",
         "if False:",
         ("tests/test_lines_and_retrials_theory.py::test_retrials_agree_with_the_exact_markov_chain",),
     ),
     Mutant(
         "lines never block",
-        "engine/replication.py",
+        "engine/simulation.py",
         "if self.in_lines[c] >= self.lines[c]:",
         "if False:",
         ("tests/test_lines_and_retrials_theory.py::test_lines_equal_to_the_agents_give_erlang_b_blocking",),
@@ -268,11 +268,15 @@ def _env(src: Path) -> dict[str, str]:
 
 
 def test_the_tests_of_a_mutant_import_its_copy(tmp_path: Path) -> None:
-    """The mechanism every mutant relies on: with ``PYTHONPATH`` on the copy, the copy is imported."""
+    """The mechanism every mutant relies on: with ``PYTHONPATH`` on the copy, the copy is imported,
+    and a patched engine module from its source (not from the modules the install compiled).
+    """
     src = _patched_copy(MUTANTS[0], tmp_path)
-    code = "import supportsim; print(supportsim.__file__)"
+    code = "import supportsim.engine as e, supportsim.engine.dispatch as d; print(d.__file__); print(e.engine_build())"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(src), capture_output=True, text=True)
-    assert done.stdout.strip() == str(src / "supportsim" / "__init__.py"), done.stderr
+    module, build = done.stdout.splitlines()
+    assert module == str(src / "supportsim" / "engine" / "dispatch.py"), done.stderr
+    assert build.startswith("Python sources"), build
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])

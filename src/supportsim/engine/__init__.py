@@ -5,11 +5,14 @@
 ``duty`` (agents on duty over time), ``calls`` (timed callbacks on SimPy's queue),
 ``records`` (what a replication keeps of its tickets; ``kept``: their rows; ``counting``: the
 counters, added a chunk of rows at a time), ``levels`` (time-weighted statistics).
+``compiled`` says whether the mypyc-compiled modules run (:func:`engine_build`).
 """
 
+# first: importing ``compiled`` chooses between compiled modules and sources for the rest
+from supportsim.engine.compiled import engine_build
 from supportsim.engine.draws import ArrivalTrace
-from supportsim.engine.records import ReplicationOutput
+from supportsim.engine.output import ReplicationOutput
 from supportsim.engine.replication import run_replication
 from supportsim.engine.streams import replication_seeds
 
-__all__ = ["ArrivalTrace", "ReplicationOutput", "replication_seeds", "run_replication"]
+__all__ = ["ArrivalTrace", "ReplicationOutput", "engine_build", "replication_seeds", "run_replication"]

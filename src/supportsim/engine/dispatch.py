@@ -5,7 +5,7 @@ replication, and the event handlers between a ticket joining a human queue and l
 served (or abandoned, or overflowed to another group). A dispatcher-style matching
 (``_enqueue`` for a new waiting ticket, ``_agent_free`` for an agent with room) replaces
 per-group resources, so that one ticket can be served by several groups and one group can
-serve several skills. :class:`~supportsim.engine.replication.Replication` adds arrivals,
+serve several skills. :class:`~supportsim.engine.simulation.Simulation` adds arrivals,
 bots, follow-ups, retrials and the run itself.
 """
 

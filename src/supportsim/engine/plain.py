@@ -5,7 +5,7 @@ On a plain scenario (:func:`plain_scenario`: realtime channels without lines, bo
 patience, retrials, VIPs, chat concurrency or ``at_close: disconnect``; categories without
 escalation or follow-ups; no overflow delays, no carried-in queue, no survey, no trace,
 ``group_choice: preference``) a contact's row of the ticket table is known in full when an
-agent takes it: it ends resolved, at the service end on the event queue. :class:`PlainPath`
+agent takes it: it ends resolved, at the service end on the event queue. :class:`PlainSimulation`
 therefore makes no :class:`~supportsim.engine.entities.Ticket` for a contact an idle agent
 takes on arrival, and drops the ticket of one that waited when its service starts; the
 service-end event carries the row's values, and the log records them when it fires, exactly
@@ -13,23 +13,21 @@ when and as the general handlers would (same events in the same order, same leve
 rows: ``tests/test_plain_path.py`` checks it). Contacts still in service when the horizon ends
 are made tickets again, open, from those values.
 
-The general handlers (:mod:`~supportsim.engine.replication`, :mod:`~supportsim.engine.dispatch`)
+The general handlers (:mod:`~supportsim.engine.simulation`, :mod:`~supportsim.engine.dispatch`)
 stay the reference: a waiting contact is queued by them, and every other scenario uses them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from heapq import heappush
 from typing import Any
 
 from supportsim.engine.calls import NORMAL, Call
-from supportsim.engine.dispatch import Dispatch
-from supportsim.engine.draws import ArrivalTrace, DayArrivals, DrawRows
+from supportsim.engine.draws import ArrivalTrace
 from supportsim.engine.entities import OPEN, RESOLVED, SERVING, Agent, Ticket
 from supportsim.engine.kept import ROW_DTYPE
-from supportsim.engine.records import TicketLog
+from supportsim.engine.simulation import Simulation
 from supportsim.scenario.model import Scenario
 
 ROW_FIELDS = (
@@ -37,7 +35,7 @@ ROW_FIELDS = (
     "responded_at", "resolved_at", "escalations", "total_wait", "handled", "first_group", "will_follow_up",
     "customer", "attempt", "follow_up_delay", "retrying",
 )  # fmt: skip
-"""The order in which :meth:`PlainPath._serve` builds a row's values: :data:`ROW_DTYPE`'s."""
+"""The order in which :meth:`PlainSimulation._serve` builds a row's values: :data:`ROW_DTYPE`'s."""
 if ROW_DTYPE.names != ROW_FIELDS:  # pragma: no cover - a changed row must change _serve too
     raise ImportError("engine.plain builds rows in an order ROW_DTYPE no longer has: update _serve")
 
@@ -58,14 +56,8 @@ def plain_scenario(scenario: Scenario, trace: ArrivalTrace | None) -> bool:
     return all((r.after_seconds or 0) <= 0 for s in scenario.skills_needed() for r in scenario.routes(s))
 
 
-class PlainPath(Dispatch):
-    """Handlers of the plain path, put before the general ones (``class X(PlainPath, Simulation)``)."""
-
-    arrivals: DayArrivals
-    log: TicketLog
-    open: dict[int, Ticket]
-    next_id: int
-    _new_ticket: Callable[[int, DrawRows, int, float], Ticket]  # the replication's
+class PlainSimulation(Simulation):
+    """A replication of a plain scenario: the plain path's handlers before the general ones."""
 
     def _arrival(self, event: Call) -> None:
         """The next new contact arrives: an idle agent takes it at once, or it is queued."""
@@ -85,7 +77,7 @@ class PlainPath(Dispatch):
                 break
         else:
             self._enqueue(self._new_ticket(c, draws, i, now))
-        if k + 1 < len(arrivals.times):  # as _Simulation._arrival: the same event, armed again
+        if k + 1 < len(arrivals.times):  # as Simulation._arrival: the same event, armed again
             event.callbacks = (self._arrival,)
             event._value = k + 1
             entry: Any = (now + (arrivals.times[k + 1] - now), NORMAL, next(env._eid), event)
@@ -142,7 +134,7 @@ class PlainPath(Dispatch):
         """The contacts still in service when the horizon ends, as open tickets."""
         tickets: list[Ticket] = []
         for entry in self.env._queue:
-            event = entry[3]
+            event: Any = entry[3]  # a SimPy event or a Call (SimPy types its queue with Event)
             if isinstance(event, Call) and event.callbacks == (self._service_done,):
                 ticket = Ticket()
                 for name, value in zip(ROW_FIELDS, event._value[1], strict=True):

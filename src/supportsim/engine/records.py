@@ -1,5 +1,4 @@
-"""What a replication keeps: streaming statistics of its tickets (optionally their rows), and
-its :class:`ReplicationOutput`.
+"""What a replication keeps of its tickets: streaming statistics (optionally their rows).
 
 The engine hands every ticket to :meth:`TicketLog.record` once, when its fate is final
 (resolved, deflected, abandoned) or when the horizon ends (still open), and then forgets
@@ -20,7 +19,6 @@ import math
 import struct
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
 from typing import Any
@@ -31,9 +29,8 @@ from numpy.typing import NDArray
 from supportsim.engine.counting import COUNTERS, INDEX, Rules, count_chunk, count_tiers
 from supportsim.engine.entities import Ticket
 from supportsim.engine.kept import ROW_DTYPE, ROW_STRUCT, KeptTickets, join_rows, row_bytes
-from supportsim.engine.levels import Level
 
-__all__ = ["COUNTERS", "FORMULAS", "ROW_CHUNK", "BacklogAges", "ReplicationOutput", "TicketLog"]
+__all__ = ["COUNTERS", "FORMULAS", "ROW_CHUNK", "BacklogAges", "TicketLog"]
 
 FORMULAS = ("all_offered", "answered_only", "exclude_short_abandons")
 """Service-level formulas a channel's target may name (see :meth:`TicketLog.use_targets`)."""
@@ -323,30 +320,3 @@ class BacklogAges:
     def waiting_at_interval_ends(self) -> NDArray[np.float64]:
         """Per interval: tickets in the backlog at its end (after the events of that instant)."""
         return np.cumsum(self._ends[: self.intervals]).astype(float)
-
-
-@dataclass
-class ReplicationOutput:
-    """Everything one replication observed, before any metric is computed."""
-
-    log: TicketLog
-    kept: KeptTickets  # per-ticket rows; empty without keep_tickets
-    waiting_by_channel: list[Level]
-    waiting_by_skill: list[Level]
-    staffed: list[Level]
-    busy: list[Level]
-    occupied: list[Level]
-    rostered_seconds: NDArray[np.float64]  # per group and interval: paid agent-seconds
-    overtime_seconds: NDArray[np.float64]  # per group and interval: agent-seconds beyond the people rostered
-    rostered_peak: NDArray[np.float64]  # per group: most people rostered at once
-    served: NDArray[np.int64]  # per group and interval: services started
-    bot_conversations: NDArray[np.int64]  # per automation, measured window
-    end_seconds: float
-    in_system_at_end: int
-    skills: list[str]
-    tickets_created: int  # every ticket of the run: warm-up, measured window and follow-ups
-
-    @cached_property
-    def tickets(self) -> dict[str, NDArray[Any]]:
-        """Per-ticket columns (empty arrays without keep_tickets), built on first read."""
-        return self.kept.columns()

@@ -82,7 +82,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from supportsim.engine.entities import DEFLECTED, OUTCOME_NAMES, RESOLVED
-from supportsim.engine.records import ReplicationOutput, TicketLog
+from supportsim.engine.output import ReplicationOutput
+from supportsim.engine.records import TicketLog
 from supportsim.scenario.calendar import interval_labels
 from supportsim.scenario.model import Scenario
 

@@ -1,0 +1,141 @@
+"""The engine as the install compiles it (mypyc, ``hatch_build.py``) against its Python sources,
+the reference: the same numbers to the bit, and the compiled modules only where they are current.
+
+Run as a script (``python tests/test_compiled.py OUT``) it pickles the tables of every case to
+``OUT``; the first test runs that in a process on the Python sources and compares.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import supportsim
+from supportsim.engine import ArrivalTrace, engine_build
+from supportsim.engine.compiled import COMPILED, PURE_PYTHON
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def _cases() -> dict[str, tuple[supportsim.Scenario, ArrivalTrace | None]]:
+    """Every example scenario, plus what none of them has: a carried-in queue with a survey,
+    and a replayed trace.
+    """
+    cases: dict[str, tuple[supportsim.Scenario, ArrivalTrace | None]] = {
+        path.stem: (supportsim.load_scenario(path), None) for path in SCENARIOS
+    }
+    data = cases["helpdesk_chatbot"][0].model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["initial"] = {data["channels"][0]["name"]: {"waiting": 40, "mean_age_hours": 0.5}}
+    data["feedback"] = {"survey_share": 0.5}
+    cases["carried_in_with_survey"] = (supportsim.scenario_from_dict(data), None)
+    single = cases["single_queue"][0]
+    minutes = np.sort(np.random.default_rng(3).uniform(0, 24 * 60, 2_000))
+    trace = ArrivalTrace(
+        channel=np.array([single.channels[0].name] * len(minutes)),
+        arrival_minute=minutes,
+        category=np.array([single.categories[0].name] * len(minutes)),
+    )
+    cases["replayed_trace"] = (single, trace)
+    return cases
+
+
+def outputs() -> dict[str, dict[str, Any]]:
+    """Every table of every case, simulated twice (seed 7) in this process."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, (scenario, trace) in _cases().items():
+        result = supportsim.simulate(scenario, seed=7, replications=2, trace=trace)
+        out[name] = {
+            "summary": repr(result.summary),  # every float's repr: equal only to the bit
+            "intervals": result.intervals,
+            "groups": result.groups,
+            "tickets": result.tickets,
+            "warnings": result.warnings,
+        }
+    return out
+
+
+def test_the_compiled_engine_gives_the_numbers_of_its_python_sources(tmp_path: Path) -> None:
+    """Every table of every example scenario, a warm start with a survey and a trace replay, on
+    the engine this process runs (compiled where the install could) and on the sources.
+    """
+    out = tmp_path / "sources.pickle"
+    env = {**os.environ, PURE_PYTHON: "1"}
+    done = subprocess.run(
+        [sys.executable, __file__, str(out)], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    sources = pickle.loads(out.read_bytes())
+    here = outputs()
+    assert sources.keys() == here.keys()
+    for name, tables in here.items():
+        for table, value in tables.items():
+            if isinstance(value, pd.DataFrame):
+                pd.testing.assert_frame_equal(value, sources[name][table], check_exact=True, obj=f"{name}: {table}")
+            else:
+                assert value == sources[name][table], f"{name}: {table} differs from the sources'"
+
+
+def test_an_install_with_a_c_compiler_runs_the_compiled_engine() -> None:
+    """CI installs on a machine with gcc: the suite must test (and time) what users get there."""
+    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    wanted = (
+        shutil.which(compiler) is not None
+        and os.environ.get("SUPPORTSIM_COMPILE", "1") != "0"
+        and os.environ.get(PURE_PYTHON, "") in ("", "0")
+    )
+    assert engine_build() == "compiled (mypyc)" if wanted else engine_build().startswith("Python sources")
+    from supportsim.engine import dispatch
+
+    assert Path(dispatch.__file__ or "").suffix == (".so" if wanted else ".py")
+
+
+def test_asking_for_the_sources_imports_every_compiled_module_from_its_py_file() -> None:
+    code = (
+        "import importlib, supportsim.engine as e\n"
+        "print(e.engine_build())\n"
+        f"print(*[importlib.import_module('supportsim.engine.' + m).__file__ for m in {COMPILED!r}])"
+    )
+    env = {**os.environ, PURE_PYTHON: "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    build, files = done.stdout.splitlines()
+    assert build == f"Python sources ({PURE_PYTHON} is set)", done.stderr
+    assert [Path(f).name for f in files.split()] == [f"{m}.py" for m in COMPILED]
+
+
+def test_without_a_c_compiler_the_package_builds_and_runs_as_pure_python(tmp_path: Path) -> None:
+    env = {**os.environ, "CC": str(tmp_path / "no-such-compiler")}
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)]
+    done = subprocess.run([*build, str(ROOT)], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (wheel,) = tmp_path.glob("*.whl")
+    assert wheel.name.endswith("-py3-none-any.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "supportsim/engine/dispatch.py" in names
+    assert not [n for n in names if n.endswith((".so", ".pyd", "compiled.json"))]
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    code = (
+        "import supportsim, supportsim.engine.dispatch as d\n"
+        "r = supportsim.simulate(supportsim.load_scenario('scenarios/single_queue.yaml'), seed=1)\n"
+        "print(d.__file__); print(supportsim.engine.engine_build()); print(r.summary['overall']['offered']['mean'])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    module, build_state, offered = done.stdout.splitlines()
+    assert module == str(tmp_path / "site" / "supportsim" / "engine" / "dispatch.py"), done.stderr
+    assert build_state.startswith("Python sources (not compiled"), build_state
+    assert float(offered) > 0
+
+
+if __name__ == "__main__":
+    Path(sys.argv[1]).write_bytes(pickle.dumps(outputs()))
