@@ -26,15 +26,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 ROOT = Path(__file__).resolve().parent
 SRC = ROOT / "src"
 ENGINE = Path("supportsim", "engine")
-GROUP = "supportsim_engine"  # mypyc's shared library: supportsim_engine__mypyc.<abi>.so, top level
 EXT = sysconfig.get_config_var("EXT_SUFFIX")
-SETUP = """
-from setuptools import setup
-from mypyc.build import mypycify
-
-flags = ["--ignore-missing-imports", "--follow-imports=silent"]
-setup(name="{group}", ext_modules=mypycify(flags + {files!r}, opt_level="3", group_name="{group}"))
-"""
 
 
 def _constant(name: str) -> Any:
@@ -46,25 +38,38 @@ def _constant(name: str) -> Any:
     raise LookupError(f"engine/compiled.py has no {name}")
 
 
-def _outputs(names: list[str]) -> list[Path]:
+COMPILED: list[str] = list(_constant("COMPILED"))
+GROUP: str = _constant("GROUP")
+MANIFEST: str = _constant("MANIFEST")
+SETUP = """
+from setuptools import setup
+from mypyc.build import mypycify
+
+flags = ["--ignore-missing-imports", "--follow-imports=silent"]
+setup(name="{group}", ext_modules=mypycify(flags + {files!r}, opt_level="3", group_name="{group}"))
+"""
+
+
+def _outputs() -> list[Path]:
     """The files a build leaves, relative to ``src/``."""
-    return [ENGINE / f"{name}{EXT}" for name in names] + [Path(f"{GROUP}__mypyc{EXT}")]
+    return [ENGINE / f"{name}{EXT}" for name in COMPILED] + [Path(f"{GROUP}__mypyc{EXT}")]
 
 
-def _manifest(folder: Path, names: list[str]) -> str:
-    sources = {name: hashlib.sha256((folder / ENGINE / f"{name}.py").read_bytes()).hexdigest() for name in names}
+def _manifest(folder: Path) -> str:
+    """What the build writes to :data:`MANIFEST`: the SHA-256 of each source in ``folder``."""
+    sources = {name: hashlib.sha256((folder / ENGINE / f"{name}.py").read_bytes()).hexdigest() for name in COMPILED}
     return json.dumps({"sources": sources}, indent=1) + "\n"
 
 
-def _compile(names: list[str], into: Path) -> None:
-    """Compile ``names`` from a copy of ``src/supportsim`` in ``into`` (raises on failure)."""
+def _compile(into: Path) -> None:
+    """Compile :data:`COMPILED` from a copy of ``src/supportsim`` in ``into`` (raises on failure)."""
     compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(compiler) is None:
         raise RuntimeError(f"no C compiler ({compiler} not found)")
     shutil.copytree(
-        SRC / "supportsim", into / "supportsim", ignore=shutil.ignore_patterns("__pycache__", "*.so", "compiled.json")
+        SRC / "supportsim", into / "supportsim", ignore=shutil.ignore_patterns("__pycache__", "*.so", MANIFEST)
     )
-    files = [str(ENGINE / f"{name}.py") for name in names]
+    files = [str(ENGINE / f"{name}.py") for name in COMPILED]
     (into / "setup.py").write_text(SETUP.format(group=GROUP, files=files))
     done = subprocess.run(
         [sys.executable, "setup.py", "build_ext", "--inplace"], cwd=into, capture_output=True, text=True, check=False
@@ -72,27 +77,28 @@ def _compile(names: list[str], into: Path) -> None:
     if done.returncode != 0:
         tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
         raise RuntimeError("mypyc failed: " + " | ".join(tail))
-    (into / ENGINE / "compiled.json").write_text(_manifest(into, names))
+    (into / ENGINE / MANIFEST).write_text(_manifest(into))
 
 
 class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     """Compiles :data:`COMPILED` for wheels and editable installs; falls back to pure Python."""
 
+    _temp: Path | None = None
+
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        names: list[str] = list(_constant("COMPILED"))
         editable = version == "editable"
-        built = [*_outputs(names), ENGINE / "compiled.json"]
+        built = [*_outputs(), ENGINE / MANIFEST]
         if os.environ.get("SUPPORTSIM_COMPILE", "1") == "0":
             self._pure(editable, built, "SUPPORTSIM_COMPILE=0")
             return
-        manifest = SRC / ENGINE / "compiled.json"
-        current = all((SRC / path).is_file() for path in built) and manifest.read_text() == _manifest(SRC, names)
+        manifest = SRC / ENGINE / MANIFEST
+        current = all((SRC / path).is_file() for path in built) and manifest.read_text() == _manifest(SRC)
         if editable and current:
             self.app.display_info("supportsim: the compiled engine is up to date")
         else:
             self._temp = Path(tempfile.mkdtemp(prefix="supportsim-mypyc-"))
             try:
-                _compile(names, self._temp)
+                _compile(self._temp)
             except (RuntimeError, OSError) as error:
                 self._pure(editable, built, str(error))
                 return
@@ -112,6 +118,5 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         self.app.display_warning(f"supportsim: the engine stays pure Python ({why})")
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
-        temp = getattr(self, "_temp", None)
-        if temp is not None:
-            shutil.rmtree(temp, ignore_errors=True)
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)

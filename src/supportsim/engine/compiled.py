@@ -23,11 +23,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["COMPILED", "MANIFEST", "PURE_PYTHON", "engine_build", "source_hashes"]
+__all__ = ["COMPILED", "GROUP", "MANIFEST", "PURE_PYTHON", "engine_build", "source_hashes"]
 
 COMPILED = ("calls", "entities", "levels", "choice", "duty", "dispatch", "records", "simulation", "plain")
 """Modules of ``supportsim.engine`` compiled where a C compiler is found: the event handlers
 and what they touch per event (the rest runs once a day or once a run)."""
+
+GROUP = "supportsim_engine"
+"""mypyc's name for the shared library of the compiled modules (``supportsim_engine__mypyc``,
+a top-level module beside the ``supportsim`` package)."""
 
 MANIFEST = "compiled.json"
 """Written by the build beside the compiled modules: ``{"sources": {module: sha256}}``."""
@@ -52,7 +56,8 @@ def _build_state() -> str:
     if os.environ.get(PURE_PYTHON, "") not in ("", "0"):
         return f"Python sources ({PURE_PYTHON} is set)"
     manifest = HERE / MANIFEST
-    if not manifest.is_file() or not all(_has_extension(name) for name in COMPILED):
+    built = all(_has_extension(name) for name in COMPILED) and importlib.util.find_spec(f"{GROUP}__mypyc")
+    if not manifest.is_file() or not built:
         return "Python sources (not compiled: the install found no C compiler or mypyc failed)"
     try:
         built = json.loads(manifest.read_text())["sources"]
