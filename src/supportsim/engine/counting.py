@@ -189,8 +189,9 @@ def count_tiers(rows: NDArray[np.void], went_on: list[list[list[int]]], finished
     """
     escalations = rows["escalations"]
     resolved = rows["outcome"] == RESOLVED
-    pairs = {(int(c), int(k)) for c, k in zip(rows["channel"].tolist(), rows["category"].tolist(), strict=True)}
-    for c, k in pairs:
+    width = len(went_on[0])  # categories
+    for pair in np.unique(rows["channel"].astype(np.int64) * width + rows["category"]).tolist():
+        c, k = divmod(pair, width)
         tiers = len(went_on[c][k])
         if tiers <= 1:
             continue

@@ -298,6 +298,10 @@ class Simulation(Dispatch):
         for ticket in still_open:
             self.log.record(ticket, self.end_s)
         in_system = len(still_open)
+        # What is left goes now, by reference counting: the last day's draws and the events
+        # after the horizon (they refer to this object, which is left to the cyclic collector).
+        self.arrivals = NO_ARRIVALS
+        self.env._queue.clear()
         return ReplicationOutput(
             log=self.log,
             kept=self.log.kept(self.end_s),

@@ -320,11 +320,12 @@ def _stack(base: pd.DataFrame, blocks: list[tuple[str, str, dict[str, NDArray[np
     data: dict[str, object] = {column: np.tile(base[column].to_numpy(), len(blocks)) for column in base.columns}
     data["scope"] = np.repeat(np.array([scope for scope, _, _ in blocks], dtype=object), n)
     data["name"] = np.repeat(np.array([name for _, name, _ in blocks], dtype=object), n)
-    nan = np.full(n, math.nan)
     for name in names:
-        data[name] = np.concatenate(
-            [np.broadcast_to(np.asarray(columns.get(name, nan), dtype=float), n) for _, _, columns in blocks]
-        )
+        column = np.full(n * len(blocks), math.nan)
+        for b, (_, _, columns) in enumerate(blocks):
+            if name in columns:
+                column[b * n : (b + 1) * n] = columns[name]
+        data[name] = column
     return pd.DataFrame(data)
 
 
