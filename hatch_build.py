@@ -1,16 +1,16 @@
 """Build hook: compile the engine's per-event modules with mypyc where this machine can.
 
-Which modules, and how the package chooses between them and their Python sources at import,
-is in ``src/supportsim/engine/compiled.py``. Without a C compiler, when mypyc fails, or with
-``SUPPORTSIM_COMPILE=0``, the package installs as pure Python (the reference) and
-``supportsim.engine.engine_build()`` says why. An editable install compiles in place (into
-``src/``, ignored by git) and only when a source changed since the last build.
+Which modules, where their compiled files go and how the package chooses between them and
+their Python sources at import is in ``src/supportsim/engine/compiled.py``. Without a C
+compiler, when mypyc fails, or with ``SUPPORTSIM_COMPILE=0``, the package installs as pure
+Python (the reference) and records why, which ``supportsim.engine.engine_build()`` says. An
+editable install compiles into ``src/supportsim/engine/_mypyc`` (ignored by git), and only
+when a source changed since the last build.
 """
 
 from __future__ import annotations
 
-import ast
-import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -23,24 +23,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-ROOT = Path(__file__).resolve().parent
-SRC = ROOT / "src"
 ENGINE = Path("supportsim", "engine")
-EXT = sysconfig.get_config_var("EXT_SUFFIX")
-
-
-def _constant(name: str) -> Any:
-    """A constant of ``engine/compiled.py``, read without importing it (or its dependencies)."""
-    tree = ast.parse((SRC / ENGINE / "compiled.py").read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise LookupError(f"engine/compiled.py has no {name}")
-
-
-COMPILED: list[str] = list(_constant("COMPILED"))
-GROUP: str = _constant("GROUP")
-MANIFEST: str = _constant("MANIFEST")
 SETUP = """
 from setuptools import setup
 from mypyc.build import mypycify
@@ -50,73 +33,90 @@ setup(name="{group}", ext_modules=mypycify(flags + {files!r}, opt_level="3", gro
 """
 
 
-def _outputs() -> list[Path]:
-    """The files a build leaves, relative to ``src/``."""
-    return [ENGINE / f"{name}{EXT}" for name in COMPILED] + [Path(f"{GROUP}__mypyc{EXT}")]
+def _load_compiled(src: Path) -> Any:
+    """``engine/compiled.py`` of ``src``, loaded by path (it needs only the standard library)."""
+    spec = importlib.util.spec_from_file_location("_supportsim_compiled", src / ENGINE / "compiled.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _manifest(folder: Path) -> str:
-    """What the build writes to :data:`MANIFEST`: the SHA-256 of each source in ``folder``."""
-    sources = {name: hashlib.sha256((folder / ENGINE / f"{name}.py").read_bytes()).hexdigest() for name in COMPILED}
-    return json.dumps({"sources": sources}, indent=1) + "\n"
+def c_compiler() -> str | None:
+    """The C compiler setuptools would use, if this machine has it."""
+    name = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    return shutil.which(name)
 
 
-def _compile(into: Path) -> None:
-    """Compile :data:`COMPILED` from a copy of ``src/supportsim`` in ``into`` (raises on failure)."""
-    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
-    if shutil.which(compiler) is None:
-        raise RuntimeError(f"no C compiler ({compiler} not found)")
-    shutil.copytree(
-        SRC / "supportsim", into / "supportsim", ignore=shutil.ignore_patterns("__pycache__", "*.so", MANIFEST)
-    )
-    files = [str(ENGINE / f"{name}.py") for name in COMPILED]
-    (into / "setup.py").write_text(SETUP.format(group=GROUP, files=files))
+def _compile(compiled: Any, src: Path, into: Path) -> list[Path]:
+    """Compile ``compiled.COMPILED`` from a copy of ``src/supportsim`` in ``into``; returns the
+    compiled files, in ``into``. Raises ``RuntimeError`` with the reason when it cannot.
+    """
+    if c_compiler() is None:
+        raise RuntimeError("no C compiler found")
+    skip = shutil.ignore_patterns("__pycache__", compiled.FOLDER)
+    shutil.copytree(src / "supportsim", into / "supportsim", ignore=skip)
+    files = [str(ENGINE / f"{name}.py") for name in compiled.COMPILED]
+    (into / "setup.py").write_text(SETUP.format(group=compiled.GROUP.removesuffix("__mypyc"), files=files))
     done = subprocess.run(
-        [sys.executable, "setup.py", "build_ext", "--inplace"], cwd=into, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
+        [sys.executable, "setup.py", "build_ext", "--inplace"],
+        cwd=into, capture_output=True, text=True, errors="replace", check=False,
+    )  # fmt: skip
+    ext = compiled.EXTENSION
+    built = [into / ENGINE / f"{name}{ext}" for name in compiled.COMPILED] + [into / f"{compiled.GROUP}{ext}"]
+    if done.returncode != 0 or not all(path.is_file() for path in built):
         tail = (done.stdout + done.stderr).strip().splitlines()[-5:]
         raise RuntimeError("mypyc failed: " + " | ".join(tail))
-    (into / ENGINE / MANIFEST).write_text(_manifest(into))
+    return built
 
 
 class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
-    """Compiles :data:`COMPILED` for wheels and editable installs; falls back to pure Python."""
+    """Compiles the engine for wheels and editable installs; falls back to pure Python."""
 
     _temp: Path | None = None
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        src = Path(self.root) / "src"
+        compiled = _load_compiled(src)
+        folder = src / ENGINE / compiled.FOLDER
         editable = version == "editable"
-        built = [*_outputs(), ENGINE / MANIFEST]
-        if os.environ.get("SUPPORTSIM_COMPILE", "1") == "0":
-            self._pure(editable, built, "SUPPORTSIM_COMPILE=0")
-            return
-        manifest = SRC / ENGINE / MANIFEST
-        current = all((SRC / path).is_file() for path in built) and manifest.read_text() == _manifest(SRC)
-        if editable and current:
+        if editable and compiled.build_state(src / ENGINE).startswith("compiled"):
             self.app.display_info("supportsim: the compiled engine is up to date")
-        else:
-            self._temp = Path(tempfile.mkdtemp(prefix="supportsim-mypyc-"))
-            try:
-                _compile(self._temp)
-            except (RuntimeError, OSError) as error:
-                self._pure(editable, built, str(error))
-                return
-            for path in built:
-                if editable:
-                    shutil.copy2(self._temp / path, SRC / path)
-                else:
-                    build_data["force_include"][str(self._temp / path)] = path.as_posix()
-        build_data["pure_python"] = False
-        build_data["infer_tag"] = True
-
-    def _pure(self, editable: bool, built: list[Path], why: str) -> None:
-        """Leave the package pure Python: no compiled module of an earlier editable build stays."""
+            build_data["pure_python"], build_data["infer_tag"] = False, True
+            return
+        self._temp = Path(tempfile.mkdtemp(prefix="supportsim-mypyc-"))
+        try:
+            if os.environ.get("SUPPORTSIM_COMPILE", "1") == "0":
+                raise RuntimeError("SUPPORTSIM_COMPILE=0")
+            built = _compile(compiled, src, self._temp)
+            manifest: dict[str, Any] = compiled.manifest_for(src / ENGINE)
+            build_data["pure_python"], build_data["infer_tag"] = False, True
+        except (RuntimeError, OSError) as error:
+            built, manifest = [], {"error": str(error)}
+            self.app.display_warning(f"supportsim: the engine stays pure Python ({error})")
+        (self._temp / compiled.MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+        built.append(self._temp / compiled.MANIFEST)  # last: a manifest says the files are there
         if editable:
+            _replace_folder(folder, built)
+        else:
             for path in built:
-                (SRC / path).unlink(missing_ok=True)
-        self.app.display_warning(f"supportsim: the engine stays pure Python ({why})")
+                build_data["force_include"][str(path)] = (ENGINE / compiled.FOLDER / path.name).as_posix()
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         if self._temp is not None:
             shutil.rmtree(self._temp, ignore_errors=True)
+
+
+def _replace_folder(folder: Path, files: list[Path]) -> None:
+    """Make ``folder`` hold exactly ``files`` (copied in order), never truncating a file a
+    running process may have loaded: each is written under a new name and renamed.
+    """
+    folder.mkdir(exist_ok=True)
+    keep = {path.name for path in files}
+    for old in folder.iterdir():
+        if old.name not in keep:
+            old.unlink()
+    for path in files:
+        fresh = folder / f".{path.name}.new"
+        shutil.copy2(path, fresh)
+        os.replace(fresh, folder / path.name)

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure.child(json.loads(args.child))))
         return 0
     if args.profile:
-        if os.environ.get(PURE_PYTHON, "") in ("", "0"):  # cProfile cannot see into compiled functions
+        if os.environ.get(PURE_PYTHON) != "1":  # cProfile cannot see into compiled functions
             command = [sys.executable, __file__, *(sys.argv[1:] if argv is None else argv)]
             return subprocess.run(command, env={**os.environ, PURE_PYTHON: "1"}, check=False).returncode
         profiler.run_profile(args)

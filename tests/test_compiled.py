@@ -7,38 +7,61 @@ Run as a script (``python tests/test_compiled.py OUT``) it pickles the tables of
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import pickle
 import shutil
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import supportsim
 from supportsim.engine import ArrivalTrace, engine_build
-from supportsim.engine.compiled import COMPILED, PURE_PYTHON
+from supportsim.engine.compiled import (
+    COMPILED,
+    EXTENSION,
+    FOLDER,
+    GROUP,
+    MANIFEST,
+    PURE_PYTHON,
+    build_state,
+    manifest_for,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+ENGINE = ROOT / "src" / "supportsim" / "engine"
 
 
-def _cases() -> dict[str, tuple[supportsim.Scenario, ArrivalTrace | None]]:
+def _hook() -> Any:
+    """``hatch_build.py``, the build hook (for its test of a C compiler)."""
+    spec = importlib.util.spec_from_file_location("hatch_build", ROOT / "hatch_build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+Case = tuple[supportsim.Scenario, ArrivalTrace | None, bool]  # scenario, trace, keep_tickets
+
+
+def _cases() -> dict[str, Case]:
     """Every example scenario, plus what none of them has: a carried-in queue with a survey,
-    and a replayed trace.
+    a replayed trace, and a run without the ticket table (as the planner's).
     """
-    cases: dict[str, tuple[supportsim.Scenario, ArrivalTrace | None]] = {
-        path.stem: (supportsim.load_scenario(path), None) for path in SCENARIOS
-    }
+    cases: dict[str, Case] = {path.stem: (supportsim.load_scenario(path), None, True) for path in SCENARIOS}
     data = cases["helpdesk_chatbot"][0].model_dump(mode="json", by_alias=True, exclude_none=True)
     data["initial"] = {data["channels"][0]["name"]: {"waiting": 40, "mean_age_hours": 0.5}}
     data["feedback"] = {"survey_share": 0.5}
-    cases["carried_in_with_survey"] = (supportsim.scenario_from_dict(data), None)
+    cases["carried_in_with_survey"] = (supportsim.scenario_from_dict(data), None, True)
+    cases["no_ticket_table"] = (cases["helpdesk_baseline"][0], None, False)
     single = cases["single_queue"][0]
     minutes = np.sort(np.random.default_rng(3).uniform(0, 24 * 60, 2_000))
     trace = ArrivalTrace(
@@ -46,20 +69,20 @@ def _cases() -> dict[str, tuple[supportsim.Scenario, ArrivalTrace | None]]:
         arrival_minute=minutes,
         category=np.array([single.categories[0].name] * len(minutes)),
     )
-    cases["replayed_trace"] = (single, trace)
+    cases["replayed_trace"] = (single, trace, True)
     return cases
 
 
 def outputs() -> dict[str, dict[str, Any]]:
     """Every table of every case, simulated twice (seed 7) in this process."""
     out: dict[str, dict[str, Any]] = {}
-    for name, (scenario, trace) in _cases().items():
-        result = supportsim.simulate(scenario, seed=7, replications=2, trace=trace)
+    for name, (scenario, trace, keep) in _cases().items():
+        result = supportsim.simulate(scenario, seed=7, replications=2, trace=trace, keep_tickets=keep)
         out[name] = {
             "summary": repr(result.summary),  # every float's repr: equal only to the bit
             "intervals": result.intervals,
             "groups": result.groups,
-            "tickets": result.tickets,
+            "tickets": result.tickets if keep else None,
             "warnings": result.warnings,
         }
     return out
@@ -88,16 +111,15 @@ def test_the_compiled_engine_gives_the_numbers_of_its_python_sources(tmp_path: P
 
 def test_an_install_with_a_c_compiler_runs_the_compiled_engine() -> None:
     """CI installs on a machine with gcc: the suite must test (and time) what users get there."""
-    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
     wanted = (
-        shutil.which(compiler) is not None
+        _hook().c_compiler() is not None
         and os.environ.get("SUPPORTSIM_COMPILE", "1") != "0"
-        and os.environ.get(PURE_PYTHON, "") in ("", "0")
+        and os.environ.get(PURE_PYTHON, "") != "1"
     )
     assert engine_build() == "compiled (mypyc)" if wanted else engine_build().startswith("Python sources")
     from supportsim.engine import dispatch
 
-    assert Path(dispatch.__file__ or "").suffix == (".so" if wanted else ".py")
+    assert (dispatch.__file__ or "").endswith(EXTENSION if wanted else "dispatch.py")
 
 
 def test_asking_for_the_sources_imports_every_compiled_module_from_its_py_file() -> None:
@@ -109,8 +131,49 @@ def test_asking_for_the_sources_imports_every_compiled_module_from_its_py_file()
     env = {**os.environ, PURE_PYTHON: "1"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     build, files = done.stdout.splitlines()
-    assert build == f"Python sources ({PURE_PYTHON} is set)", done.stderr
+    assert build == f"Python sources ({PURE_PYTHON}=1)", done.stderr
     assert [Path(f).name for f in files.split()] == [f"{m}.py" for m in COMPILED]
+
+
+def test_the_build_state_says_why_the_sources_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PURE_PYTHON, raising=False)
+    for name in COMPILED:
+        shutil.copy(ENGINE / f"{name}.py", tmp_path)
+    folder = tmp_path / FOLDER
+    folder.mkdir()
+
+    def state(manifest: dict[str, Any]) -> str:
+        (folder / MANIFEST).write_text(json.dumps(manifest))
+        return build_state(tmp_path)
+
+    assert build_state(tmp_path) == "Python sources (not compiled: installed without a build of the engine)"
+    assert state({"error": "no C compiler found"}) == "Python sources (not compiled: no C compiler found)"
+    current = manifest_for(tmp_path)
+    assert state({**current, "extension": ".cpython-399-x.so"}).startswith("Python sources (compiled for another")
+    assert state(current).startswith(f"Python sources (compiled files missing: {', '.join(COMPILED)}")
+    for name in (*COMPILED, GROUP):
+        (folder / f"{name}{EXTENSION}").touch()
+    assert state(current) == "compiled (mypyc)"
+    (tmp_path / "dispatch.py").write_text((tmp_path / "dispatch.py").read_text() + "\n# edited\n")
+    assert state(current).startswith("Python sources (edited since the build")
+    monkeypatch.setenv(PURE_PYTHON, "1")
+    assert build_state(tmp_path) == f"Python sources ({PURE_PYTHON}=1)"
+
+
+def test_a_compiled_engine_that_does_not_load_gives_way_to_the_sources(tmp_path: Path) -> None:
+    """A build that is current but cannot load here (another libpython, a damaged file)."""
+    shutil.copytree(ENGINE.parent, tmp_path / "supportsim", ignore=shutil.ignore_patterns("__pycache__"))
+    folder = tmp_path / "supportsim" / "engine" / FOLDER
+    folder.mkdir(exist_ok=True)
+    (folder / MANIFEST).write_text(json.dumps(manifest_for(ENGINE)))
+    for name in (*COMPILED, GROUP):
+        (folder / f"{name}{EXTENSION}").write_bytes(b"not a shared library")
+    code = "import supportsim.engine as e, supportsim.engine.dispatch as d; print(e.engine_build()); print(d.__file__)"
+    env = {**{k: v for k, v in os.environ.items() if k != PURE_PYTHON}, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    build, module = done.stdout.splitlines()
+    assert build.startswith("Python sources (the compiled engine does not load:"), done.stderr
+    assert module == str(tmp_path / "supportsim" / "engine" / "dispatch.py")
 
 
 def test_without_a_c_compiler_the_package_builds_and_runs_as_pure_python(tmp_path: Path) -> None:
@@ -121,8 +184,8 @@ def test_without_a_c_compiler_the_package_builds_and_runs_as_pure_python(tmp_pat
     (wheel,) = tmp_path.glob("*.whl")
     assert wheel.name.endswith("-py3-none-any.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "supportsim/engine/dispatch.py" in names
-    assert not [n for n in names if n.endswith((".so", ".pyd", "compiled.json"))]
+    assert "supportsim/engine/dispatch.py" in names and f"supportsim/engine/{FOLDER}/{MANIFEST}" in names
+    assert not [n for n in names if n.endswith((".so", ".pyd"))]
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     code = (
         "import supportsim, supportsim.engine.dispatch as d\n"
@@ -131,9 +194,9 @@ def test_without_a_c_compiler_the_package_builds_and_runs_as_pure_python(tmp_pat
     )
     env = {**{k: v for k, v in os.environ.items() if k != PURE_PYTHON}, "PYTHONPATH": str(tmp_path / "site")}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    module, build_state, offered = done.stdout.splitlines()
+    module, state, offered = done.stdout.splitlines()
     assert module == str(tmp_path / "site" / "supportsim" / "engine" / "dispatch.py"), done.stderr
-    assert build_state.startswith("Python sources (not compiled"), build_state
+    assert state == "Python sources (not compiled: no C compiler found)"
     assert float(offered) > 0
 
 

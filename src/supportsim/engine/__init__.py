@@ -1,6 +1,8 @@
 """The engine: one replication of a scenario as a SimPy discrete-event simulation.
 
-``replication`` (the SimPy model and its event handlers), ``entities`` (tickets and agents),
+``replication`` (runs one: the general event handlers of ``simulation``, or the plain path's
+of ``plain`` where a scenario allows; ``dispatch``: queues and matching; ``output``: what it
+hands on), ``entities`` (tickets and agents),
 ``draws`` (random attributes and arrival times; ``streams``: one random stream per source),
 ``duty`` (agents on duty over time), ``calls`` (timed callbacks on SimPy's queue),
 ``records`` (what a replication keeps of its tickets; ``kept``: their rows; ``counting``: the

@@ -1,13 +1,16 @@
 """Which engine runs: the modules the build compiled with mypyc, or their Python sources.
 
-Where the machine has a C compiler, the install compiles the modules of :data:`COMPILED`
-(``hatch_build.py``) and writes :data:`MANIFEST` beside them: the SHA-256 of each source it
-compiled. The compiled modules run only while every source still has that hash; after an
-edit, with ``SUPPORTSIM_PURE_PYTHON=1``, or with no build, every one of them is imported from
-its ``.py`` file instead (all or none: a compiled class cannot extend an interpreted one).
-Importing this module makes that choice, so ``supportsim.engine`` imports it first.
-The Python sources are the reference: both give the same numbers to the bit
-(``tests/test_compiled.py``).
+Where the machine has a C compiler, the install (``hatch_build.py``) compiles the modules of
+:data:`COMPILED` into the folder :data:`FOLDER` and writes :data:`MANIFEST` there: the
+interpreter they are for and the SHA-256 of each source it compiled (or why it could not
+compile). Python's own import never looks in that folder: only :class:`_Compiled`, put
+first on ``sys.meta_path`` when this module is imported as ``supportsim.engine.compiled``,
+loads from it, and only while the build is current (:func:`build_state`). Otherwise, with
+``SUPPORTSIM_PURE_PYTHON=1`` or after a source was edited, every module is imported from its
+``.py`` file (all or none: a compiled class cannot extend an interpreted one). The Python
+sources are the reference: both give the same numbers to the bit (``tests/test_compiled.py``).
+
+Standard library only: ``hatch_build.py`` loads this file before anything is installed.
 """
 
 from __future__ import annotations
@@ -19,74 +22,96 @@ import importlib.util
 import json
 import os
 import sys
+import sysconfig
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-__all__ = ["COMPILED", "GROUP", "MANIFEST", "PURE_PYTHON", "engine_build", "source_hashes"]
+__all__ = ["COMPILED", "FOLDER", "GROUP", "MANIFEST", "PURE_PYTHON", "build_state", "engine_build", "manifest_for"]
 
 COMPILED = ("calls", "entities", "levels", "choice", "duty", "dispatch", "records", "simulation", "plain")
 """Modules of ``supportsim.engine`` compiled where a C compiler is found: the event handlers
 and what they touch per event (the rest runs once a day or once a run)."""
 
-GROUP = "supportsim_engine"
-"""mypyc's name for the shared library of the compiled modules (``supportsim_engine__mypyc``,
-a top-level module beside the ``supportsim`` package)."""
+GROUP = "supportsim_engine__mypyc"
+"""The shared library that holds the compiled code (each module's own file only loads it)."""
+
+FOLDER = "_mypyc"
+"""Folder of ``supportsim/engine`` that holds the compiled files and :data:`MANIFEST`."""
 
 MANIFEST = "compiled.json"
-"""Written by the build beside the compiled modules: ``{"sources": {module: sha256}}``."""
+"""``{"extension": suffix, "sources": {module: sha256}}``, or ``{"error": why}``."""
 
 PURE_PYTHON = "SUPPORTSIM_PURE_PYTHON"
 """Environment variable: ``1`` runs the Python sources even where compiled modules exist."""
 
+EXTENSION = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+"""This interpreter's suffix of compiled modules (``.cpython-311-x86_64-linux-gnu.so``)."""
+
 HERE = Path(__file__).resolve().parent
 
 
-def source_hashes(folder: Path = HERE) -> dict[str, str]:
-    """SHA-256 of each compiled module's source in ``folder``."""
-    return {name: hashlib.sha256((folder / f"{name}.py").read_bytes()).hexdigest() for name in COMPILED}
+def manifest_for(engine: Path) -> dict[str, Any]:
+    """What a build of the sources in the folder ``engine`` records for this interpreter."""
+    sources = {name: hashlib.sha256((engine / f"{name}.py").read_bytes()).hexdigest() for name in COMPILED}
+    return {"extension": EXTENSION, "sources": sources}
 
 
-def _has_extension(name: str) -> bool:
-    return any((HERE / f"{name}{suffix}").is_file() for suffix in importlib.machinery.EXTENSION_SUFFIXES)
-
-
-def _build_state() -> str:
-    """Why the compiled modules run or not (the text of :func:`engine_build`)."""
-    if os.environ.get(PURE_PYTHON, "") not in ("", "0"):
-        return f"Python sources ({PURE_PYTHON} is set)"
-    manifest = HERE / MANIFEST
-    built = all(_has_extension(name) for name in COMPILED) and importlib.util.find_spec(f"{GROUP}__mypyc")
-    if not manifest.is_file() or not built:
-        return "Python sources (not compiled: the install found no C compiler or mypyc failed)"
+def build_state(engine: Path = HERE) -> str:
+    """Which engine runs from the folder ``engine``: ``"compiled (mypyc)"`` when its build is
+    current, else ``"Python sources (why)"``.
+    """
+    if os.environ.get(PURE_PYTHON, "") == "1":
+        return f"Python sources ({PURE_PYTHON}=1)"
+    folder = engine / FOLDER
     try:
-        built = json.loads(manifest.read_text())["sources"]
-    except (ValueError, KeyError, TypeError):
+        built = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        return "Python sources (not compiled: installed without a build of the engine)"
+    except (OSError, ValueError):
         return f"Python sources ({MANIFEST} unreadable: reinstall to compile again)"
-    if built != source_hashes():
+    if not isinstance(built, dict) or "error" in built:
+        return f"Python sources (not compiled: {built.get('error') if isinstance(built, dict) else built})"
+    if built.get("extension") != EXTENSION:
+        return f"Python sources (compiled for another Python, {built.get('extension')}: reinstall)"
+    if built != manifest_for(engine):
         return "Python sources (edited since the build: reinstall, e.g. `make install`, to compile them)"
+    missing = [name for name in (*COMPILED, GROUP) if not (folder / f"{name}{EXTENSION}").is_file()]
+    if missing:
+        return f"Python sources (compiled files missing: {', '.join(missing)}: reinstall)"
     return "compiled (mypyc)"
 
 
-class _Sources(importlib.abc.MetaPathFinder):
-    """Finds the modules of :data:`COMPILED` as their ``.py`` files, before the compiled ones."""
+class _Compiled(importlib.abc.MetaPathFinder):
+    """Finds the modules of :data:`COMPILED`, and their shared library, in :data:`FOLDER`."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
         package, _, name = fullname.rpartition(".")
-        if package != __package__ or name not in COMPILED:
-            return None
-        return importlib.util.spec_from_file_location(fullname, HERE / f"{name}.py")
+        if fullname == GROUP or (package == "supportsim.engine" and name in COMPILED):
+            return importlib.util.spec_from_file_location(fullname, HERE / FOLDER / f"{name}{EXTENSION}")
+        return None
 
 
-_STATE = _build_state()
+def _choose() -> str:
+    """Put :class:`_Compiled` first on ``sys.meta_path`` if the build is current and loads."""
+    state = build_state()
+    if state.startswith("compiled") and not any(isinstance(f, _Compiled) for f in sys.meta_path):
+        finder = _Compiled()
+        sys.meta_path.insert(0, finder)
+        try:
+            importlib.import_module(GROUP)
+        except ImportError as error:  # built, but this machine cannot load it
+            sys.meta_path.remove(finder)
+            return f"Python sources (the compiled engine does not load: {error})"
+    return state
+
+
+_STATE = _choose() if __name__ == "supportsim.engine.compiled" else "not chosen (loaded by path)"
 
 
 def engine_build() -> str:
     """Which engine this process runs: ``"compiled (mypyc)"`` or ``"Python sources (why)"``."""
     return _STATE
-
-
-if not _STATE.startswith("compiled") and not any(isinstance(f, _Sources) for f in sys.meta_path):
-    sys.meta_path.insert(0, _Sources())
