@@ -176,28 +176,57 @@ def test_a_compiled_engine_that_does_not_load_gives_way_to_the_sources(tmp_path:
     assert module == str(tmp_path / "supportsim" / "engine" / "dispatch.py")
 
 
-def test_without_a_c_compiler_the_package_builds_and_runs_as_pure_python(tmp_path: Path) -> None:
-    env = {**os.environ, "CC": str(tmp_path / "no-such-compiler")}
+def _wheel_run(tmp_path: Path, compiler: str | None) -> tuple[list[str], list[str]]:
+    """Build the wheel (``CC`` set to ``compiler`` when given), unpack it and simulate the
+    helpdesk week with it; returns the wheel's name and files, and what the run printed:
+    ``dispatch``'s file, the engine build and the summary.
+    """
+    env = {**os.environ, **({"CC": compiler} if compiler else {})}
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)]
     done = subprocess.run([*build, str(ROOT)], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     (wheel,) = tmp_path.glob("*.whl")
-    assert wheel.name.endswith("-py3-none-any.whl")
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "supportsim/engine/dispatch.py" in names and f"supportsim/engine/{FOLDER}/{MANIFEST}" in names
-    assert not [n for n in names if n.endswith((".so", ".pyd"))]
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     code = (
         "import supportsim, supportsim.engine.dispatch as d\n"
-        "r = supportsim.simulate(supportsim.load_scenario('scenarios/single_queue.yaml'), seed=1)\n"
-        "print(d.__file__); print(supportsim.engine.engine_build()); print(r.summary['overall']['offered']['mean'])"
+        "r = supportsim.simulate(supportsim.load_scenario('scenarios/helpdesk_baseline.yaml'), seed=7)\n"
+        "print(d.__file__); print(supportsim.engine.engine_build()); print(repr(r.summary))"
     )
     env = {**{k: v for k, v in os.environ.items() if k != PURE_PYTHON}, "PYTHONPATH": str(tmp_path / "site")}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    module, state, offered = done.stdout.splitlines()
-    assert module == str(tmp_path / "site" / "supportsim" / "engine" / "dispatch.py"), done.stderr
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [wheel.name, *zipfile.ZipFile(wheel).namelist()], done.stdout.splitlines()
+
+
+def _helpdesk_summary() -> str:
+    """The summary ``_wheel_run`` prints, simulated in this process."""
+    scenario = supportsim.load_scenario(ROOT / "scenarios" / "helpdesk_baseline.yaml")
+    return repr(supportsim.simulate(scenario, seed=7).summary)
+
+
+def test_without_a_c_compiler_the_package_builds_and_runs_as_pure_python(tmp_path: Path) -> None:
+    (name, *files), (module, state, summary) = _wheel_run(tmp_path, str(tmp_path / "no-such-compiler"))
+    assert name.endswith("-py3-none-any.whl")
+    assert "supportsim/engine/dispatch.py" in files and f"supportsim/engine/{FOLDER}/{MANIFEST}" in files
+    assert not [f for f in files if f.endswith((".so", ".pyd"))]
+    assert module == str(tmp_path / "site" / "supportsim" / "engine" / "dispatch.py")
     assert state == "Python sources (not compiled: no C compiler found)"
-    assert float(offered) > 0
+    assert summary == _helpdesk_summary()
+
+
+def test_a_wheel_built_with_the_c_compiler_runs_compiled(tmp_path: Path) -> None:
+    """The wheel's own layout (not the editable install's): compiled files in ``_mypyc``, a
+    platform tag, the same numbers. Where no C compiler is found, the pure wheel.
+    """
+    compiler = _hook().c_compiler()
+    (name, *files), (module, state, summary) = _wheel_run(tmp_path, None)
+    assert summary == _helpdesk_summary()
+    if compiler is None:
+        assert name.endswith("-py3-none-any.whl") and state.startswith("Python sources (not compiled")
+        return
+    assert not name.endswith("-none-any.whl")
+    assert {f"supportsim/engine/{FOLDER}/{m}{EXTENSION}" for m in (*COMPILED, GROUP)} <= set(files)
+    assert state == "compiled (mypyc)" and module.endswith(EXTENSION)
 
 
 if __name__ == "__main__":
