@@ -80,7 +80,7 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         compiled = _load_compiled(src)
         folder = src / ENGINE / compiled.FOLDER
         editable = version == "editable"
-        if editable and compiled.build_state(src / ENGINE).startswith("compiled"):
+        if editable and compiled.build_state(src / ENGINE, environ={}).startswith("compiled"):
             self.app.display_info("supportsim: the compiled engine is up to date")
             build_data["pure_python"], build_data["infer_tag"] = False, True
             return

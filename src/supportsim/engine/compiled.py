@@ -23,7 +23,7 @@ import json
 import os
 import sys
 import sysconfig
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -58,11 +58,11 @@ def manifest_for(engine: Path) -> dict[str, Any]:
     return {"extension": EXTENSION, "sources": sources}
 
 
-def build_state(engine: Path = HERE) -> str:
+def build_state(engine: Path = HERE, environ: Mapping[str, str] = os.environ) -> str:
     """Which engine runs from the folder ``engine``: ``"compiled (mypyc)"`` when its build is
-    current, else ``"Python sources (why)"``.
+    current, else ``"Python sources (why)"`` (also when ``environ`` sets :data:`PURE_PYTHON`).
     """
-    if os.environ.get(PURE_PYTHON, "") == "1":
+    if environ.get(PURE_PYTHON, "") == "1":
         return f"Python sources ({PURE_PYTHON}=1)"
     folder = engine / FOLDER
     try:

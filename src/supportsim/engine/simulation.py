@@ -68,6 +68,7 @@ _CARRIED_ON_RETRIAL = (
 )
 """What a customer's next attempt keeps of the one before (the rest is drawn anew or reset)."""
 
+
 class Simulation(Dispatch):
     """The state and event handlers of one replication (the reference for every scenario;
     :class:`~supportsim.engine.plain.PlainSimulation` overrides a few for plain ones).
