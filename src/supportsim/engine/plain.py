@@ -24,7 +24,7 @@ from heapq import heappush
 from typing import Any
 
 from supportsim.engine.calls import NORMAL, Call
-from supportsim.engine.draws import ArrivalTrace
+from supportsim.engine.draws import ArrivalTrace, DrawRows
 from supportsim.engine.entities import OPEN, RESOLVED, SERVING, Agent, Ticket
 from supportsim.engine.kept import ROW_DTYPE
 from supportsim.engine.simulation import Simulation
@@ -59,14 +59,8 @@ def plain_scenario(scenario: Scenario, trace: ArrivalTrace | None) -> bool:
 class PlainSimulation(Simulation):
     """A replication of a plain scenario: the plain path's handlers before the general ones."""
 
-    def _arrival(self, event: Call) -> None:
-        """The next new contact arrives: an idle agent takes it at once, or it is queued."""
-        k: int = event._value
-        arrivals = self.arrivals
-        env = self.env
-        now = env._now
-        c, i = arrivals.channels[k], arrivals.index[k]
-        draws = arrivals.rows[c]
+    def _admit(self, c: int, draws: DrawRows, i: int, now: float) -> None:
+        """A new contact arrives: an idle agent takes it at once, or it is queued."""
         skill = self.stage_skills[draws.category[i]][0]
         for g, _ in self.routes[skill]:  # _enqueue's choice of an idle agent (no route delays here)
             idle = self.groups[g].idle
@@ -77,11 +71,6 @@ class PlainSimulation(Simulation):
                 break
         else:
             self._enqueue(self._new_ticket(c, draws, i, now))
-        if k + 1 < len(arrivals.times):  # as Simulation._arrival: the same event, armed again
-            event.callbacks = (self._arrival,)
-            event._value = k + 1
-            entry: Any = (now + (arrivals.times[k + 1] - now), NORMAL, next(env._eid), event)
-            heappush(env._queue, entry)
 
     def _start(self, ticket: Ticket, agent: Agent) -> None:
         """Agent ``agent`` starts on a contact that waited: its ticket is no longer needed."""

@@ -116,18 +116,13 @@ class Simulation(Dispatch):
     # --- arrivals -------------------------------------------------------------------
 
     def _arrival(self, event: Call) -> None:
-        """The next new contact arrives; the one after it is scheduled."""
+        """The next new contact arrives (:meth:`_admit`); the one after it is scheduled."""
         k: int = event._value
         arrivals = self.arrivals
         env = self.env
         now = env._now
-        c, i = arrivals.channels[k], arrivals.index[k]
-        draws = arrivals.rows[c]
-        ticket = self._new_ticket(c, draws, i, now)
-        if self.lines[c] or self.bot_of_channel[c] >= 0:
-            self._arrive(ticket, draws, i)
-        else:  # no line to take, no bot: what _arrive would do
-            self._enqueue(ticket)
+        c = arrivals.channels[k]
+        self._admit(c, arrivals.rows[c], arrivals.index[k], now)
         if k + 1 < len(arrivals.times):
             # call_after(env, times[k + 1] - now, self._arrival, k + 1), inlined (once per contact):
             # the same heap entry, with this event, already processed, armed again for the next
@@ -137,6 +132,14 @@ class Simulation(Dispatch):
             event._value = k + 1
             entry: Any = (at, NORMAL, next(env._eid), event)
             heappush(env._queue, entry)
+
+    def _admit(self, c: int, draws: DrawRows, i: int, now: float) -> None:
+        """A new contact on channel ``c`` with the draws ``draws[i]`` arrives now."""
+        ticket = self._new_ticket(c, draws, i, now)
+        if self.lines[c] or self.bot_of_channel[c] >= 0:
+            self._arrive(ticket, draws, i)
+        else:  # no line to take, no bot: what _arrive would do
+            self._enqueue(ticket)
 
     def _new_ticket(self, channel: int, draws: DrawRows, i: int, now: float) -> Ticket:
         ticket = Ticket()
