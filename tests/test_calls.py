@@ -8,7 +8,7 @@ from typing import Any
 
 import simpy
 
-from supportsim.engine.calls import call_after
+from supportsim.engine.calls import call_after, call_at
 
 Schedule = Callable[[simpy.Environment, float, Any, Any], None]
 
@@ -45,3 +45,10 @@ def test_call_after_orders_events_like_environment_schedule() -> None:
     expected = trace(with_timeout)
     assert len(expected) == 2 * len(PLAN) * (1 + 2 + 4)
     assert trace(call_after) == expected
+
+
+def test_call_at_now_plus_delay_is_call_after() -> None:
+    def at_now_plus_delay(env: simpy.Environment, delay: float, callback: Any, value: Any) -> None:
+        call_at(env._queue, env._eid.__next__, env._now + delay, (callback,), value)
+
+    assert trace(at_now_plus_delay) == trace(with_timeout)

@@ -75,6 +75,28 @@ def test_follow_ups_come_back_on_their_channel_after_the_delay() -> None:
     assert result.metric("channels", "phone", "reopen_rate") == pytest.approx(originals["reopened"].mean(), rel=1e-12)
 
 
+def test_every_follow_up_due_before_the_end_arrives_exactly_on_time() -> None:
+    """Follow-ups due after the current day wait outside SimPy's queue until their day's draws
+    (``engine/simulation.py::_day``): each one due before the horizon's end still arrives,
+    exactly its delay after its parent was resolved, and time never goes back.
+    """
+    from supportsim.engine import run_replication
+    from supportsim.engine.entities import RESOLVED
+
+    scenario = load_scenario(Path(__file__).parent.parent / "scenarios" / "helpdesk_baseline.yaml")  # 24 h, 72 h
+    output = run_replication(scenario, np.random.SeedSequence(3))
+    rows = np.sort(output.kept.rows, order="id")
+    due = rows["resolved_at"] + rows["follow_up_delay"]
+    parents = rows[(rows["outcome"] == RESOLVED) & rows["will_follow_up"] & (due < output.end_seconds)]
+    children = rows[(rows["parent"] >= 0) & (rows["attempt"] == 1)]  # first attempts: retrials keep the parent
+    assert len(parents) > 100 and len(children) == len(parents)
+    by_id = {int(i): k for k, i in enumerate(rows["id"])}
+    for child in children:
+        parent = rows[by_id[int(child["parent"])]]
+        assert child["arrival"] == parent["resolved_at"] + parent["follow_up_delay"]
+    assert (np.diff(rows["arrival"]) >= 0).all()  # tickets are made in time order (no carried-in queue here)
+
+
 def test_overflow_group_takes_a_ticket_only_after_it_has_waited() -> None:
     data = base(
         channels=[{"name": "phone", "mode": "realtime", "arrivals": {"per_hour": 40}}],

@@ -87,8 +87,8 @@ MUTANTS = [
     Mutant(
         "overflow after twice after_seconds",
         "engine/dispatch.py",
-        "call_after(self.env, max(0.0, delay - (now - since)), self._overflow",
-        "call_after(self.env, 2 * max(0.0, delay - (now - since)), self._overflow",
+        "at = now + max(0.0, delay - (now - since))",
+        "at = now + 2 * max(0.0, delay - (now - since))",
         (f"{FEATURES}::test_overflow_group_takes_a_ticket_only_after_it_has_waited",),
     ),
     Mutant(
@@ -224,7 +224,7 @@ MUTANTS = [
     Mutant(
         "a break that falls on a call is shortened",
         "engine/duty.py",
-        "late_breaks = scenario.breaks.when_busy == \"late\"",
+        'late_breaks = scenario.breaks.when_busy == "late"',
         "late_breaks = False",
         (f"{CENTRE}::test_a_break_that_falls_on_a_call_is_taken_in_full_after_it",),
     ),

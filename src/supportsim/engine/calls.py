@@ -6,34 +6,54 @@ tie-break), for a minimal event (:class:`Call`) that runs one callback with a va
 ``Environment.step`` processes it like any event. It saves two method calls and an event
 object per step, and reads SimPy's private ``_queue``, ``_now`` and ``_eid``: ``pyproject.toml``
 therefore pins ``simpy>=4.1,<5``, and ``tests/test_calls.py`` checks on a small trace that the
-event order is that of ``Environment.schedule``.
+event order is that of ``Environment.schedule``. :func:`call_at` is the same for a handler
+that holds the queue and the event counter (SimPy never replaces them), the time ``now + delay``
+and the callbacks tuple ``(callback,)``, made once per handler (a bound method looked up per
+event would be an allocation each time).
 """
 
 from __future__ import annotations
 
-from heapq import heappush
-from typing import Any
+import heapq
+from collections.abc import Callable
+from typing import Any, Final
 
 import simpy
-from simpy.events import NORMAL
+from simpy import events
 
-__all__ = ["NORMAL", "Call", "call_after"]
+__all__ = ["NORMAL", "Call", "call_after", "call_at", "heappush"]
+
+NORMAL: Final = events.NORMAL
+"""SimPy's priority of an ordinary event (a constant: compiled, read without a lookup by name)."""
+
+heappush: Final = heapq.heappush
+"""``heapq.heappush``, as a constant for the same reason (the engine's modules import it from here)."""
 
 
 class Call:
     """A SimPy event that runs one callback with a value: a lighter ``Timeout``, scheduled on
-    the same environment queue and processed by ``Environment.step`` like any event.
+    the same environment queue and processed by ``Environment.step`` like any event. A
+    handler that unpacks a tuple ``_value`` declares the parts' types first, so that the
+    compiled engine reads them natively.
     """
 
     __slots__ = ("_value", "callbacks")
     _ok = True  # a call never fails (read by ``Environment.step``)
 
-    def __init__(self, callback: Any, value: Any):
-        self.callbacks: tuple[Any, ...] | None = (callback,)
+    def __init__(self, callbacks: tuple[Any, ...], value: Any):
+        self.callbacks: tuple[Any, ...] | None = callbacks  # ``(callback,)``, never changed: shared
         self._value = value
 
 
 def call_after(env: simpy.Environment, delay: float, callback: Any, value: Any) -> None:
     """Call ``callback(event)`` after ``delay`` seconds, with ``event._value = value``."""
-    entry: Any = (env._now + delay, NORMAL, next(env._eid), Call(callback, value))
-    heappush(env._queue, entry)
+    call_at(env._queue, env._eid.__next__, env._now + delay, (callback,), value)
+
+
+def call_at(queue: list[Any], next_eid: Callable[[], int], at: float, callbacks: tuple[Any, ...], value: Any) -> None:
+    """Call ``callback(event)`` at ``at`` seconds (``now + delay``), with ``event._value = value``,
+    on the environment whose ``_queue`` is ``queue`` and whose ``_eid.__next__`` is ``next_eid``;
+    ``callbacks`` is ``(callback,)``.
+    """
+    entry: Any = (at, NORMAL, next_eid(), Call(callbacks, value))
+    heappush(queue, entry)

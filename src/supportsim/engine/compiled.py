@@ -30,7 +30,7 @@ from typing import Any
 
 __all__ = ["COMPILED", "FOLDER", "GROUP", "MANIFEST", "PURE_PYTHON", "build_state", "engine_build", "manifest_for"]
 
-COMPILED = ("calls", "entities", "levels", "choice", "duty", "dispatch", "records", "simulation", "plain")
+COMPILED = ("calls", "entities", "levels", "rows", "choice", "duty", "dispatch", "records", "simulation", "plain")
 """Modules of ``supportsim.engine`` compiled where a C compiler is found: the event handlers
 and what they touch per event (the rest runs once a day or once a run)."""
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from heapq import heappush
+from collections.abc import Callable
 from itertools import compress
-from typing import Any
+from typing import Any, Final
 
 import simpy
 
-from supportsim.engine.calls import NORMAL, Call, call_after
+from supportsim.engine.calls import NORMAL, Call, call_at, heappush
 from supportsim.engine.choice import AgentChoice
 from supportsim.engine.duty import Duty
 from supportsim.engine.entities import (
@@ -37,15 +37,22 @@ from supportsim.engine.levels import Level
 from supportsim.engine.streams import Streams
 from supportsim.scenario.model import Scenario
 
-_EPS = 1e-9
+_EPS: Final = 1e-9
 
 
 class Dispatch:
-    """Agents, queues and levels of one replication, and the handlers that match them."""
+    """Agents, queues and levels of one replication, and the handlers that match them.
+
+    Handlers read the clock as ``now: float = self.env._now``: SimPy types ``_now`` as
+    ``int | float``, and the annotation lets the compiled engine do its arithmetic natively.
+    """
 
     def __init__(self, scenario: Scenario, env: simpy.Environment, streams: Streams):
         self.scenario = scenario
         self.env = env
+        # the environment's event queue and event counter, which SimPy never replaces (see calls.call_at)
+        self.heap: list[Any] = env._queue
+        self.next_eid: Callable[[], int] = env._eid.__next__
         horizon = scenario.horizon
         self.interval_s = horizon.interval_minutes * 60.0
         self.skills = scenario.skills_needed()
@@ -96,6 +103,13 @@ class Dispatch:
         self.occupied = [Level(intervals, self.interval_s) for _ in self.groups] if self.track_occupied else self.busy
         self.served = [[0] * intervals for _ in self.groups]
         self.duty = Duty(self.env, self.groups, self.staffed, self.overtime, self._agent_free, self._closed)
+        # each timed handler as an event's callbacks, made once (see calls.call_at); typed as
+        # variable-length tuples, which the compiled engine keeps as objects (a fixed-length one
+        # it would unpack, and pack anew at every read)
+        self.at_patience_out: tuple[Any, ...] = (self._patience_out,)
+        self.at_overflow: tuple[Any, ...] = (self._overflow,)
+        self.at_service_done: tuple[Any, ...] = (self._service_done,)
+        self.at_handoff_done: tuple[Any, ...] = (self._handoff_done,)
 
     def _finish(self, ticket: Ticket, outcome: int) -> None:
         """The ticket's fate is final (done by the replication: records, retrials, follow-ups)."""
@@ -149,7 +163,7 @@ class Dispatch:
         """The ticket joins the human queue of its current stage, or is served at once;
         ``joined`` (seconds) backdates a contact carried in at the start.
         """
-        now = self.env._now
+        now: float = self.env._now
         skill = self.stage_skills[ticket.category][ticket.stage]
         ticket.skill = skill
         ticket.state = WAITING
@@ -184,10 +198,11 @@ class Dispatch:
         else:
             self.waiting_by_skill[skill].add(now, 1)
         if ticket.stage == 0 and ticket.patience < math.inf:
-            call_after(self.env, ticket.patience, self._patience_out, (ticket, ticket.visit))
+            call_at(self.heap, self.next_eid, now + ticket.patience, self.at_patience_out, (ticket, ticket.visit))
         for g, delay in routes:
             if delay > 0:
-                call_after(self.env, max(0.0, delay - (now - since)), self._overflow, (ticket, ticket.visit, g))
+                at = now + max(0.0, delay - (now - since))
+                call_at(self.heap, self.next_eid, at, self.at_overflow, (ticket, ticket.visit, g))
 
     def _leave_queue(self, ticket: Ticket, now: float) -> None:
         if ticket.stage == 0:
@@ -230,15 +245,20 @@ class Dispatch:
         return pairs
 
     def _patience_out(self, event: Call) -> None:
+        ticket: Ticket
+        visit: int
         ticket, visit = event._value
         if ticket.state == WAITING and ticket.visit == visit:
-            now = self.env._now
+            now: float = self.env._now
             self._leave_queue(ticket, now)
             ticket.first_wait = now - ticket.queued_at
             ticket.total_wait += ticket.first_wait
             self._finish(ticket, ABANDONED)
 
     def _overflow(self, event: Call) -> None:
+        ticket: Ticket
+        visit: int
+        g: int
         ticket, visit, g = event._value
         if ticket.state == WAITING and ticket.visit == visit:
             agent = self.choice.take(self.groups[g], ticket.channel)
@@ -248,8 +268,7 @@ class Dispatch:
 
     def _start(self, ticket: Ticket, agent: Agent) -> None:
         """Agent ``agent`` starts work on ``ticket`` now."""
-        env = self.env
-        now = env._now
+        now: float = self.env._now
         channel = ticket.channel
         g = agent.group
         first = ticket.stage == 0
@@ -282,16 +301,16 @@ class Dispatch:
         elif agent.in_partial:
             agent.in_partial = False
             group.partial.remove(agent)
-        # call_after(env, handle, self._service_done, ticket), inlined: once per service
-        entry: Any = (now + handle, NORMAL, next(env._eid), Call(self._service_done, ticket))
-        heappush(env._queue, entry)
+        # call_at(self.heap, self.next_eid, now + handle, self.at_service_done, ticket), inlined: once per service
+        entry: Any = (now + handle, NORMAL, self.next_eid(), Call(self.at_service_done, ticket))
+        heappush(self.heap, entry)
 
     def _service_done(self, event: Call) -> None:
         ticket: Ticket = event._value
         agent = ticket.agent
         assert agent is not None
         ticket.agent = None
-        now = self.env._now
+        now: float = self.env._now
         g = agent.group
         count = agent.count - 1
         agent.count = count
@@ -311,7 +330,7 @@ class Dispatch:
             delay = ticket.handoffs[ticket.stage - 1]
             if delay > 0:
                 ticket.state = HANDOFF
-                call_after(self.env, delay, self._handoff_done, ticket)
+                call_at(self.heap, self.next_eid, now + delay, self.at_handoff_done, ticket)
             else:
                 self._enqueue(ticket)
         else:
@@ -324,7 +343,7 @@ class Dispatch:
     def _agent_free(self, agent: Agent) -> None:
         """``agent`` has room for work: serve waiting tickets, or go idle or off duty."""
         group = self.groups[agent.group]
-        now = self.env._now
+        now: float = self.env._now
         if agent.leaving:
             if agent.count == 0:
                 self.duty.release(agent)
@@ -382,7 +401,7 @@ class Dispatch:
         for (skill, c, _, _), queue in self.queues.items():
             if not self.disconnect[c] or not any(h == g for h, _ in self.routes[skill]) or self._on_shift(skill):
                 continue
-            now = self.env._now
+            now: float = self.env._now
             while queue:
                 ticket, visit = queue.popleft()
                 if ticket.state == WAITING and ticket.visit == visit and ticket.stage == 0:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from supportsim.engine.rows import DayArrivals, DrawRows
 from supportsim.engine.streams import Streams
 from supportsim.scenario.model import Category, Channel, Scenario
 from supportsim.scenario.profiles import arrival_rates, first_interval
@@ -37,25 +38,9 @@ class TicketDraws:
     follow_up_delay: NDArray[np.float64]  # seconds
 
 
-@dataclass(frozen=True)
-class DrawRows:
-    """:class:`TicketDraws` as Python lists: reading one ticket's values stays cheap."""
-
-    category: list[int]
-    vip: list[bool]
-    patience: list[float]
-    handle: list[list[float]]
-    handoff: list[list[float]]
-    depth: list[int]
-    bot_seconds: list[float]
-    bot_resolves: list[bool]
-    bot_abandons: list[bool]
-    follows_up: list[bool]
-    follow_up_delay: list[float]
-
-    @classmethod
-    def of(cls, draws: TicketDraws) -> DrawRows:
-        return cls(**{name: getattr(draws, name).tolist() for name in cls.__dataclass_fields__})
+def rows_of(draws: TicketDraws) -> DrawRows:
+    """``draws`` as Python lists, for the event handlers to read one ticket at a time."""
+    return DrawRows(**{name: getattr(draws, name).tolist() for name in TicketDraws.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
@@ -213,7 +198,7 @@ class FollowUpDraws:
         """The rows holding the next follow-up of ``category`` on ``channel``, and its row index."""
         pool = self._pools.get((channel, category))
         if pool is None or pool[1] == FOLLOW_UP_BATCH:
-            rows = DrawRows.of(
+            rows = rows_of(
                 draw_tickets(
                     self._scenario,
                     self._scenario.channels[channel],
@@ -226,22 +211,6 @@ class FollowUpDraws:
             pool = self._pools[(channel, category)] = [rows, 0]
         pool[1] += 1
         return pool[0], pool[1] - 1
-
-
-@dataclass(frozen=True)
-class DayArrivals:
-    """The new contacts of one day, all channels merged in arrival order: arrival ``k`` comes
-    at ``times[k]`` (seconds) on channel ``channels[k]``, with the attributes of row
-    ``index[k]`` of ``rows[channels[k]]``.
-    """
-
-    rows: list[DrawRows]
-    times: list[float]
-    channels: list[int]
-    index: list[int]
-
-
-NO_ARRIVALS = DayArrivals([], [], [], [])
 
 
 class DayDraws:
@@ -273,7 +242,7 @@ class DayDraws:
             else:
                 times, categories = self._trace.for_channel(channel.name, begin, end, category_names)
             draws = draw_tickets(self._scenario, channel, len(times), self._streams, categories=categories)
-            rows.append(DrawRows.of(draws))
+            rows.append(rows_of(draws))
             all_times.append(times)
             all_channels.append(np.full(len(times), c, dtype=np.int64))
             all_index.append(np.arange(len(times), dtype=np.int64))
@@ -325,7 +294,7 @@ def initial_draws(scenario: Scenario, channel: Channel, n: int, streams: Streams
     (seconds, exponential with the channel's ``initial`` mean age, at least 1 ms), all from the
     channel's ``initial`` stream.
     """
-    rows = DrawRows.of(draw_tickets(scenario, channel, n, streams, source_prefix="initial"))
+    rows = rows_of(draw_tickets(scenario, channel, n, streams, source_prefix="initial"))
     mean_s = scenario.initial[channel.name].mean_age_hours * 3600.0
     ages = streams.get("initial", channel.name).exponential(1.0, n) * mean_s
     return rows, np.maximum(ages, 1e-3).tolist()

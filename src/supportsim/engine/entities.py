@@ -9,14 +9,25 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any, Final
 
-# Ticket states
-IN_BOT, WAITING, SERVING, HANDOFF, DONE = range(5)
+# Ticket states (``Final`` constants: the compiled engine reads them without a lookup by name)
+IN_BOT: Final = 0
+WAITING: Final = 1
+SERVING: Final = 2
+HANDOFF: Final = 3
+DONE: Final = 4
 
 # Ticket outcomes, and their names in the per-ticket table. BLOCKED: refused at arrival because
 # the channel's lines were all taken (busy signal); DISCONNECTED: still waiting when no agent
 # who serves it was on shift, on a channel with ``at_close: disconnect``.
-OPEN, RESOLVED, DEFLECTED, ABANDONED, BOT_ABANDONED, BLOCKED, DISCONNECTED = range(7)
+OPEN: Final = 0
+RESOLVED: Final = 1
+DEFLECTED: Final = 2
+ABANDONED: Final = 3
+BOT_ABANDONED: Final = 4
+BLOCKED: Final = 5
+DISCONNECTED: Final = 6
 OUTCOME_NAMES = ("open", "resolved", "deflected", "abandoned", "bot_abandoned", "blocked", "disconnected")
 
 
@@ -113,6 +124,35 @@ class Ticket:
         self.stage = 0
         self.total_wait = 0.0
         self.visit = 0
+
+    def row(self) -> tuple[Any, ...]:
+        """The ticket's row of the per-ticket table: its values in the order of
+        :data:`supportsim.engine.kept.ROW_DTYPE`'s fields (``tests/test_records.py`` checks the
+        order), read directly rather than by name (once per ticket).
+        """
+        return (
+            self.id,
+            self.parent,
+            self.channel,
+            self.category,
+            self.vip,
+            self.bot,
+            self.outcome,
+            self.arrival,
+            self.queued_at,
+            self.first_wait,
+            self.responded_at,
+            self.resolved_at,
+            self.escalations,
+            self.total_wait,
+            self.handled,
+            self.first_group,
+            self.will_follow_up,
+            self.customer,
+            self.attempt,
+            self.follow_up_delay,
+            self.retrying,
+        )
 
     @property
     def state_waiting_first(self) -> bool:

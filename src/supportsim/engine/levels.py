@@ -44,7 +44,8 @@ class Level:
             self._advance(now)
             k = self._k
         elif now > self._last:
-            self._area[k] += self.value * (now - self._last)
+            area = self._area
+            area[k] = area[k] + self.value * (now - self._last)  # not ``+=``: compiled, a native add
             self._last = now
         self.value = value
         if k < self._intervals and value > self._max[k]:
@@ -64,14 +65,14 @@ class Level:
         """Close every interval that ends by ``now``, then accumulate up to ``now``."""
         area, maxima, value, intervals = self._area, self._max, self.value, self._intervals
         while now >= self._next and self._k < intervals:
-            area[self._k] += value * (self._next - self._last)
+            area[self._k] = area[self._k] + value * (self._next - self._last)
             self._last = self._next
             self._k += 1
             self._next += self.interval_seconds
             if self._k < intervals:
                 maxima[self._k] = value
         if self._k < intervals:
-            area[self._k] += value * (now - self._last)
+            area[self._k] = area[self._k] + value * (now - self._last)
         self._last = now
 
     def close(self, end: float) -> None:

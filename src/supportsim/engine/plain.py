@@ -20,13 +20,13 @@ stay the reference: a waiting contact is queued by them, and every other scenari
 from __future__ import annotations
 
 import math
-from heapq import heappush
 from typing import Any
 
-from supportsim.engine.calls import NORMAL, Call
-from supportsim.engine.draws import ArrivalTrace, DrawRows
+from supportsim.engine.calls import NORMAL, Call, heappush
+from supportsim.engine.draws import ArrivalTrace
 from supportsim.engine.entities import OPEN, RESOLVED, SERVING, Agent, Ticket
 from supportsim.engine.kept import ROW_DTYPE
+from supportsim.engine.rows import DrawRows
 from supportsim.engine.simulation import Simulation
 from supportsim.scenario.model import Scenario
 
@@ -75,7 +75,7 @@ class PlainSimulation(Simulation):
     def _start(self, ticket: Ticket, agent: Agent) -> None:
         """Agent ``agent`` starts on a contact that waited: its ticket is no longer needed."""
         del self.open[ticket.id]
-        now = self.env._now
+        now: float = self.env._now
         wait = now - ticket.joined
         self._serve(ticket.id, ticket.channel, ticket, -1, ticket.arrival, ticket.queued_at, wait, ticket.skill, agent)
 
@@ -86,8 +86,7 @@ class PlainSimulation(Simulation):
         """``agent`` serves the contact from now to its end; ``draws[i]`` (or, with ``i`` < 0, the
         ticket ``draws``) holds its category and draws. What ``_start`` and ``_finish`` would do.
         """
-        env = self.env
-        now = env._now
+        now: float = self.env._now
         g = agent.group
         if i >= 0:
             category, vip, base = draws.category[i], draws.vip[i], draws.handle[i][0]
@@ -108,8 +107,8 @@ class PlainSimulation(Simulation):
             now, at, 0, 0.0 + wait, 0.0 + handle, g, follows,
             ticket_id, 1, delay, False,
         )  # fmt: skip
-        entry: Any = (at, NORMAL, next(env._eid), Call(self._service_done, (agent, values)))
-        heappush(env._queue, entry)
+        entry: Any = (at, NORMAL, self.next_eid(), Call(self.at_service_done, (agent, values)))
+        heappush(self.heap, entry)
 
     def _service_done(self, event: Call) -> None:
         """The service ends: the contact is resolved (recorded), the agent takes the next one."""
@@ -124,7 +123,7 @@ class PlainSimulation(Simulation):
         tickets: list[Ticket] = []
         for entry in self.env._queue:
             event: Any = entry[3]  # a SimPy event or a Call (SimPy types its queue with Event)
-            if isinstance(event, Call) and event.callbacks == (self._service_done,):
+            if isinstance(event, Call) and event.callbacks == self.at_service_done:
                 ticket = Ticket()
                 for name, value in zip(ROW_FIELDS, event._value[1], strict=True):
                     setattr(ticket, name, value)

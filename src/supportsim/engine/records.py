@@ -20,8 +20,7 @@ import struct
 from array import array
 from collections.abc import Sequence
 from functools import cached_property
-from operator import attrgetter
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,11 +35,10 @@ FORMULAS = ("all_offered", "answered_only", "exclude_short_abandons")
 """Service-level formulas a channel's target may name (see :meth:`TicketLog.use_targets`)."""
 
 ROW_FIELDS = ROW_DTYPE.names or ()
-ROW_CHUNK = 4096
+ROW_CHUNK: Final = 4096
 """Rows are counted (and, when kept, packed into a typed array) every this many tickets."""
 
-_row = attrgetter(*ROW_FIELDS)
-_pack = ROW_STRUCT.pack
+_pack: Final = ROW_STRUCT.pack
 
 
 class TicketLog:
@@ -109,7 +107,7 @@ class TicketLog:
             self._open_rows.append((len(rows), end))
             if self.keep_rows:
                 self._waiting_at_end.append(self._counted + len(rows))
-        values = _row(ticket)
+        values = ticket.row()
         try:
             rows.append(_pack(*values))
         except struct.error:  # a value of another type than its field's (not seen in the engine)

@@ -16,23 +16,15 @@ Random attributes come from :mod:`supportsim.engine.draws`, agents on duty from
 from __future__ import annotations
 
 import math
-from heapq import heappush
+from heapq import heappop
 from typing import Any
 
 import numpy as np
 import simpy
 
-from supportsim.engine.calls import NORMAL, Call, call_after
+from supportsim.engine.calls import NORMAL, Call, call_after, call_at, heappush
 from supportsim.engine.dispatch import Dispatch
-from supportsim.engine.draws import (
-    NO_ARRIVALS,
-    ArrivalTrace,
-    DayDraws,
-    DrawRows,
-    FollowUpDraws,
-    RetrialDraws,
-    initial_draws,
-)
+from supportsim.engine.draws import ArrivalTrace, DayDraws, FollowUpDraws, RetrialDraws, initial_draws
 from supportsim.engine.duty import duty_steps
 from supportsim.engine.entities import (
     ABANDONED,
@@ -47,6 +39,7 @@ from supportsim.engine.entities import (
 from supportsim.engine.feedback import Survey
 from supportsim.engine.output import ReplicationOutput
 from supportsim.engine.records import TicketLog
+from supportsim.engine.rows import NO_ARRIVALS, DrawRows
 from supportsim.engine.streams import Streams
 from supportsim.scenario.model import Scenario
 from supportsim.scenario.profiles import first_interval
@@ -100,6 +93,12 @@ class Simulation(Dispatch):
         ]
         self.bot_conversations = np.zeros(len(scenario.automation), dtype=np.int64)
         self.open: dict[int, Ticket] = {}  # tickets in the system, by id
+        # follow-ups due after the current day's end, (time, event id, parent), held out of the
+        # environment's queue until their day's draws (a smaller queue for every other event)
+        self.held_follow_ups: list[tuple[float, int, Ticket]] = []
+        self.at_arrival: tuple[Any, ...] = (self._arrival,)  # made once, as in Dispatch.__init__
+        self.at_follow_up: tuple[Any, ...] = (self._follow_up,)
+        self.day_end = -math.inf  # seconds; the end of the day whose contacts are drawn
         self.next_id = 0
         self.log = TicketLog(
             len(self.channels),
@@ -119,19 +118,19 @@ class Simulation(Dispatch):
         """The next new contact arrives (:meth:`_admit`); the one after it is scheduled."""
         k: int = event._value
         arrivals = self.arrivals
-        env = self.env
-        now = env._now
+        now: float = self.env._now
         c = arrivals.channels[k]
         self._admit(c, arrivals.rows[c], arrivals.index[k], now)
         if k + 1 < len(arrivals.times):
-            # call_after(env, times[k + 1] - now, self._arrival, k + 1), inlined (once per contact):
+            # call_at(self.heap, self.next_eid, now + (times[k + 1] - now), self.at_arrival, k + 1), inlined
+            # (once per contact):
             # the same heap entry, with this event, already processed, armed again for the next
             # arrival instead of a new one (``Environment.step`` has let go of its callbacks)
             at = now + (arrivals.times[k + 1] - now)
-            event.callbacks = (self._arrival,)
+            event.callbacks = self.at_arrival
             event._value = k + 1
-            entry: Any = (at, NORMAL, next(env._eid), event)
-            heappush(env._queue, entry)
+            entry: Any = (at, NORMAL, self.next_eid(), event)
+            heappush(self.heap, entry)
 
     def _admit(self, c: int, draws: DrawRows, i: int, now: float) -> None:
         """A new contact on channel ``c`` with the draws ``draws[i]`` arrives now."""
@@ -187,7 +186,7 @@ class Simulation(Dispatch):
 
     def _finish(self, ticket: Ticket, outcome: int) -> None:
         """The ticket's fate is final: record it and forget it (a follow-up keeps a reference)."""
-        now = self.env._now
+        now: float = self.env._now
         ticket.state = DONE
         ticket.outcome = outcome
         ticket.resolved_at = now
@@ -201,12 +200,26 @@ class Simulation(Dispatch):
             if decide < (retrial.probability if outcome == ABANDONED else retrial.blocked_probability):
                 ticket.retrying = True
                 same = retrial.patience == "same"
-                call_after(self.env, delay, self._retry, (ticket, ticket.patience if same else patience))
+                value = (ticket, ticket.patience if same else patience)
+                call_at(self.heap, self.next_eid, now + delay, (self._retry,), value)
         if self.surveying:
             self.feedback.observe(ticket)
         self.log.record(ticket)
         if outcome == RESOLVED and ticket.will_follow_up:
-            call_after(self.env, ticket.follow_up_delay, self._follow_up, ticket)
+            self._schedule_follow_up(now + ticket.follow_up_delay, ticket)
+
+    def _schedule_follow_up(self, at: float, parent: Ticket) -> None:
+        """``parent`` comes back at ``at`` seconds (:meth:`_follow_up`). Its event id is taken
+        now, as ``call_at`` would; if the follow-up falls after the current day, it waits in
+        ``held_follow_ups`` until :meth:`_day` draws its day and puts it on the environment's
+        queue with that id, before it is due: the events run in the same order either way.
+        """
+        eid = self.next_eid()
+        if at <= self.day_end:
+            entry: Any = (at, NORMAL, eid, Call(self.at_follow_up, parent))
+            heappush(self.heap, entry)
+        else:
+            heappush(self.held_follow_ups, (at, eid, parent))
 
     def _take_line(self, ticket: Ticket) -> bool:
         """Seize one of the channel's lines, or finish the contact as blocked if all are taken."""
@@ -257,7 +270,7 @@ class Simulation(Dispatch):
         for name, queue in self.scenario.initial.items():
             c = self.channel_index[name]
             rows, ages = initial_draws(self.scenario, self.channels[c], queue.count, self.streams)
-            now = self.env._now
+            now: float = self.env._now
             for i in sorted(range(queue.count), key=lambda j: -ages[j]):
                 ticket = self._new_ticket(c, rows, i, now - ages[i])
                 if self.lines[c]:
@@ -266,11 +279,18 @@ class Simulation(Dispatch):
 
     def _day(self, event: Call) -> None:
         """Draw the new contacts of one day (or of the part of it inside the run) and schedule
-        the first; drawing day by day keeps memory flat however long the horizon.
+        the first, and the follow-ups held for this day; drawing day by day keeps memory flat
+        however long the horizon.
         """
         day: int = event._value
         begin = max(day * 86400.0, self.start_s)
         end = min((day + 1) * 86400.0, self.end_s)
+        self.day_end = end
+        held = self.held_follow_ups
+        while held and held[0][0] <= end:  # all due after now: they were held past the day before
+            at, eid, parent = heappop(held)
+            entry: Any = (at, NORMAL, eid, Call(self.at_follow_up, parent))
+            heappush(self.heap, entry)
         self.arrivals = NO_ARRIVALS  # let the day before's draws go before drawing this day's
         self.arrivals = self.day_draws.draw(begin, end)
         if self.arrivals.times:
@@ -302,10 +322,12 @@ class Simulation(Dispatch):
         for ticket in still_open:
             self.log.record(ticket, self.end_s)
         in_system = len(still_open)
-        # What is left goes now, by reference counting: the last day's draws and the events
-        # after the horizon (they refer to this object, which is left to the cyclic collector).
+        # What is left goes now, by reference counting: the last day's draws, the events after
+        # the horizon and the follow-ups held past it (they refer to this object, which is left
+        # to the cyclic collector).
         self.arrivals = NO_ARRIVALS
         self.env._queue.clear()
+        self.held_follow_ups.clear()
         return ReplicationOutput(
             log=self.log,
             kept=self.log.kept(self.end_s),

@@ -74,7 +74,7 @@ Definitions (also in ``docs/metrics.md``; ``T`` is the channel's target threshol
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -139,26 +139,58 @@ def counter_metrics(counts: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _pooled(log: TicketLog, pairs: list[tuple[int, int]]) -> Metrics:
-    """Metrics of the tickets of the given (channel, category) pairs taken together."""
-    counts = {name: np.float64(value) for name, value in log.horizon_counts(pairs).items()}
+def _percentiles(log: TicketLog, pairs: list[tuple[int, int]]) -> tuple[float, float]:
+    """Median and 90th percentile of the resolution times (minutes) of the given pairs' tickets."""
     times = [np.frombuffer(log.resolution_minutes[c][k], dtype=np.float32) for c, k in pairs]
     times = [t for t in times if t.size]
-    p50 = p90 = math.nan
-    if times:
-        # one copy of the float32 times (the concatenation, or a copy of the one array), which
-        # both percentiles then partition in place: not three copies (a percentile depends on
-        # the values only, not their order)
-        resolution = times[0].copy() if len(times) == 1 else np.concatenate(times)
-        p50 = float(np.percentile(resolution, 50, overwrite_input=True))
-        p90 = float(np.percentile(resolution, 90, overwrite_input=True))
-    metrics: Metrics = {}
-    for name, value in counter_metrics(counts).items():
-        metrics[name] = float(value)
-        if name == "resolution_minutes":
-            metrics["resolution_minutes_p50"] = p50
-            metrics["resolution_minutes_p90"] = p90
-    return metrics
+    if not times:
+        return math.nan, math.nan
+    # one copy of the float32 times (the concatenation, or a copy of the one array), which both
+    # percentiles then partition in place: not three copies (a percentile depends on the values
+    # only, not their order)
+    resolution = times[0].copy() if len(times) == 1 else np.concatenate(times)
+    p50 = float(np.percentile(resolution, 50, overwrite_input=True))
+    return p50, float(np.percentile(resolution, 90, overwrite_input=True))
+
+
+def _pooled(log: TicketLog, scopes: list[list[tuple[int, int]]]) -> list[Metrics]:
+    """Metrics of each scope, a scope's tickets (those of its (channel, category) pairs) taken
+    together: :func:`counter_metrics` once, on arrays with a value per scope.
+    """
+    totals = [log.horizon_counts(pairs) for pairs in scopes]
+    counts = {name: np.array([t[name] for t in totals], dtype=np.float64) for name in totals[0]}
+    columns = {name: np.asarray(value, dtype=np.float64).tolist() for name, value in counter_metrics(counts).items()}
+    pooled: list[Metrics] = []
+    for i, pairs in enumerate(scopes):
+        p50, p90 = _percentiles(log, pairs)
+        metrics: Metrics = {}
+        for name, values in columns.items():
+            metrics[name] = values[i]
+            if name == "resolution_minutes":
+                metrics["resolution_minutes_p50"] = p50
+                metrics["resolution_minutes_p90"] = p90
+        pooled.append(metrics)
+    return pooled
+
+
+def _scopes(scenario: Scenario) -> list[list[tuple[int, int]]]:
+    """The (channel, category) pairs of each scope :func:`replication_metrics` pools: every
+    channel, every category, then all channels, the realtime ones and the async ones.
+    """
+    n_channels, n_categories = len(scenario.channels), len(scenario.categories)
+    realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
+    background = [c for c in range(n_channels) if c not in realtime]
+
+    def pairs(channels: Sequence[int], categories: Sequence[int]) -> list[tuple[int, int]]:
+        return [(c, k) for c in channels for k in categories]
+
+    return [
+        *(pairs([c], range(n_categories)) for c in range(n_channels)),
+        *(pairs(range(n_channels), [k]) for k in range(n_categories)),
+        pairs(range(n_channels), range(n_categories)),
+        pairs(realtime, range(n_categories)),
+        pairs(background, range(n_categories)),
+    ]
 
 
 def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[str, dict[str, Metrics]]:
@@ -168,11 +200,13 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
     log = output.log
     horizon_s = output.end_seconds
     n_channels, n_categories = len(scenario.channels), len(scenario.categories)
-    every = [(c, k) for c in range(n_channels) for k in range(n_categories)]
+    pooled = _pooled(log, _scopes(scenario))
+    by_channel, by_category = pooled[:n_channels], pooled[n_channels : n_channels + n_categories]
+    overall, live, background_metrics = pooled[n_channels + n_categories :]
 
     channels: dict[str, Metrics] = {}
     for c, channel in enumerate(scenario.channels):
-        metrics = _pooled(log, [(c, k) for k in range(n_categories)])
+        metrics = by_channel[c]
         waiting = output.waiting_by_channel[c]
         metrics["mean_waiting"] = float(waiting.interval_areas.sum() / horizon_s)
         metrics["max_waiting"] = float(waiting.interval_maxima.max())
@@ -184,7 +218,7 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
 
     categories: dict[str, Metrics] = {}
     for k, category in enumerate(scenario.categories):
-        metrics = _pooled(log, [(c, k) for c in range(n_channels)])
+        metrics = by_category[k]
         for j in range(1, len(category.escalation) + 1):
             went_on = sum(log.went_on[c][k][j] for c in range(n_channels))
             finished = sum(log.finished_before[c][k][j] for c in range(n_channels))
@@ -215,15 +249,9 @@ def replication_metrics(scenario: Scenario, output: ReplicationOutput) -> dict[s
             "agent_cost": cost,
         }
 
-    overall = _pooled(log, every)
-    realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
-    background = [c for c in range(n_channels) if c not in realtime]
-    live = _pooled(log, [(c, k) for c in realtime for k in range(n_categories)])
     overall["service_level_realtime"] = live["service_level"]
     overall["asa_seconds_realtime"] = live["asa_seconds"]
-    overall["service_level_async"] = _pooled(log, [(c, k) for c in background for k in range(n_categories)])[
-        "service_level"
-    ]
+    overall["service_level_async"] = background_metrics["service_level"]
     overall["mean_waiting"] = float(sum(level.interval_areas.sum() for level in output.waiting_by_skill) / horizon_s)
     bot_cost = float(
         sum(n * a.cost_per_conversation for n, a in zip(output.bot_conversations, scenario.automation, strict=True))
@@ -244,10 +272,26 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
     counts = output.log.interval_counts()  # name -> [channel, category, interval]
     by_channel = {name: values.sum(axis=1) for name, values in counts.items()}  # [channel, interval]
     by_category = {name: values.sum(axis=0) for name, values in counts.items()}
+    n_channels, n_categories = len(scenario.channels), len(scenario.categories)
+    realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
+    background = [c for c in range(n_channels) if c not in realtime]
+    # every channel, every category, then the realtime, all and async channels pooled: one row each
+    rows = {
+        name: np.concatenate(
+            [by_channel[name], by_category[name]]
+            + [by_channel[name][pooled].sum(axis=0)[np.newaxis] for pooled in (realtime, slice(None), background)]
+        )
+        for name in counts
+    }
+    metrics = counter_metrics(rows)  # name -> [row, interval]
+
+    def row(i: int) -> dict[str, NDArray[np.float64]]:
+        return {name: values[i] for name, values in metrics.items()}
+
     blocks: list[tuple[str, str, dict[str, NDArray[np.float64]]]] = []
     for c, channel in enumerate(scenario.channels):
         waiting = output.waiting_by_channel[c]
-        columns = counter_metrics(_pick(by_channel, c))
+        columns = row(c)
         columns |= {"mean_waiting": waiting.interval_means, "max_waiting": waiting.interval_maxima}
         backlog = output.log.backlog[c]
         if backlog is not None:
@@ -255,15 +299,12 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
             columns["backlog_end_of_day"] = _at_day_ends(scenario, backlog.waiting_at_interval_ends())
         blocks.append(("channel", channel.name, columns))
     for k, category in enumerate(scenario.categories):
-        blocks.append(("category", category.name, counter_metrics(_pick(by_category, k))))
-    realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
-    background = [c for c in range(len(scenario.channels)) if c not in realtime]
-    live = counter_metrics(_pick(by_channel, realtime))
-    overall = counter_metrics(_pick(by_channel, slice(None)))
+        blocks.append(("category", category.name, row(n_channels + k)))
+    live, overall, background_metrics = (row(n_channels + n_categories + i) for i in range(3))
     overall |= {
         "service_level_realtime": live["service_level"],
         "asa_seconds_realtime": live["asa_seconds"],
-        "service_level_async": counter_metrics(_pick(by_channel, background))["service_level"],
+        "service_level_async": background_metrics["service_level"],
         "mean_waiting": np.sum([level.interval_means for level in output.waiting_by_skill], axis=0),
     }
     blocks.append(("overall", "all", overall))
@@ -302,13 +343,6 @@ def _at_day_ends(scenario: Scenario, at_ends: NDArray[np.float64]) -> NDArray[np
     out = np.full(len(at_ends), math.nan)
     out[scenario.horizon.intervals_per_day - 1 :: scenario.horizon.intervals_per_day] = _day_ends(scenario, at_ends)
     return out
-
-
-def _pick(counts: dict[str, NDArray[np.float64]], rows: int | list[int] | slice) -> dict[str, NDArray[np.float64]]:
-    """Each counter's row ``rows`` (an index), or the sum of several rows (a list or slice)."""
-    if isinstance(rows, int):
-        return {name: values[rows] for name, values in counts.items()}
-    return {name: values[rows].sum(axis=0) for name, values in counts.items()}
 
 
 def _stack(base: pd.DataFrame, blocks: list[tuple[str, str, dict[str, NDArray[np.float64]]]]) -> pd.DataFrame:

@@ -112,15 +112,22 @@ def _summarise(per_replication: list[ReplicationMetrics]) -> dict[str, Any]:
         for name, metrics in names.items():
             entry: dict[str, Any] = {}
             for metric in metrics:
-                values = np.array([r[scope][name][metric] for r in per_replication], dtype=float)
-                finite = values[~np.isnan(values)]
-                entry[metric] = {
-                    "mean": float(finite.mean()) if finite.size else None,
-                    "ci95": confidence_half_width(values) if len(per_replication) > 1 else None,
-                }
+                entry[metric] = _mean_and_ci95([r[scope][name][metric] for r in per_replication])
             scope_summary[name] = entry
         summary[scope] = scope_summary["all"] if scope == "overall" else scope_summary
     return summary
+
+
+def _mean_and_ci95(values: list[float]) -> dict[str, float | None]:
+    """A metric over replications: the mean of its defined (non-NaN) values and the 95% CI
+    half-width (None without a defined value, and for the CI with one replication).
+    """
+    if len(values) == 1:  # one replication (a slider's call): its value, without array work
+        value = float(values[0])
+        return {"mean": None if math.isnan(value) else value, "ci95": None}
+    array = np.array(values, dtype=float)
+    finite = array[~np.isnan(array)]
+    return {"mean": float(finite.mean()) if finite.size else None, "ci95": confidence_half_width(array)}
 
 
 _BACKLOG = (
@@ -326,8 +333,11 @@ def relative_half_width(result: SimulationResult, scope: str, name: str, metric:
     return half / abs(mean) if mean else (0.0 if half == 0 else math.inf)
 
 
-PRECISION_KPIS = (("overall", "", "resolution_minutes"), ("overall", "", "asa_seconds"),
-                  ("overall", "", "service_level_realtime"))
+PRECISION_KPIS = (
+    ("overall", "", "resolution_minutes"),
+    ("overall", "", "asa_seconds"),
+    ("overall", "", "service_level_realtime"),
+)
 """KPIs whose precision ``simulate_to_precision`` watches unless told otherwise."""
 
 
@@ -361,7 +371,8 @@ def simulate_to_precision(
             tasks = [Task(scenario, seeds[i], i, keep_tickets) for i in range(len(done), wanted)]
             try:
                 finished, interrupted = run_tasks(
-                    tasks, executor,
+                    tasks,
+                    executor,
                     progress=(lambda k, _n: progress(len(done) + k, wanted)) if progress else None,  # noqa: B023
                 )
             except KeyboardInterrupt:

@@ -7,6 +7,7 @@ minutes after midnight.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -29,6 +30,7 @@ def weekday_of_day(horizon: Horizon, day: int) -> Weekday:
     return weekday_after(horizon.start_weekday, day)
 
 
+@lru_cache(maxsize=4096)  # read per shift and day each run: parse each text once
 def clock_minutes(text: str) -> int:
     """Minutes after midnight of an ``"HH:MM"`` clock time; ValueError for anything else."""
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text)
