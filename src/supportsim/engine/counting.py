@@ -190,13 +190,14 @@ def count_tiers(rows: NDArray[np.void], went_on: list[list[list[int]]], finished
     escalations = rows["escalations"]
     resolved = rows["outcome"] == RESOLVED
     width = len(went_on[0])  # categories
-    for pair in np.unique(rows["channel"].astype(np.int64) * width + rows["category"]).tolist():
-        c, k = divmod(pair, width)
-        tiers = len(went_on[c][k])
-        if tiers <= 1:
-            continue
-        mine = (rows["channel"] == c) & (rows["category"] == k)
-        for j in range(1, tiers):
-            on = int(np.count_nonzero(mine & (escalations >= j)))
-            went_on[c][k][j] += on
-            finished_before[c][k][j] += on + int(np.count_nonzero(mine & resolved & (escalations == j - 1)))
+    pair = rows["channel"].astype(np.intp) * width + rows["category"]
+    size = len(went_on) * width
+    deepest = max(len(tiers) for channel in went_on for tiers in channel)
+    for j in range(1, deepest):  # per tier, one count of every (channel, category) pair at once
+        on = np.bincount(pair[escalations >= j], minlength=size).tolist()
+        ended = np.bincount(pair[resolved & (escalations == j - 1)], minlength=size).tolist()
+        for p in range(size):
+            c, k = divmod(p, width)
+            if j < len(went_on[c][k]):
+                went_on[c][k][j] += on[p]
+                finished_before[c][k][j] += on[p] + ended[p]

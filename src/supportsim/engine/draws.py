@@ -124,23 +124,24 @@ def draw_tickets(
     bot_seconds = np.zeros(n)
     bot = next((a for a in scenario.automation if name in a.channels), None)
     for c_index, category in enumerate(scenario.categories):
-        mask = category_index == c_index
-        if not mask.any():
+        mine = np.flatnonzero(category_index == c_index)  # this category's tickets, taken once
+        if not len(mine):
             continue
-        handle[mask] = _ppf_stages(category, handle_u[mask], stages)
-        going = np.ones(int(mask.sum()), dtype=bool)
+        routing = routing_u[mine]
+        handle[mine] = _ppf_stages(category, handle_u[mine], stages)
+        going = np.ones(len(mine), dtype=bool)
         for j, tier in enumerate(category.escalation):
-            going &= routing_u[mask, j] < tier.probability
-            depth[np.flatnonzero(mask)[going]] += 1
+            going &= routing[:, j] < tier.probability
+            depth[mine[going]] += 1
             if tier.handoff_minutes is not None:
-                handoff[mask, j] = tier.handoff_minutes.ppf(routing_u[mask, stages + j]) * 60.0
+                handoff[mine, j] = tier.handoff_minutes.ppf(routing[:, stages + j]) * 60.0
         if category.follow_up is not None:
-            follows_up[mask] = routing_u[mask, 2 * stages] < category.follow_up.probability
-            follow_up_delay[mask] = category.follow_up.delay_hours.ppf(routing_u[mask, 2 * stages + 1]) * 3600.0
+            follows_up[mine] = routing[:, 2 * stages] < category.follow_up.probability
+            follow_up_delay[mine] = category.follow_up.delay_hours.ppf(routing[:, 2 * stages + 1]) * 3600.0
         if bot is not None:
-            resolve_share = bot.resolves.get(category.name, 0.0)
-            bot_resolves[mask] = bot_u[mask, 0] < resolve_share
-            bot_abandons[mask] = ~bot_resolves[mask] & (bot_u[mask, 1] < bot.abandon)
+            resolves = bot_u[mine, 0] < bot.resolves.get(category.name, 0.0)
+            bot_resolves[mine] = resolves
+            bot_abandons[mine] = ~resolves & (bot_u[mine, 1] < bot.abandon)
     if bot is not None:
         bot_seconds = bot.bot_minutes.ppf(bot_u[:, 2]) * 60.0
     vip = routing_u[:, 2 * stages + 2] < channel.vip_share
