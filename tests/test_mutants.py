@@ -146,15 +146,15 @@ MUTANTS = [
     Mutant(
         "follow-up probability ignored",
         "engine/draws.py",
-        "follows_up[mask] = routing_u[mask, 2 * stages] < category.follow_up.probability",
-        "follows_up[mask] = routing_u[mask, 2 * stages] < 1.0",
+        "follows_up[mine] = routing[:, 2 * stages] < category.follow_up.probability",
+        "follows_up[mine] = routing[:, 2 * stages] < 1.0",
         (f"{FEATURES}::test_follow_ups_come_back_on_their_channel_after_the_delay",),
     ),
     Mutant(
         "escalation probability halved",
         "engine/draws.py",
-        "going &= routing_u[mask, j] < tier.probability",
-        "going &= routing_u[mask, j] < tier.probability * 0.5",
+        "going &= routing[:, j] < tier.probability",
+        "going &= routing[:, j] < tier.probability * 0.5",
         (f"{THEORY}::test_two_tier_escalation_matches_jackson_network",),
     ),
     Mutant(
