@@ -3,7 +3,8 @@
 ``replication`` (runs one: the general event handlers of ``simulation``, or the plain path's
 of ``plain`` where a scenario allows; ``dispatch``: queues and matching; ``output``: what it
 hands on), ``entities`` (tickets and agents),
-``draws`` (random attributes and arrival times; ``streams``: one random stream per source),
+``draws`` (random attributes and arrival times; ``streams``: one random stream per source;
+``rows``: the draws as the handlers read them),
 ``duty`` (agents on duty over time), ``calls`` (timed callbacks on SimPy's queue),
 ``records`` (what a replication keeps of its tickets; ``kept``: their rows; ``counting``: the
 counters, added a chunk of rows at a time), ``levels`` (time-weighted statistics).

@@ -127,7 +127,7 @@ class Ticket:
 
     def row(self) -> tuple[Any, ...]:
         """The ticket's row of the per-ticket table: its values in the order of
-        :data:`supportsim.engine.kept.ROW_DTYPE`'s fields (``tests/test_records.py`` checks the
+        :data:`supportsim.engine.kept.ROW_DTYPE`'s fields (``tests/test_ticket_row.py`` checks the
         order), read directly rather than by name (once per ticket).
         """
         return (

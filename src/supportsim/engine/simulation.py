@@ -122,10 +122,10 @@ class Simulation(Dispatch):
         c = arrivals.channels[k]
         self._admit(c, arrivals.rows[c], arrivals.index[k], now)
         if k + 1 < len(arrivals.times):
-            # call_at(self.heap, self.next_eid, now + (times[k + 1] - now), self.at_arrival, k + 1), inlined
-            # (once per contact):
-            # the same heap entry, with this event, already processed, armed again for the next
-            # arrival instead of a new one (``Environment.step`` has let go of its callbacks)
+            # call_at(self.heap, self.next_eid, now + (times[k + 1] - now), self.at_arrival, k + 1),
+            # inlined (once per contact): the same heap entry, with this event, already processed,
+            # armed again for the next arrival instead of a new one (``Environment.step`` has let
+            # go of its callbacks)
             at = now + (arrivals.times[k + 1] - now)
             event.callbacks = self.at_arrival
             event._value = k + 1
