@@ -83,10 +83,24 @@ def _run(case: dict[str, Any], limit: int) -> dict[str, Any]:
     }
 
 
+def _reserve_arrow_arena() -> None:
+    """Have Arrow's allocator reserve its address space here, before the limit is measured, as
+    the imports do: mimalloc (pyarrow's default pool) reserves 1 GiB on its first allocation,
+    and pandas keeps text columns in Arrow, so a case's first text column would otherwise need
+    all of ``EXTRA_ADDRESS_SPACE`` for the reservation alone (and fail, or not, by a few pages).
+    """
+    try:
+        import pyarrow
+    except ImportError:  # pragma: no cover - pyarrow comes with the dev install
+        return
+    pyarrow.array(["reserve"])
+
+
 def main() -> None:
     """Serve cases from stdin, one at a time (the caller runs one server per core)."""
     import supportsim.cli  # noqa: F401 - imported once, shared by every forked case
 
+    _reserve_arrow_arena()
     limit = _mapped_bytes() + EXTRA_ADDRESS_SPACE
     for line in sys.stdin:
         if line.strip():
