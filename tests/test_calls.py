@@ -49,6 +49,6 @@ def test_call_after_orders_events_like_environment_schedule() -> None:
 
 def test_call_at_now_plus_delay_is_call_after() -> None:
     def at_now_plus_delay(env: simpy.Environment, delay: float, callback: Any, value: Any) -> None:
-        call_at(env._queue, env._eid.__next__, env._now + delay, (callback,), value)
+        call_at(env._queue, next(env._eid), env._now + delay, (callback,), value)
 
     assert trace(at_now_plus_delay) == trace(with_timeout)

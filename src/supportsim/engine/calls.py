@@ -7,15 +7,14 @@ tie-break), for a minimal event (:class:`Call`) that runs one callback with a va
 object per step, and reads SimPy's private ``_queue``, ``_now`` and ``_eid``: ``pyproject.toml``
 therefore pins ``simpy>=4.1,<5``, and ``tests/test_calls.py`` checks on a small trace that the
 event order is that of ``Environment.schedule``. :func:`call_at` is the same for a handler
-that holds the queue and the event counter (SimPy never replaces them), the time ``now + delay``
-and the callbacks tuple ``(callback,)``, made once per handler (a bound method looked up per
-event would be an allocation each time).
+that holds the queue (SimPy never replaces it) and has taken the event's id from the
+environment's counter, the time ``now + delay`` and the callbacks tuple ``(callback,)``, made
+once per handler (a bound method looked up per event would be an allocation each time).
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 from typing import Any, Final
 
 import simpy
@@ -47,13 +46,13 @@ class Call:
 
 def call_after(env: simpy.Environment, delay: float, callback: Any, value: Any) -> None:
     """Call ``callback(event)`` after ``delay`` seconds, with ``event._value = value``."""
-    call_at(env._queue, env._eid.__next__, env._now + delay, (callback,), value)
+    call_at(env._queue, next(env._eid), env._now + delay, (callback,), value)
 
 
-def call_at(queue: list[Any], next_eid: Callable[[], int], at: float, callbacks: tuple[Any, ...], value: Any) -> None:
+def call_at(queue: list[Any], eid: int, at: float, callbacks: tuple[Any, ...], value: Any) -> None:
     """Call ``callback(event)`` at ``at`` seconds (``now + delay``), with ``event._value = value``,
-    on the environment whose ``_queue`` is ``queue`` and whose ``_eid.__next__`` is ``next_eid``;
-    ``callbacks`` is ``(callback,)``.
+    on the environment whose ``_queue`` is ``queue``; ``eid`` is the event's id, the next of the
+    environment's ``_eid`` counter when it was scheduled; ``callbacks`` is ``(callback,)``.
     """
-    entry: Any = (at, NORMAL, next_eid(), Call(callbacks, value))
+    entry: Any = (at, NORMAL, eid, Call(callbacks, value))
     heappush(queue, entry)

@@ -198,11 +198,11 @@ class Dispatch:
         else:
             self.waiting_by_skill[skill].add(now, 1)
         if ticket.stage == 0 and ticket.patience < math.inf:
-            call_at(self.heap, self.next_eid, now + ticket.patience, self.at_patience_out, (ticket, ticket.visit))
+            call_at(self.heap, self.next_eid(), now + ticket.patience, self.at_patience_out, (ticket, ticket.visit))
         for g, delay in routes:
             if delay > 0:
                 at = now + max(0.0, delay - (now - since))
-                call_at(self.heap, self.next_eid, at, self.at_overflow, (ticket, ticket.visit, g))
+                call_at(self.heap, self.next_eid(), at, self.at_overflow, (ticket, ticket.visit, g))
 
     def _leave_queue(self, ticket: Ticket, now: float) -> None:
         if ticket.stage == 0:
@@ -301,7 +301,7 @@ class Dispatch:
         elif agent.in_partial:
             agent.in_partial = False
             group.partial.remove(agent)
-        # call_at(self.heap, self.next_eid, now + handle, self.at_service_done, ticket), inlined: once per service
+        # call_at(self.heap, self.next_eid(), now + handle, self.at_service_done, ticket), inlined: once per service
         entry: Any = (now + handle, NORMAL, self.next_eid(), Call(self.at_service_done, ticket))
         heappush(self.heap, entry)
 
@@ -330,7 +330,7 @@ class Dispatch:
             delay = ticket.handoffs[ticket.stage - 1]
             if delay > 0:
                 ticket.state = HANDOFF
-                call_at(self.heap, self.next_eid, now + delay, self.at_handoff_done, ticket)
+                call_at(self.heap, self.next_eid(), now + delay, self.at_handoff_done, ticket)
             else:
                 self._enqueue(ticket)
         else:

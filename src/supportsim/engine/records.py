@@ -27,14 +27,13 @@ from numpy.typing import NDArray
 
 from supportsim.engine.counting import COUNTERS, INDEX, Rules, count_chunk, count_tiers
 from supportsim.engine.entities import Ticket
-from supportsim.engine.kept import ROW_DTYPE, ROW_STRUCT, KeptTickets, join_rows, row_bytes
+from supportsim.engine.kept import ROW_STRUCT, KeptTickets, join_rows, row_bytes
 
 __all__ = ["COUNTERS", "FORMULAS", "ROW_CHUNK", "BacklogAges", "TicketLog"]
 
 FORMULAS = ("all_offered", "answered_only", "exclude_short_abandons")
 """Service-level formulas a channel's target may name (see :meth:`TicketLog.use_targets`)."""
 
-ROW_FIELDS = ROW_DTYPE.names or ()
 ROW_CHUNK: Final = 4096
 """Rows are counted (and, when kept, packed into a typed array) every this many tickets."""
 

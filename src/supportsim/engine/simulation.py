@@ -122,7 +122,7 @@ class Simulation(Dispatch):
         c = arrivals.channels[k]
         self._admit(c, arrivals.rows[c], arrivals.index[k], now)
         if k + 1 < len(arrivals.times):
-            # call_at(self.heap, self.next_eid, now + (times[k + 1] - now), self.at_arrival, k + 1),
+            # call_at(self.heap, self.next_eid(), now + (times[k + 1] - now), self.at_arrival, k + 1),
             # inlined (once per contact): the same heap entry, with this event, already processed,
             # armed again for the next arrival instead of a new one (``Environment.step`` has let
             # go of its callbacks)
@@ -201,7 +201,7 @@ class Simulation(Dispatch):
                 ticket.retrying = True
                 same = retrial.patience == "same"
                 value = (ticket, ticket.patience if same else patience)
-                call_at(self.heap, self.next_eid, now + delay, (self._retry,), value)
+                call_at(self.heap, self.next_eid(), now + delay, (self._retry,), value)
         if self.surveying:
             self.feedback.observe(ticket)
         self.log.record(ticket)
@@ -216,8 +216,7 @@ class Simulation(Dispatch):
         """
         eid = self.next_eid()
         if at <= self.day_end:
-            entry: Any = (at, NORMAL, eid, Call(self.at_follow_up, parent))
-            heappush(self.heap, entry)
+            call_at(self.heap, eid, at, self.at_follow_up, parent)
         else:
             heappush(self.held_follow_ups, (at, eid, parent))
 
@@ -289,8 +288,7 @@ class Simulation(Dispatch):
         held = self.held_follow_ups
         while held and held[0][0] <= end:  # all due after now: they were held past the day before
             at, eid, parent = heappop(held)
-            entry: Any = (at, NORMAL, eid, Call(self.at_follow_up, parent))
-            heappush(self.heap, entry)
+            call_at(self.heap, eid, at, self.at_follow_up, parent)
         self.arrivals = NO_ARRIVALS  # let the day before's draws go before drawing this day's
         self.arrivals = self.day_draws.draw(begin, end)
         if self.arrivals.times:

@@ -173,13 +173,18 @@ def _pooled(log: TicketLog, scopes: list[list[tuple[int, int]]]) -> list[Metrics
     return pooled
 
 
+def _pooled_channels(scenario: Scenario) -> list[list[int]]:
+    """The channels of the overall scope's pools, in this order: all, the realtime ones, the async ones."""
+    realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
+    every = list(range(len(scenario.channels)))
+    return [every, realtime, [c for c in every if c not in realtime]]
+
+
 def _scopes(scenario: Scenario) -> list[list[tuple[int, int]]]:
     """The (channel, category) pairs of each scope :func:`replication_metrics` pools: every
-    channel, every category, then all channels, the realtime ones and the async ones.
+    channel, every category, then the pools of :func:`_pooled_channels`.
     """
     n_channels, n_categories = len(scenario.channels), len(scenario.categories)
-    realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
-    background = [c for c in range(n_channels) if c not in realtime]
 
     def pairs(channels: Sequence[int], categories: Sequence[int]) -> list[tuple[int, int]]:
         return [(c, k) for c in channels for k in categories]
@@ -187,9 +192,7 @@ def _scopes(scenario: Scenario) -> list[list[tuple[int, int]]]:
     return [
         *(pairs([c], range(n_categories)) for c in range(n_channels)),
         *(pairs(range(n_channels), [k]) for k in range(n_categories)),
-        pairs(range(n_channels), range(n_categories)),
-        pairs(realtime, range(n_categories)),
-        pairs(background, range(n_categories)),
+        *(pairs(channels, range(n_categories)) for channels in _pooled_channels(scenario)),
     ]
 
 
@@ -273,13 +276,11 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
     by_channel = {name: values.sum(axis=1) for name, values in counts.items()}  # [channel, interval]
     by_category = {name: values.sum(axis=0) for name, values in counts.items()}
     n_channels, n_categories = len(scenario.channels), len(scenario.categories)
-    realtime = [c for c, channel in enumerate(scenario.channels) if channel.mode == "realtime"]
-    background = [c for c in range(n_channels) if c not in realtime]
-    # every channel, every category, then the realtime, all and async channels pooled: one row each
+    # every channel, every category, then the pools of _pooled_channels: one row each
     rows = {
         name: np.concatenate(
             [by_channel[name], by_category[name]]
-            + [by_channel[name][pooled].sum(axis=0)[np.newaxis] for pooled in (realtime, slice(None), background)]
+            + [by_channel[name][channels].sum(axis=0)[np.newaxis] for channels in _pooled_channels(scenario)]
         )
         for name in counts
     }
@@ -300,7 +301,7 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
         blocks.append(("channel", channel.name, columns))
     for k, category in enumerate(scenario.categories):
         blocks.append(("category", category.name, row(n_channels + k)))
-    live, overall, background_metrics = (row(n_channels + n_categories + i) for i in range(3))
+    overall, live, background_metrics = (row(n_channels + n_categories + i) for i in range(3))
     overall |= {
         "service_level_realtime": live["service_level"],
         "asa_seconds_realtime": live["asa_seconds"],
