@@ -148,10 +148,7 @@ def test_scenarios_page(page: sync_api.Page, server: str) -> None:
     # the structure editor's new fields: a channel's lines and callbacks, shown at today's values
     page.get_by_text(re.compile("^Change the structure")).click()
     _wait_idle(page)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="What to change").click()
-    page.keyboard.type("lines and callbacks")  # the option list re-renders while it opens: pick by typing
-    page.keyboard.press("Enter")
-    _wait_idle(page)
+    _choose(page, "What to change", "set a channel's lines and callbacks")
     lines = page.get_by_role("spinbutton", name="Lines (0: no limit)")
     sync_api.expect(lines).to_have_value("0")  # the baseline's phone has no line limit
     sync_api.expect(page.get_by_role("button", name="Set lines and callbacks")).to_be_visible()
@@ -297,11 +294,7 @@ def _workbook_holds_the_csv_numbers(page: sync_api.Page, table: pd.DataFrame) ->
 def test_staffing_plans_shifts(page: sync_api.Page, server: str) -> None:
     _open(page, server, "staffing")
     assert page.get_by_role("radio", name="One day").is_checked()  # the default: a plan in seconds
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Scenario").first.click()
-    page.keyboard.type("Trainer peak helpdesk")  # two groups: a quick plan
-    page.get_by_role("option", name="Trainer peak helpdesk", exact=True).wait_for()
-    page.keyboard.press("Enter")
-    _wait_idle(page)
+    _choose(page, "Scenario", "Trainer peak helpdesk")  # two groups: a quick plan
     replications = page.get_by_role("spinbutton", name="Replications per candidate staffing")
     replications.fill("3")  # few replications keep the test quick
     replications.press("Tab")
@@ -363,6 +356,26 @@ def _screenshot_whole_page(page: sync_api.Page, path: Path) -> None:
     _wait_idle(page)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
+
+
+def _choose(page: sync_api.Page, label: str, option: str) -> None:
+    """Pick ``option`` in the select box labelled ``label``, and check that it took.
+
+    The option list re-renders while it opens, which can drop what was typed into it (and
+    Enter then picks the first option): so type, wait for the one option left, press Enter,
+    and try again if the box does not show it.
+    """
+    box = page.get_by_role("combobox", name=label, exact=True)
+    for _ in range(3):
+        box.click()
+        page.keyboard.type(option)
+        page.get_by_role("option", name=option, exact=True).wait_for()
+        page.keyboard.press("Enter")
+        _wait_idle(page)
+        if box.input_value() == option:
+            return
+        page.keyboard.press("Escape")
+    sync_api.expect(box).to_have_value(option)
 
 
 def _fill(page: sync_api.Page, label: str, value: str) -> None:
