@@ -132,8 +132,8 @@ MUTANTS = [
     Mutant(
         "agents on duty one interval late",
         "engine/duty.py",
-        "(float(t), g, int(n), int(r), -1.0) for t, n, r in",
-        "(float(t) + interval_s, g, int(n), int(r), -1.0) for t, n, r in",
+        "(t, g, n, r, -1.0)",
+        "(t + interval_s, g, n, r, -1.0)",
         (f"{THEORY}::test_shifts_and_breaks_set_the_staffed_level",),
     ),
     Mutant(

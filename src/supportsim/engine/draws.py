@@ -214,9 +214,18 @@ class FollowUpDraws:
         return pool[0], pool[1] - 1
 
 
+TICKET_BLOCK = 2048
+"""New contacts' attributes drawn ahead per block and channel (fewer when the channel's profile
+expects fewer contacts in the rest of the horizon)."""
+
+
 class DayDraws:
-    """Draws the new contacts day by day (memory stays flat however long the horizon): from the
-    channels' arrival profiles, or from an :class:`ArrivalTrace` when one is given.
+    """Draws the new contacts day by day: their arrival times from the channels' arrival
+    profiles (or from an :class:`ArrivalTrace` when one is given), and their attributes in
+    blocks of up to :data:`TICKET_BLOCK` per channel, drawn ahead and used in arrival order
+    across days. A block gives each ticket the same draws as drawing day by day (each source
+    draws a fixed block per ticket), at less cost per ticket, and memory stays flat however
+    long the horizon.
     """
 
     def __init__(self, scenario: Scenario, streams: Streams, trace: ArrivalTrace | None = None):
@@ -227,34 +236,62 @@ class DayDraws:
         self._interval_s = horizon.interval_minutes * 60.0
         self._first_k = first_interval(horizon)
         self._rates = [arrival_rates(c.arrivals, horizon) for c in scenario.channels]
+        # contacts each channel's profile expects from an interval (index into _rates) to the end
+        hours = self._interval_s / 3600.0
+        self._expected_from = [np.append(np.cumsum(r[::-1])[::-1] * hours, 0.0) for r in self._rates]
+        self._ahead: list[tuple[DrawRows, int, int] | None] = [None] * len(scenario.channels)  # (block, used, drawn)
 
     def draw(self, begin: float, end: float) -> DayArrivals:
         """The contacts arriving in ``[begin, end)`` (seconds; whole intervals of one day)."""
         category_names = [k.name for k in self._scenario.categories]
-        rows, all_times, all_channels, all_index = [], [], [], []
+        first = round(begin / self._interval_s)
+        last = round(end / self._interval_s)
+        rows: list[DrawRows] = []
+        all_times, all_channels, all_blocks, all_index = [], [], [], []
         for c, channel in enumerate(self._scenario.channels):
-            categories = None
             if self._trace is None:
-                first = round(begin / self._interval_s)
-                last = round(end / self._interval_s)
                 rates = self._rates[c][first - self._first_k : last - self._first_k]
                 rng = self._streams.get("arrivals", channel.name)
                 times = arrival_times(channel, rates, first, self._interval_s, rng)
+                segments = self._take(c, len(times), last - self._first_k)
             else:
                 times, categories = self._trace.for_channel(channel.name, begin, end, category_names)
-            draws = draw_tickets(self._scenario, channel, len(times), self._streams, categories=categories)
-            rows.append(rows_of(draws))
+                draws = draw_tickets(self._scenario, channel, len(times), self._streams, categories=categories)
+                segments = [(rows_of(draws), 0, len(times))]
+            for block, start, count in segments:
+                all_blocks.append(np.full(count, len(rows), dtype=np.int64))
+                all_index.append(np.arange(start, start + count, dtype=np.int64))
+                rows.append(block)
             all_times.append(times)
             all_channels.append(np.full(len(times), c, dtype=np.int64))
-            all_index.append(np.arange(len(times), dtype=np.int64))
         times = np.concatenate(all_times)
         order = np.argsort(times, kind="stable")
         return DayArrivals(
             rows,
             times[order].tolist(),
             np.concatenate(all_channels)[order].tolist(),
-            np.concatenate(all_index)[order].tolist(),
+            np.concatenate(all_blocks or [np.zeros(0, dtype=np.int64)])[order].tolist(),
+            np.concatenate(all_index or [np.zeros(0, dtype=np.int64)])[order].tolist(),
         )
+
+    def _take(self, c: int, n: int, after: int) -> list[tuple[DrawRows, int, int]]:
+        """The rows of channel ``c``'s next ``n`` new contacts, as ``(block, first row, count)``
+        pieces; ``after``: index (into the rates) of the first interval after these contacts.
+        """
+        pieces = []
+        while n > 0:
+            ahead = self._ahead[c]
+            if ahead is None:
+                size = max(n, min(TICKET_BLOCK, n + math.ceil(self._expected_from[c][after])))
+                channel = self._scenario.channels[c]
+                ahead = (rows_of(draw_tickets(self._scenario, channel, size, self._streams)), 0, size)
+            block, used, drawn = ahead
+            count = min(n, drawn - used)
+            pieces.append((block, used, count))
+            # a used-up block is let go: the day's arrivals hold it, and only until they are done
+            self._ahead[c] = (block, used + count, drawn) if used + count < drawn else None
+            n -= count
+        return pieces
 
 
 RETRIAL_BATCH = 64

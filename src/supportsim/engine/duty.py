@@ -18,7 +18,7 @@ time integral of ``max(0, agents on duty - people rostered)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import simpy
@@ -46,10 +46,27 @@ def _integrate_per_interval(
     return level.interval_areas
 
 
+_KNOWN_STEPS: dict[str, tuple[list[Step], NDArray[np.float64], NDArray[np.float64]]] = {}
+_KNOWN_STEPS_KEPT: Final = 32
+
+
 def duty_steps(scenario: Scenario) -> tuple[list[Step], NDArray[np.float64], NDArray[np.float64]]:
     """Every group's roster steps and breaks, sorted by time; paid agent-seconds per group and
     measured interval; and the most people rostered at once per group in the measured window.
+
+    Remembered for the last 32 rosters (groups, horizon and breaks), as replications and a
+    staffing search ask again for the same; callers must not change what is returned.
     """
+    key = scenario.model_dump_json(include={"groups": True, "horizon": True, "breaks": True})
+    known = _KNOWN_STEPS.get(key)
+    if known is None:
+        if len(_KNOWN_STEPS) >= _KNOWN_STEPS_KEPT:
+            del _KNOWN_STEPS[next(iter(_KNOWN_STEPS))]
+        known = _KNOWN_STEPS[key] = _duty_steps(scenario)
+    return known
+
+
+def _duty_steps(scenario: Scenario) -> tuple[list[Step], NDArray[np.float64], NDArray[np.float64]]:
     horizon = scenario.horizon
     late_breaks = scenario.breaks.when_busy == "late"
     interval_s = horizon.interval_minutes * 60.0
@@ -60,13 +77,18 @@ def duty_steps(scenario: Scenario) -> tuple[list[Step], NDArray[np.float64], NDA
         step_times, rostered, available = roster_steps(group, horizon, with_breaks=not late_breaks)
         measured = (step_times >= 0) | (np.append(step_times[1:], np.inf) > 0)
         rostered_peak[g] = float(rostered[measured].max())
-        steps += [(float(t), g, int(n), int(r), -1.0) for t, n, r in zip(step_times, available, rostered, strict=True)]
+        steps += [
+            (t, g, n, r, -1.0)
+            for t, n, r in zip(step_times.tolist(), available.tolist(), rostered.tolist(), strict=True)
+        ]
         if late_breaks:
-            steps += [
-                (t, g, agents_for(people, group.shrinkage), -1, s) for t, people, s in break_starts(group, horizon)
-            ]
+            breaks = break_starts(group, horizon)
+            agents = agents_for([people for _, people, _ in breaks], group.shrinkage).tolist()
+            steps += [(t, g, n, -1, s) for (t, _, s), n in zip(breaks, agents, strict=True)]
         rostered_seconds[g] = _integrate_per_interval(step_times, rostered.astype(float), horizon.intervals, interval_s)
     steps.sort(key=lambda step: step[0])
+    rostered_seconds.flags.writeable = False
+    rostered_peak.flags.writeable = False
     return steps, rostered_seconds, rostered_peak
 
 

@@ -59,17 +59,20 @@ class DrawRows:
 class DayArrivals:
     """The new contacts of one day, all channels merged in arrival order: arrival ``k`` comes
     at ``times[k]`` (seconds) on channel ``channels[k]``, with the attributes of row
-    ``index[k]`` of ``rows[channels[k]]``.
+    ``index[k]`` of ``rows[block[k]]`` (the blocks of rows drawn ahead, see ``draws.DayDraws``).
     """
 
-    __slots__ = ("channels", "index", "rows", "times")
+    __slots__ = ("block", "channels", "index", "rows", "times")
 
-    def __init__(self, rows: list[DrawRows], times: list[float], channels: list[int], index: list[int]):
+    def __init__(
+        self, rows: list[DrawRows], times: list[float], channels: list[int], block: list[int], index: list[int]
+    ):
         self.rows = rows
         self.times = times
         self.channels = channels
+        self.block = block
         self.index = index
 
 
-NO_ARRIVALS = DayArrivals([], [], [], [])
+NO_ARRIVALS = DayArrivals([], [], [], [], [])
 """No contacts (between two days' draws)."""

@@ -120,7 +120,7 @@ class Simulation(Dispatch):
         arrivals = self.arrivals
         now: float = self.env._now
         c = arrivals.channels[k]
-        self._admit(c, arrivals.rows[c], arrivals.index[k], now)
+        self._admit(c, arrivals.rows[arrivals.block[k]], arrivals.index[k], now)
         if k + 1 < len(arrivals.times):
             # call_at(self.heap, self.next_eid(), now + (times[k + 1] - now), self.at_arrival, k + 1),
             # inlined (once per contact): the same heap entry, with this event, already processed,

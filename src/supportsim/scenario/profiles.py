@@ -64,13 +64,10 @@ def arrival_rates(arrivals: Arrivals, horizon: Horizon) -> FloatArray:
             raw = np.repeat(raw, per_day // 24)
         weights = raw / raw.sum()
     weekday: dict[str, float] = {str(day): factor for day, factor in (arrivals.weekday or {}).items()}
+    days = range(ks[0] // per_day, (ks[-1] // per_day) + 1) if ks else range(0)
+    factor = {day: weekday.get(weekday_of_day(horizon, day), 1.0) for day in days}
     hours = horizon.interval_minutes / 60
-    return np.array(
-        [
-            arrivals.per_day * weekday.get(weekday_of_day(horizon, k // per_day), 1.0) * weights[k % per_day] / hours
-            for k in ks
-        ]
-    )
+    return np.array([arrivals.per_day * factor[k // per_day] * weights[k % per_day] / hours for k in ks])
 
 
 def roster_steps(
