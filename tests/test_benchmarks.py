@@ -9,6 +9,7 @@ with machine load.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,14 +53,15 @@ def test_quick_suite_runs_every_case_and_peer(tmp_path: Path) -> None:
     assert set(figures["cases"]["mmc"]["verdict"]) == {"vs_ciw", "vs_simpy", "table_share", "met"}
 
 
-def test_scaling_times_one_worker_and_two_cold_and_warm() -> None:
+def test_scaling_times_one_worker_two_cold_and_warm_and_the_ceiling() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "scaling.py"), "--replications", "2", "--repeats", "1"],
         capture_output=True, text=True, cwd=ROOT, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    for mode in ("1 worker", "2 cold", "2 warm"):
+    for mode in ("1 worker", "2 cold", "2 warm", "2 apart"):
         assert f"\n  {mode} " in done.stdout
+    assert re.search(r"2 warm reaches \d+% of the ceiling's speed-up", done.stdout), done.stdout
     assert "results identical on 1 and 2 workers, cold and warm: yes" in done.stdout
 
 
