@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -119,3 +120,32 @@ def test_nothing_is_written_over_a_fifo_in_an_output_folder(tmp_path: Path) -> N
     assert not (out / "tickets.csv").exists()
     with pytest.raises(OutputRefused, match="not a regular file"):
         write_text_atomic(Path("/dev/null"), "x")
+
+
+_UNDER_A_LIMIT = """
+import os, resource, sys
+from supportsim.cli import app
+mapped = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+limit = mapped + 64 * 2**20  # 64 MiB more than the imports took
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+app(sys.argv[1:], prog_name="supportsim")
+"""
+
+
+def test_running_out_of_memory_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    # a year of 500 calls an hour, tickets kept for --out: about 4.8 million rows, far past 64 MiB
+    (tmp_path / "year.yaml").write_text(
+        "name: A year of a busy line\n"
+        "horizon: {days: 400, interval_minutes: 60}\n"
+        "channels:\n  - {name: phone, mode: realtime, arrivals: {per_hour: 500}}\n"
+        "categories:\n  - {name: general, channels: {phone: 1.0}, skill: general,"
+        " handle_minutes: {dist: exponential, mean: 5}}\n"
+        "groups:\n  - {name: agents, skills: [general], headcount: 60}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _UNDER_A_LIMIT, "run", "year.yaml", "--out", "out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("supportsim: out of memory"), done.stderr[-2000:]
+    assert not (tmp_path / "out").exists()

@@ -52,7 +52,8 @@ def _one_line(text: str) -> str:
 
 class OneLineErrors(TyperGroup):
     """The root command: a wrong flag or value is one line on stderr (exit 2), Ctrl-C anywhere
-    is "interrupted" (exit 130), never a traceback or a usage box.
+    is "interrupted" (exit 130), running out of memory one line (exit 2), never a traceback or
+    a usage box.
     """
 
     def invoke(self, ctx: Any) -> Any:
@@ -95,6 +96,14 @@ class OneLineErrors(TyperGroup):
         except (typer.Abort, KeyboardInterrupt):
             typer.echo("interrupted", err=True)
             sys.exit(INTERRUPTED)
+        except MemoryError as exc:  # numpy's, Arrow's or Python's, once the failed allocation is let go
+            detail = f" ({_one_line(str(exc))})" if str(exc).strip() else ""
+            typer.echo(
+                f"supportsim: out of memory{detail}: this command needs more memory than the process may use "
+                "(fewer replications, a shorter horizon or no --out need less)",
+                err=True,
+            )
+            sys.exit(2)
         sys.exit(code if isinstance(code, int) else 0)
 
 
