@@ -36,3 +36,12 @@ def test_remembered_steps_follow_groups_horizon_and_breaks() -> None:
         for variant, expected in zip(variants, fresh, strict=True):
             assert _same(duty.duty_steps(variant), expected)
     assert not duty.duty_steps(scenario)[1].flags.writeable  # shared: nobody may change it
+
+
+def test_the_memory_holds_at_most_32_rosters() -> None:
+    scenario = supportsim.load_scenario(ROOT / "scenarios" / "helpdesk_baseline.yaml")
+    group = scenario.groups[1]
+    for headcount in range(1, 41):  # forty rosters, each another
+        changed = group.model_copy(update={"shifts": None, "headcount": headcount})
+        duty.duty_steps(scenario.model_copy(update={"groups": [scenario.groups[0], changed, *scenario.groups[2:]]}))
+        assert 1 <= len(duty._KNOWN_STEPS) <= 32

@@ -54,15 +54,18 @@ def duty_steps(scenario: Scenario) -> tuple[list[Step], NDArray[np.float64], NDA
     """Every group's roster steps and breaks, sorted by time; paid agent-seconds per group and
     measured interval; and the most people rostered at once per group in the measured window.
 
-    Remembered for the last 32 rosters (groups, horizon and breaks), as replications and a
-    staffing search ask again for the same; callers must not change what is returned.
+    Remembered for up to 32 rosters (groups, horizon and breaks; all forgotten when full), as
+    replications and a staffing search ask again for the same; callers must not change what is
+    returned. Each step on the memory is one call, safe between threads without a lock (which
+    a process forked while another thread held it would inherit held).
     """
     key = scenario.model_dump_json(include={"groups": True, "horizon": True, "breaks": True})
     known = _KNOWN_STEPS.get(key)
     if known is None:
+        known = _duty_steps(scenario)
         if len(_KNOWN_STEPS) >= _KNOWN_STEPS_KEPT:
-            del _KNOWN_STEPS[next(iter(_KNOWN_STEPS))]
-        known = _KNOWN_STEPS[key] = _duty_steps(scenario)
+            _KNOWN_STEPS.clear()
+        _KNOWN_STEPS[key] = known
     return known
 
 
