@@ -100,7 +100,7 @@ class OneLineErrors(TyperGroup):
             detail = f" ({_one_line(str(exc))})" if str(exc).strip() else ""
             typer.echo(
                 f"supportsim: out of memory{detail}: this command needs more memory than the process may use "
-                "(fewer replications, a shorter horizon or no --out need less)",
+                "(fewer replications or a shorter horizon need less; `run` keeps every ticket only with --out)",
                 err=True,
             )
             sys.exit(2)
