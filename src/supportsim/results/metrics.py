@@ -84,7 +84,7 @@ from numpy.typing import NDArray
 from supportsim.engine.entities import DEFLECTED, OUTCOME_NAMES, RESOLVED
 from supportsim.engine.output import ReplicationOutput
 from supportsim.engine.records import TicketLog
-from supportsim.scenario.calendar import interval_labels
+from supportsim.scenario.calendar import interval_label_columns
 from supportsim.scenario.model import Scenario
 
 Metrics = dict[str, float]
@@ -331,7 +331,7 @@ def interval_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFram
                 },
             )
         )
-    return _stack(interval_labels(scenario.horizon), blocks)
+    return _stack(interval_label_columns(scenario.horizon), blocks)
 
 
 def _day_ends(scenario: Scenario, at_ends: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -346,22 +346,27 @@ def _at_day_ends(scenario: Scenario, at_ends: NDArray[np.float64]) -> NDArray[np
     return out
 
 
-def _stack(base: pd.DataFrame, blocks: list[tuple[str, str, dict[str, NDArray[np.float64]]]]) -> pd.DataFrame:
-    """The blocks' rows one under the other, each block ``base`` plus its scope, name and
-    columns; a column a block lacks is NaN there (like ``pd.concat``, built in one go).
+def _stack(
+    base: dict[str, NDArray[Any]], blocks: list[tuple[str, str, dict[str, NDArray[np.float64]]]]
+) -> pd.DataFrame:
+    """The blocks' rows one under the other, each block ``base``'s columns plus its scope, name
+    and columns; a column a block lacks is NaN there (like ``pd.concat``, built in one go: the
+    metrics as one float array that the frame takes without copying).
     """
-    n = len(base)
+    n = len(next(iter(base.values())))
     names = list(dict.fromkeys(name for _, _, columns in blocks for name in columns))
-    data: dict[str, object] = {column: np.tile(base[column].to_numpy(), len(blocks)) for column in base.columns}
-    data["scope"] = np.repeat(np.array([scope for scope, _, _ in blocks], dtype=object), n)
-    data["name"] = np.repeat(np.array([name for _, name, _ in blocks], dtype=object), n)
-    for name in names:
-        column = np.full(n * len(blocks), math.nan)
-        for b, (_, _, columns) in enumerate(blocks):
-            if name in columns:
-                column[b * n : (b + 1) * n] = columns[name]
-        data[name] = column
-    return pd.DataFrame(data)
+    where = {name: j for j, name in enumerate(names)}
+    metrics = np.full((n * len(blocks), len(names)), math.nan, order="F")  # a column per metric
+    for b, (_, _, columns) in enumerate(blocks):
+        for name, values in columns.items():
+            metrics[b * n : (b + 1) * n, where[name]] = values
+    frame = pd.DataFrame(metrics, columns=names, copy=False)
+    front = {label: np.tile(labels, len(blocks)) for label, labels in base.items()}
+    front["scope"] = np.repeat(np.array([scope for scope, _, _ in blocks], dtype=object), n)
+    front["name"] = np.repeat(np.array([name for _, name, _ in blocks], dtype=object), n)
+    for position, (label, labels) in enumerate(front.items()):
+        frame.insert(position, label, labels)
+    return frame
 
 
 def ticket_frame(scenario: Scenario, output: ReplicationOutput) -> pd.DataFrame:

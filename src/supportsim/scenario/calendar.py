@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 if TYPE_CHECKING:
     from supportsim.scenario.model import Horizon
@@ -44,16 +45,20 @@ def clock_text(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def interval_labels(horizon: Horizon) -> pd.DataFrame:
-    """``interval``, ``day`` (from 1), ``weekday`` and ``time`` (hh:mm start) of every measured interval."""
+def interval_label_columns(horizon: Horizon) -> dict[str, NDArray[Any]]:
+    """The columns of :func:`interval_labels` as arrays (``weekday`` and ``time`` of Python strings)."""
     k = np.arange(horizon.intervals)
     per_day = horizon.intervals_per_day
-    minutes = (k % per_day) * horizon.interval_minutes
-    return pd.DataFrame(
-        {
-            "interval": k,
-            "day": k // per_day + 1,
-            "weekday": [weekday_of_day(horizon, int(d)) for d in k // per_day],
-            "time": [clock_text(int(m)) for m in minutes],
-        }
-    )
+    weekdays = np.array([weekday_of_day(horizon, d) for d in range(horizon.days)], dtype=object)
+    times = np.array([clock_text(m * horizon.interval_minutes) for m in range(per_day)], dtype=object)
+    return {
+        "interval": k,
+        "day": k // per_day + 1,
+        "weekday": np.repeat(weekdays, per_day),
+        "time": np.tile(times, horizon.days),
+    }
+
+
+def interval_labels(horizon: Horizon) -> pd.DataFrame:
+    """``interval``, ``day`` (from 1), ``weekday`` and ``time`` (hh:mm start) of every measured interval."""
+    return pd.DataFrame(interval_label_columns(horizon))
