@@ -247,7 +247,8 @@ class DayDraws:
         first = round(begin / self._interval_s)
         last = round(end / self._interval_s)
         rows: list[DrawRows] = []
-        all_times, all_channels, all_blocks, all_index = [], [], [], []
+        empty = np.zeros(0, dtype=np.int64)  # so that a day with no contacts at all concatenates
+        all_times, all_channels, all_blocks, all_index = [], [], [empty], [empty]
         for c, channel in enumerate(self._scenario.channels):
             if self._trace is None:
                 rates = self._rates[c][first - self._first_k : last - self._first_k]
@@ -270,8 +271,8 @@ class DayDraws:
             rows,
             times[order].tolist(),
             np.concatenate(all_channels)[order].tolist(),
-            np.concatenate(all_blocks or [np.zeros(0, dtype=np.int64)])[order].tolist(),
-            np.concatenate(all_index or [np.zeros(0, dtype=np.int64)])[order].tolist(),
+            np.concatenate(all_blocks)[order].tolist(),
+            np.concatenate(all_index)[order].tolist(),
         )
 
     def _take(self, c: int, n: int, after: int) -> list[tuple[DrawRows, int, int]]:

@@ -98,6 +98,7 @@ class Simulation(Dispatch):
         self.held_follow_ups: list[tuple[float, int, Ticket]] = []
         self.at_arrival: tuple[Any, ...] = (self._arrival,)  # made once, as in Dispatch.__init__
         self.at_follow_up: tuple[Any, ...] = (self._follow_up,)
+        self.at_retry: tuple[Any, ...] = (self._retry,)
         self.day_end = -math.inf  # seconds; the end of the day whose contacts are drawn
         self.next_id = 0
         self.log = TicketLog(
@@ -201,7 +202,7 @@ class Simulation(Dispatch):
                 ticket.retrying = True
                 same = retrial.patience == "same"
                 value = (ticket, ticket.patience if same else patience)
-                call_at(self.heap, self.next_eid(), now + delay, (self._retry,), value)
+                call_at(self.heap, self.next_eid(), now + delay, self.at_retry, value)
         if self.surveying:
             self.feedback.observe(ticket)
         self.log.record(ticket)
