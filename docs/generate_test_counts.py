@@ -26,7 +26,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "properties": (
         "Invariants over many inputs and seeds: conservation, reproducibility, executors",
         "test_simulate test_replications test_levels test_distributions test_calls"
-        " test_plain_path test_compiled test_ticket_row test_draws_ahead test_duty_steps",
+        " test_plain_path test_compiled test_ticket_row test_draws_ahead test_duty_steps test_fork_per_run",
     ),
     "features": (
         "Each scenario feature doing what the format says, on small exact cases",

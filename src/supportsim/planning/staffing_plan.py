@@ -56,7 +56,7 @@ def check_targets(
     An open ``executor`` runs the replications instead of ``workers`` / ``dask`` (it stays open).
     """
     if executor is None:
-        with make_executor(workers, dask) as own:
+        with make_executor(workers, dask, kept=False) as own:
             return check_targets(scenario, seed=seed, replications=replications, confidence=confidence,
                                  max_occupancy=max_occupancy, executor=own)
     tl = timeline(scenario)

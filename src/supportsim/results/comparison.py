@@ -219,7 +219,7 @@ def compare(
         for k, scenario in enumerate(scenarios)
         for i, s in enumerate(seeds)
     ]
-    with make_executor(workers, dask) as executor:
+    with make_executor(workers, dask, kept=False) as executor:
         done, interrupted = run_tasks(tasks, executor, progress=progress)
     finished: dict[int, list[Any]] = {}
     for key, replication in done:

@@ -1,25 +1,34 @@
-"""Where tasks run: in this process, a local process pool, or a Dask cluster.
+"""Where tasks run: in this process, beside helpers forked for one run, in a kept local process pool, or on Dask.
 
 This is the only module that runs tasks. An executor maps a picklable function over
 picklable tasks: :meth:`Executor.run` yields results as they finish (callers put them back
 in order by replication index), :meth:`Executor.map` returns them in task order. Used as a
 context manager, an executor keeps its pool or cluster between calls (a staffing search
-runs hundreds of rounds on one pool) and closes it on exit. SimPy objects never cross a
-process boundary: a task carries a scenario and a seed, a result is plain data.
+runs hundreds of rounds on one pool) and closes it on exit. A call with one run or a few
+(``simulate(workers=N)``) is faster without a pool: :class:`ForkPerRun` forks helpers for
+each run and the caller works beside them. SimPy objects never cross a process boundary: a
+task carries a scenario and a seed, a result is plain data.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
 import os
+import pickle
+import queue
 import re
 import signal
+import threading
 import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_readable
+from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any
 
@@ -144,6 +153,147 @@ class LocalPool(Executor):
             self._pool = None
 
 
+class _Shared:
+    """One run's tasks, handed out by a counter that this process and its forked helpers share."""
+
+    def __init__(self, fn: Callable[[Any], Any], tasks: list[Any], context: Any):
+        self.fn = fn
+        self.tasks = tasks
+        self.counter = context.RawValue("q", 0)
+        self.lock = context.Lock()
+
+    def take(self) -> int | None:
+        """The index of the next task nobody has started, or None when all have."""
+        with self.lock:
+            index = self.counter.value
+            self.counter.value = index + 1
+        return index if index < len(self.tasks) else None
+
+
+_END = None  # what a helper sends after its last result
+
+
+def _picklable(error: BaseException) -> BaseException:
+    """``error`` if it survives pickling, else a RuntimeError that names it."""
+    try:
+        pickle.dumps(error)
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+def _send_all(outbox: queue.SimpleQueue[Any], writer: Connection) -> None:
+    """Send what the helper puts in ``outbox`` until ``_END``, then ``_END``. A result that
+    cannot be sent (pickled) is sent as its error instead, and nothing after it.
+    """
+    try:
+        for item in iter(outbox.get, _END):
+            writer.send(item)  # pickles in full before it writes: a failure writes nothing
+    except Exception as error:
+        with suppress(OSError):  # the caller has gone
+            writer.send((-1, _picklable(error)))
+        return
+    writer.send(_END)
+
+
+def _helper(shared: _Shared, writer: Connection) -> None:
+    """A forked helper: run tasks from the shared counter and send ``(index, result)`` for
+    each, or ``(-1, error)``, then ``_END``. A thread sends, so a full pipe (a result is
+    hundreds of kB; the caller reads between its own tasks) never stops the simulating.
+    """
+    _ignore_ctrl_c()  # started from a thread other than the main one, it could not be ignored earlier
+    outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    sender = threading.Thread(target=_send_all, args=(outbox, writer))
+    sender.start()
+    try:
+        while (index := shared.take()) is not None:
+            outbox.put((index, shared.fn(shared.tasks[index])))
+    except BaseException as error:
+        outbox.put((-1, _picklable(error)))
+    outbox.put(_END)
+    sender.join()
+
+
+class ForkPerRun(Executor):
+    """Run each call's tasks in this process and ``workers - 1`` helper processes forked for
+    that call. All take tasks from one shared counter, so the caller works too and a task
+    reaches a helper by inheritance, never pickled; each helper sends its results as they
+    finish and exits when no task is left. Needs fork as the way processes start (Linux).
+    """
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or os.cpu_count() or 1
+        self._exiting: list[BaseProcess] = []
+
+    def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        tasks = list(tasks)
+        if min(self.workers, len(tasks)) < 2:
+            yield from super().run(fn, tasks)
+            return
+        context = multiprocessing.get_context("fork")
+        shared = _Shared(fn, tasks, context)
+        helpers: dict[Connection, BaseProcess] = {}  # by the pipe it sends on
+        finished = False
+        try:
+            gc.freeze()  # as in LocalPool: the helpers' garbage collector skips what they inherit
+            try:
+                with _children_ignore_ctrl_c():
+                    for _ in range(min(self.workers, len(tasks)) - 1):
+                        reader, writer = context.Pipe(duplex=False)
+                        process = context.Process(target=_helper, args=(shared, writer), daemon=True)
+                        process.start()
+                        writer.close()  # the helper holds the only writer: its death reads as the end
+                        helpers[reader] = process
+            finally:
+                gc.unfreeze()
+            sending = dict(helpers)
+            while (index := shared.take()) is not None:
+                yield fn(tasks[index])
+                yield from _received(sending, block=False)
+            yield from _received(sending, block=True)
+            finished = True
+        finally:
+            for reader in helpers:
+                reader.close()
+            if finished:
+                self._exiting += helpers.values()  # exiting: joined at close, while the caller goes on
+            else:  # an error or Ctrl-C here: nothing more is wanted from them
+                for helper in helpers.values():
+                    helper.terminate()
+                for helper in helpers.values():
+                    helper.join()
+
+    def close(self) -> None:
+        for helper in self._exiting:
+            helper.join()
+        self._exiting = []
+
+
+def _received(sending: dict[Connection, BaseProcess], *, block: bool) -> Iterator[Any]:
+    """The results that helpers still ``sending`` have sent (all of them, until each has
+    ended, if ``block``); a helper's error is raised here, and so is a helper that died.
+    """
+    while sending:
+        ready = wait_readable(list(sending), timeout=None if block else 0)
+        if not ready:
+            return
+        for reader in ready:
+            assert isinstance(reader, Connection)
+            try:
+                item = reader.recv()
+            except EOFError:
+                helper = sending[reader]
+                helper.join(timeout=5)
+                raise RuntimeError(
+                    f"a worker process ended before sending its results (exit code {helper.exitcode})"
+                ) from None
+            if item is _END:
+                del sending[reader]
+            elif item[0] < 0:
+                raise item[1]
+            else:
+                yield item[1]
+
 class DaskCluster(Executor):
     """Run tasks on Dask: ``"local"`` starts a ``LocalCluster`` on first use, anything else is
     the address of a running scheduler (``tcp://host:8786``). Needs ``supportsim[distributed]``.
@@ -225,10 +375,23 @@ def _quiet_logs(quiet: bool) -> Generator[None, None, None]:
         logger.setLevel(level)
 
 
-def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:
-    """The executor for ``workers`` processes (1: this process; None: all cores), or Dask."""
+def make_executor(workers: int | None = None, dask: str | None = None, *, kept: bool = True) -> Executor:
+    """The executor for ``workers`` processes (1: this process; None: all cores), or Dask.
+
+    ``kept=False`` suits a caller with one run or a few (``simulate``, ``compare``): where
+    processes start by fork, each run forks its helpers and this process works beside them
+    (:class:`ForkPerRun`) instead of starting a pool kept for the executor's life.
+    """
     if dask:
         return DaskCluster(dask, workers)
     if workers == 1:
         return InProcess()
+    if not kept and _forks_by_default():
+        return ForkPerRun(workers)
     return LocalPool(workers)
+
+
+def _forks_by_default() -> bool:
+    """Whether this process starts others by fork (Linux's default before Python 3.14)."""
+    method = multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
+    return method == "fork"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, cast
@@ -262,12 +263,11 @@ def simulate(
         raise ValueError(f"replications: {replications:,} is over the cap of {MAX_REPLICATIONS:,}")
     seeds = replication_seeds(seed, replications)
     tasks = [Task(scenario, s, i, keep_tickets, trace) for i, s in enumerate(seeds)]
-    if executor is None:
-        with make_executor(workers, dask) as own:  # built (and its address checked) even for one task
-            done, interrupted = run_tasks(tasks, own, progress=progress)
-    else:
-        done, interrupted = run_tasks(tasks, executor, progress=progress)
-    result = collect(scenario, seed, [replication for _, replication in done])
+    # built (and its address checked) even for one task; closed after the collecting, so that
+    # forked helpers exit meanwhile
+    with make_executor(workers, dask, kept=False) if executor is None else nullcontext(executor) as runner:
+        done, interrupted = run_tasks(tasks, runner, progress=progress)
+        result = collect(scenario, seed, [replication for _, replication in done])
     if interrupted:
         note = f"interrupted: {result.replications} of {replications} replications finished"
         result = replace(
@@ -365,7 +365,7 @@ def simulate_to_precision(
     done: list[Replication] = []
     wanted = max(2, min_replications)
     interrupted = False
-    with make_executor(workers, dask) as executor:
+    with make_executor(workers, dask, kept=False) as executor:
         while True:
             seeds = replication_seeds(seed, wanted)
             tasks = [Task(scenario, seeds[i], i, keep_tickets) for i in range(len(done), wanted)]

@@ -1,0 +1,172 @@
+"""ForkPerRun: the caller and helpers forked for one run share the tasks, each exactly once;
+a helper's error, death or a Ctrl-C in the caller ends the run without a hang or a process
+left behind; ``make_executor(kept=False)`` picks it only where processes start by fork.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+import supportsim
+from supportsim.results import executors
+from supportsim.results.executors import ForkPerRun, InProcess, LocalPool, make_executor
+from tests.conftest import SCENARIOS
+from tests.test_replications import _same, _small
+
+CALLER = os.getpid()
+
+
+@contextmanager
+def _within(seconds: int) -> Generator[None, None, None]:
+    """Fail instead of hanging: a run that waits forever is the bug these tests guard against."""
+
+    def too_long(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"still waiting after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+_BEFORE: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _children_before() -> None:
+    _BEFORE.clear()
+    _BEFORE.update(p.pid or 0 for p in multiprocessing.active_children())
+
+
+def _ours() -> list[int]:
+    """The live child processes this test started."""
+    return [p.pid or 0 for p in multiprocessing.active_children() if p.pid not in _BEFORE]
+
+
+def _slow_square(task: int) -> tuple[int, int, int]:
+    time.sleep(0.005)  # long enough that every process gets tasks
+    return task, task * task, os.getpid()
+
+
+def test_every_task_runs_exactly_once_and_the_caller_works_too() -> None:
+    with _within(60), ForkPerRun(3) as executor:
+        results = list(executor.run(_slow_square, range(60)))
+    assert sorted((t, square) for t, square, _ in results) == [(t, t * t) for t in range(60)]
+    workers = {pid for *_, pid in results}
+    assert CALLER in workers and len(workers) == 3
+    assert _ours() == []  # joined at close
+
+
+def test_one_task_or_one_worker_runs_here() -> None:
+    assert {pid for *_, pid in ForkPerRun(4).run(_slow_square, [7])} == {CALLER}
+    assert {pid for *_, pid in ForkPerRun(1).run(_slow_square, range(5))} == {CALLER}
+
+
+def _fails_in_a_helper(task: int) -> int:
+    time.sleep(0.005)
+    if os.getpid() != CALLER:
+        raise ValueError(f"task {task} failed in a helper")
+    return task
+
+
+def test_a_helpers_error_reaches_the_caller_and_no_helper_is_left() -> None:
+    with _within(60), pytest.raises(ValueError, match="failed in a helper"), ForkPerRun(2) as executor:
+        list(executor.run(_fails_in_a_helper, range(40)))
+    assert _ours() == []
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> Any:
+        raise TypeError("not picklable")
+
+
+def _fails_unpicklably(task: int) -> int:
+    time.sleep(0.005)
+    if os.getpid() != CALLER:
+        raise _Unpicklable("a lock inside")
+    return task
+
+
+def test_an_error_that_cannot_be_sent_is_named() -> None:
+    with _within(60), pytest.raises(RuntimeError, match="_Unpicklable: a lock inside"), ForkPerRun(2) as executor:
+        list(executor.run(_fails_unpicklably, range(40)))
+
+
+def _unsendable_in_a_helper(task: int) -> Any:
+    time.sleep(0.005)
+    return (lambda: task) if os.getpid() != CALLER else task
+
+
+def test_a_result_that_cannot_be_sent_is_an_error_not_a_gap() -> None:
+    with _within(60), pytest.raises(Exception, match="pickle"), ForkPerRun(2) as executor:
+        list(executor.run(_unsendable_in_a_helper, range(40)))
+    assert _ours() == []
+
+
+def _dies_in_a_helper(task: int) -> int:
+    time.sleep(0.005)
+    if os.getpid() != CALLER:
+        os._exit(9)  # as the kernel's out-of-memory killer would end it: no result, no goodbye
+    return task
+
+
+def test_a_helper_that_dies_is_an_error_not_a_hang() -> None:
+    died = r"ended before sending its results \(exit code 9\)"
+    with _within(60), pytest.raises(RuntimeError, match=died), ForkPerRun(2) as executor:
+        list(executor.run(_dies_in_a_helper, range(40)))
+    assert _ours() == []
+
+
+def test_ctrl_c_in_the_caller_stops_the_helpers_at_once() -> None:
+    started = time.monotonic()
+    with _within(60), ForkPerRun(2) as executor:
+        results: Iterator[Any] = executor.run(_slow_square, range(2000))  # 10 s of work
+        next(results)
+        assert len(_ours()) == 1
+        with pytest.raises(KeyboardInterrupt):
+            results.throw(KeyboardInterrupt)
+        assert _ours() == []
+    assert time.monotonic() - started < 5
+
+
+def test_simulate_on_forked_helpers_equals_one_process() -> None:
+    scenario = _small()
+    one = supportsim.simulate(scenario, seed=42, replications=5, workers=1)
+    with ForkPerRun(3) as executor:
+        _same(one, supportsim.simulate(scenario, seed=42, replications=5, executor=executor))
+    with LocalPool(2) as pool:  # a kept pool, as the planner's searches use
+        _same(one, supportsim.simulate(scenario, seed=42, replications=5, executor=pool))
+
+
+def test_kept_or_not_picks_the_executor(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(make_executor(2), LocalPool)
+    assert isinstance(make_executor(1, kept=False), InProcess)
+    assert isinstance(make_executor(2, kept=False), ForkPerRun)
+    # where processes start by spawn (macOS, Windows) nothing can be inherited: a pool it is
+    monkeypatch.setattr(executors.multiprocessing, "get_start_method", lambda allow_none=False: "spawn")
+    assert isinstance(make_executor(2, kept=False), LocalPool)
+
+
+def test_simulate_with_workers_forks_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[executors.Executor] = []
+    real = executors.make_executor
+
+    def spy(*args: Any, **kwargs: Any) -> executors.Executor:
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr("supportsim.results.simulation.make_executor", spy)
+    scenario = supportsim.load_scenario(SCENARIOS / "single_queue.yaml")
+    supportsim.simulate(scenario, seed=1, replications=2, workers=2, keep_tickets=False)
+    assert [type(e) for e in made] == [ForkPerRun]
