@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import signal
@@ -18,8 +19,8 @@ import supportsim
 from supportsim.cli import app
 from supportsim.planning import analytic
 from supportsim.results.comparison import Kpi, compare
-from supportsim.results.simulation import simulate_to_precision
-from supportsim.results.stats import unpaired_half_width
+from supportsim.results.simulation import _summarise, simulate_to_precision
+from supportsim.results.stats import confidence_half_width, unpaired_half_width
 from supportsim.scenario.io import ScenarioError, load_scenario, scenario_to_yaml
 from tests.conftest import SCENARIOS, mmc
 
@@ -138,6 +139,25 @@ def test_precision_mode_stops_when_precise_and_equals_a_plain_run() -> None:
     first = supportsim.simulate(scenario, seed=4, replications=3, keep_tickets=False)
     h = first.summary["overall"]["resolution_minutes"]
     assert h["ci95"] / h["mean"] > 0.03
+
+
+def test_the_summary_is_each_metrics_mean_and_half_width_over_its_defined_replications() -> None:
+    per_replication = copy.deepcopy(supportsim.simulate(_small(), seed=3, replications=5).per_replication)
+    assert {"service_level", "asa_seconds"} <= set(per_replication[0]["channels"]["phone"])
+    per_replication[0]["channels"]["phone"]["service_level"] = math.nan  # undefined in one replication
+    for r in per_replication:
+        r["channels"]["phone"]["asa_seconds"] = math.nan  # undefined in all
+    for count in (1, 2, 5):
+        summary = _summarise(per_replication[:count])
+        for scope in ("overall", "channels", "groups"):
+            for name, metrics in per_replication[0][scope].items():
+                entries = summary[scope] if scope == "overall" else summary[scope][name]
+                for metric in metrics:
+                    values = np.array([r[scope][name][metric] for r in per_replication[:count]], dtype=float)
+                    defined = values[~np.isnan(values)]
+                    mean = float(defined.mean()) if defined.size else None
+                    half = confidence_half_width(values) if count > 1 else None
+                    assert entries[metric] == {"mean": mean, "ci95": half}, (count, scope, name, metric)  # to the bit
 
 
 def test_ctrl_c_keeps_the_replications_already_finished() -> None:

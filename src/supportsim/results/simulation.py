@@ -18,7 +18,7 @@ from supportsim.engine.kept import KeptTickets
 from supportsim.engine.streams import replication_seeds
 from supportsim.results.executors import Executor, InProcess, make_executor
 from supportsim.results.metrics import Metrics, interval_frame, replication_metrics, ticket_frame
-from supportsim.results.stats import confidence_half_width
+from supportsim.results.stats import confidence_half_width, row_means_and_half_widths
 from supportsim.scenario.limits import MAX_REPLICATIONS
 from supportsim.scenario.model import Scenario
 
@@ -106,29 +106,36 @@ class _Columns:
 
 
 def _summarise(per_replication: list[ReplicationMetrics]) -> dict[str, Any]:
-    summary: dict[str, Any] = {}
-    for scope in SCOPES:
-        names = per_replication[0][scope]
-        scope_summary: dict[str, Any] = {}
-        for name, metrics in names.items():
-            entry: dict[str, Any] = {}
-            for metric in metrics:
-                entry[metric] = _mean_and_ci95([r[scope][name][metric] for r in per_replication])
-            scope_summary[name] = entry
-        summary[scope] = scope_summary["all"] if scope == "overall" else scope_summary
+    """Every metric's mean and 95% CI half-width over the replications, nested as the
+    metrics are (scope -> name -> metric); ``overall`` is its one name's entry.
+    """
+    first = per_replication[0]
+    keys = [(scope, name, metric) for scope in SCOPES for name, metrics in first[scope].items() for metric in metrics]
+    table = np.array([[r[s][n][m] for r in per_replication] for s, n, m in keys], dtype=float)  # metric x replication
+    summary: dict[str, Any] = {scope: {name: {} for name in first[scope]} for scope in SCOPES}
+    for (scope, name, metric), entry in zip(keys, _means_and_ci95(table), strict=True):
+        summary[scope][name][metric] = entry
+    summary["overall"] = summary["overall"]["all"]
     return summary
 
 
-def _mean_and_ci95(values: list[float]) -> dict[str, float | None]:
-    """A metric over replications: the mean of its defined (non-NaN) values and the 95% CI
-    half-width (None without a defined value, and for the CI with one replication).
+def _means_and_ci95(table: np.ndarray) -> list[dict[str, float | None]]:
+    """Each row of ``table`` (a metric over replications): the mean of its defined (non-NaN)
+    values and the 95% CI half-width (None without a defined value, and for the CI with one
+    replication).
     """
-    if len(values) == 1:  # one replication (a slider's call): its value, without array work
-        value = float(values[0])
-        return {"mean": None if math.isnan(value) else value, "ci95": None}
-    array = np.array(values, dtype=float)
-    finite = array[~np.isnan(array)]
-    return {"mean": float(finite.mean()) if finite.size else None, "ci95": confidence_half_width(array)}
+    if table.shape[1] == 1:  # one replication (a slider's call): its values
+        return [{"mean": None if math.isnan(v) else v, "ci95": None} for v in table[:, 0].tolist()]
+    undefined = np.isnan(table).any(axis=1)
+    means, halves = row_means_and_half_widths(np.where(undefined[:, None], 0.0, table))
+    entries: list[dict[str, float | None]] = []
+    for row, mean, half, some_undefined in zip(table, means.tolist(), halves.tolist(), undefined.tolist(), strict=True):
+        if some_undefined:  # the rare metric undefined in some replications: its defined values alone
+            finite = row[~np.isnan(row)]
+            entries.append({"mean": float(finite.mean()) if finite.size else None, "ci95": confidence_half_width(row)})
+        else:
+            entries.append({"mean": mean, "ci95": half})
+    return entries
 
 
 _BACKLOG = (

@@ -26,6 +26,14 @@ def confidence_half_width(values: FloatArray, level: float = 0.95) -> float | No
     return float(special.stdtrit(values.size - 1, 0.5 + level / 2) * values.std(ddof=1) / math.sqrt(values.size))
 
 
+def row_means_and_half_widths(table: FloatArray, level: float = 0.95) -> tuple[FloatArray, FloatArray]:
+    """Each row's mean and :func:`confidence_half_width`, to the bit, for a C-ordered table
+    without NaN and with at least 2 columns (a row is summed as a 1-D array is).
+    """
+    n = table.shape[1]
+    return table.mean(axis=1), special.stdtrit(n - 1, 0.5 + level / 2) * table.std(axis=1, ddof=1) / math.sqrt(n)
+
+
 def paired_interval(differences: FloatArray, level: float = 0.95) -> tuple[float, float]:
     """Mean and half-width of the paired t-interval of per-replication differences (NaN left
     out); the half-width is NaN for fewer than 2 differences, both are NaN for none.
