@@ -8,10 +8,11 @@ order and each checked to give the same summary as the others:
 
 - ``1 worker``: ``simulate(..., workers=1)``, in this process;
 - ``2 cold``: ``simulate(..., workers=2)`` as users call it, everything inside the timed
-  region (the helper process forked, its results sent back, the helper joined);
+  region (one helper forked for the call while this process works beside it, the helper's
+  results sent back, the helper joined);
 - ``2 warm``: ``simulate(..., executor=pool)`` on an open ``make_executor(2)`` that has
-  already run (its pool of 2 processes started outside the timed region), as the planner
-  and repeated calls use it;
+  already run (its kept pool of 2 processes started outside the timed region), as the
+  planner uses it;
 - ``2 apart``: the machine's ceiling for any pool: two processes started (and warmed up)
   outside the timed region each simulate half the replications on their own, with nothing
   sent but "go" and "done" (their results are not compared: they simulate other seeds).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import signal
@@ -17,9 +16,10 @@ from typer.testing import CliRunner
 
 import supportsim
 from supportsim.cli import app
+from supportsim.engine.streams import replication_seeds
 from supportsim.planning import analytic
 from supportsim.results.comparison import Kpi, compare
-from supportsim.results.simulation import _summarise, simulate_to_precision
+from supportsim.results.simulation import Task, collect, run_task, simulate_to_precision
 from supportsim.results.stats import confidence_half_width, unpaired_half_width
 from supportsim.scenario.io import ScenarioError, load_scenario, scenario_to_yaml
 from tests.conftest import SCENARIOS, mmc
@@ -142,13 +142,15 @@ def test_precision_mode_stops_when_precise_and_equals_a_plain_run() -> None:
 
 
 def test_the_summary_is_each_metrics_mean_and_half_width_over_its_defined_replications() -> None:
-    per_replication = copy.deepcopy(supportsim.simulate(_small(), seed=3, replications=5).per_replication)
+    scenario = _small()
+    done = [run_task(Task(scenario, s, i, keep_tickets=False))[1] for i, s in enumerate(replication_seeds(3, 5))]
+    per_replication = [r.metrics for r in done]
     assert {"service_level", "asa_seconds"} <= set(per_replication[0]["channels"]["phone"])
     per_replication[0]["channels"]["phone"]["service_level"] = math.nan  # undefined in one replication
     for r in per_replication:
         r["channels"]["phone"]["asa_seconds"] = math.nan  # undefined in all
     for count in (1, 2, 5):
-        summary = _summarise(per_replication[:count])
+        summary = collect(scenario, 3, done[:count]).summary
         for scope in ("overall", "channels", "groups"):
             for name, metrics in per_replication[0][scope].items():
                 entries = summary[scope] if scope == "overall" else summary[scope][name]
