@@ -111,21 +111,22 @@ def _summarise(per_replication: list[ReplicationMetrics]) -> dict[str, Any]:
     """
     first = per_replication[0]
     keys = [(scope, name, metric) for scope in SCOPES for name, metrics in first[scope].items() for metric in metrics]
-    table = np.array([[r[s][n][m] for r in per_replication] for s, n, m in keys], dtype=float)  # metric x replication
+    if len(per_replication) == 1:  # one replication (a slider's call): its values, without array work
+        values = [float(first[s][n][m]) for s, n, m in keys]
+        entries = [{"mean": None if math.isnan(v) else v, "ci95": None} for v in values]
+    else:
+        entries = _means_and_ci95(np.array([[r[s][n][m] for r in per_replication] for s, n, m in keys], dtype=float))
     summary: dict[str, Any] = {scope: {name: {} for name in first[scope]} for scope in SCOPES}
-    for (scope, name, metric), entry in zip(keys, _means_and_ci95(table), strict=True):
+    for (scope, name, metric), entry in zip(keys, entries, strict=True):
         summary[scope][name][metric] = entry
     summary["overall"] = summary["overall"]["all"]
     return summary
 
 
 def _means_and_ci95(table: np.ndarray) -> list[dict[str, float | None]]:
-    """Each row of ``table`` (a metric over replications): the mean of its defined (non-NaN)
-    values and the 95% CI half-width (None without a defined value, and for the CI with one
-    replication).
+    """Each row of ``table`` (a metric over 2 or more replications): the mean of its defined
+    (non-NaN) values and the 95% CI half-width (None without a defined value).
     """
-    if table.shape[1] == 1:  # one replication (a slider's call): its values
-        return [{"mean": None if math.isnan(v) else v, "ci95": None} for v in table[:, 0].tolist()]
     undefined = np.isnan(table).any(axis=1)
     means, halves = row_means_and_half_widths(np.where(undefined[:, None], 0.0, table))
     entries: list[dict[str, float | None]] = []
