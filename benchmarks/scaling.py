@@ -9,7 +9,7 @@ order and each checked to give the same summary as the others:
 - ``1 worker``: ``simulate(..., workers=1)``, in this process;
 - ``2 cold``: ``simulate(..., workers=2)`` as users call it, everything inside the timed
   region (one helper forked for the call while this process works beside it, the helper's
-  results sent back, the helper joined);
+  results sent back; the helper exits by itself, and its CPU is counted);
 - ``2 warm``: ``simulate(..., executor=pool)`` on an open ``make_executor(2)`` that has
   already run (its kept pool of 2 processes started outside the timed region), as the
   planner uses it;
@@ -60,9 +60,10 @@ def _pool_cpu() -> float:
 
 def _cpu() -> float:
     """CPU seconds of this process, its reaped children and its live ones."""
+    live = _pool_cpu()  # first: it reaps the children that have ended (a forked helper is never joined)
     own = resource.getrusage(resource.RUSAGE_SELF)
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime + _pool_cpu()
+    return own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime + live
 
 
 def _apart(conn, which: str, replications: int) -> None:  # type: ignore[no-untyped-def]

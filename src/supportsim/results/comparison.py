@@ -219,18 +219,17 @@ def compare(
         for k, scenario in enumerate(scenarios)
         for i, s in enumerate(seeds)
     ]
-    with make_executor(workers, dask, kept=False) as executor:  # closed after the collecting: helpers exit meanwhile
+    with make_executor(workers, dask, kept=False) as executor:
         done, interrupted = run_tasks(tasks, executor, progress=progress)
-        finished: dict[int, list[Any]] = {}
-        for key, replication in done:
-            finished.setdefault(key, []).append(replication)
-        common = set.intersection(*({r.index for r in finished.get(k, [])} for k in range(len(scenarios))))
-        if not common:
-            raise KeyboardInterrupt("interrupted before every scenario finished a replication")
-        results = [
-            collect(scenario, seed, [r for r in finished[k] if r.index in common])
-            for k, scenario in enumerate(scenarios)
-        ]
+    finished: dict[int, list[Any]] = {}
+    for key, replication in done:
+        finished.setdefault(key, []).append(replication)
+    common = set.intersection(*({r.index for r in finished.get(k, [])} for k in range(len(scenarios))))
+    if not common:
+        raise KeyboardInterrupt("interrupted before every scenario finished a replication")
+    results = [
+        collect(scenario, seed, [r for r in finished[k] if r.index in common]) for k, scenario in enumerate(scenarios)
+    ]
     chosen = kpis or default_kpis(scenarios[0])
     for kpi in chosen:  # a KPI unknown to the base is a mistake: say so instead of a column of blanks
         results[0].values(kpi.scope, kpi.name, kpi.metric)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, cast
@@ -271,11 +270,12 @@ def simulate(
         raise ValueError(f"replications: {replications:,} is over the cap of {MAX_REPLICATIONS:,}")
     seeds = replication_seeds(seed, replications)
     tasks = [Task(scenario, s, i, keep_tickets, trace) for i, s in enumerate(seeds)]
-    # built (and its address checked) even for one task; closed after the collecting, so that
-    # forked helpers exit meanwhile
-    with make_executor(workers, dask, kept=False) if executor is None else nullcontext(executor) as runner:
-        done, interrupted = run_tasks(tasks, runner, progress=progress)
-        result = collect(scenario, seed, [replication for _, replication in done])
+    if executor is None:
+        with make_executor(workers, dask, kept=False) as own:  # built (and its address checked) even for one task
+            done, interrupted = run_tasks(tasks, own, progress=progress)
+    else:
+        done, interrupted = run_tasks(tasks, executor, progress=progress)
+    result = collect(scenario, seed, [replication for _, replication in done])
     if interrupted:
         note = f"interrupted: {result.replications} of {replications} replications finished"
         result = replace(
