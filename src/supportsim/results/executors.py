@@ -289,6 +289,7 @@ def _received(sending: dict[Connection, BaseProcess], *, block: bool) -> Iterato
             else:
                 yield item[1]
 
+
 class DaskCluster(Executor):
     """Run tasks on Dask: ``"local"`` starts a ``LocalCluster`` on first use, anything else is
     the address of a running scheduler (``tcp://host:8786``). Needs ``supportsim[distributed]``.
