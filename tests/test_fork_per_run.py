@@ -9,9 +9,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import struct
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from multiprocessing.context import ForkProcess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,12 +31,16 @@ from tests.test_replications import _same, _small
 CALLER = os.getpid()
 
 
+class _Hung(Exception):
+    """Not an OSError: multiprocessing swallows those inside ``join()``, and the hang with them."""
+
+
 @contextmanager
 def _within(seconds: int) -> Generator[None, None, None]:
     """Fail instead of hanging: a run that waits forever is the bug these tests guard against."""
 
     def too_long(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"still waiting after {seconds} s")
+        raise _Hung(f"still waiting after {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, too_long)
     signal.alarm(seconds)
@@ -89,10 +99,28 @@ def _fails_in_a_helper(task: int) -> int:
     return task
 
 
-def test_a_helpers_error_reaches_the_caller_and_no_helper_is_left() -> None:
-    with _within(60), pytest.raises(ValueError, match="failed in a helper"), ForkPerRun(2) as executor:
+def test_a_helpers_error_reaches_the_caller_with_its_traceback_and_no_helper_is_left() -> None:
+    with _within(60), pytest.raises(ValueError, match="failed in a helper") as raised, ForkPerRun(2) as executor:
         list(executor.run(_fails_in_a_helper, range(40)))
     assert _ours() == []
+    assert "in _fails_in_a_helper" in str(raised.value.__cause__)  # where it happened, in the helper
+
+
+class _TwoArguments(Exception):
+    def __init__(self, what: str, where: int):
+        super().__init__(f"{what} at {where}")  # pickles, but cannot be rebuilt from its args
+
+
+def _fails_unrebuildably(task: int) -> int:
+    time.sleep(0.005)
+    if os.getpid() != CALLER:
+        raise _TwoArguments("odd", task)
+    return task
+
+
+def test_an_error_that_cannot_be_rebuilt_is_named() -> None:
+    with _within(60), pytest.raises(RuntimeError, match="_TwoArguments: odd at"), ForkPerRun(2) as executor:
+        list(executor.run(_fails_unrebuildably, range(40)))
 
 
 class _Unpicklable(Exception):
@@ -158,12 +186,17 @@ def test_simulate_on_forked_helpers_equals_one_process() -> None:
         _same(one, supportsim.simulate(scenario, seed=42, replications=5, executor=pool))
 
 
+def _starting_by(monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+    monkeypatch.setattr(executors.multiprocessing, "get_start_method", lambda allow_none=False: method)
+
+
 def test_kept_or_not_picks_the_executor(monkeypatch: pytest.MonkeyPatch) -> None:
+    _starting_by(monkeypatch, "fork")  # Linux's default up to Python 3.13
     assert isinstance(make_executor(2), LocalPool)
     assert isinstance(make_executor(1, kept=False), InProcess)
     assert isinstance(make_executor(2, kept=False), ForkPerRun)
     # where processes start by spawn (macOS, Windows) nothing can be inherited: a pool it is
-    monkeypatch.setattr(executors.multiprocessing, "get_start_method", lambda allow_none=False: "spawn")
+    _starting_by(monkeypatch, "spawn")
     assert isinstance(make_executor(2, kept=False), LocalPool)
 
 
@@ -176,6 +209,127 @@ def test_simulate_with_workers_forks_per_run(monkeypatch: pytest.MonkeyPatch) ->
         return made[-1]
 
     monkeypatch.setattr("supportsim.results.simulation.make_executor", spy)
+    _starting_by(monkeypatch, "fork")
     scenario = supportsim.load_scenario(SCENARIOS / "single_queue.yaml")
     supportsim.simulate(scenario, seed=1, replications=2, workers=2, keep_tickets=False)
     assert [type(e) for e in made] == [ForkPerRun]
+
+
+def _big_result(task: int) -> bytes:
+    time.sleep(0.01)
+    return b"x" * 300_000  # a replication's result is about this size: more than a pipe holds
+
+
+def test_a_sigterm_handler_of_the_caller_does_not_keep_a_discarded_helper_alive() -> None:
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)  # a host's graceful shutdown
+    try:
+        with _within(30), ForkPerRun(2) as executor:
+            results: Iterator[Any] = executor.run(_big_result, range(400))
+            next(results)
+            with pytest.raises(KeyboardInterrupt):
+                results.throw(KeyboardInterrupt)
+        assert _ours() == []
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie has ended
+
+
+CALLER_SCRIPT = """
+import multiprocessing, time
+from supportsim.results.executors import ForkPerRun
+
+def work(task):
+    time.sleep(0.01)
+    return b"x" * 300_000
+
+results = ForkPerRun(2).run(work, range(100_000))
+next(results)
+print(*[p.pid for p in multiprocessing.active_children()], flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_helper_stops_soon_after_its_caller_is_killed(tmp_path: Path) -> None:
+    (tmp_path / "caller.py").write_text(CALLER_SCRIPT)
+    caller = subprocess.Popen([sys.executable, str(tmp_path / "caller.py")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert caller.stdout is not None
+        helper = int(caller.stdout.readline())
+    finally:
+        caller.kill()
+        caller.wait()
+    deadline = time.monotonic() + 20
+    while _running(helper) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _running(helper):
+        os.kill(helper, signal.SIGKILL)
+        pytest.fail("the helper went on working for a caller that was gone")
+
+
+def test_a_helper_killed_holding_the_task_counter_is_an_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_take = executors._Shared.take
+
+    def take(self: Any, stop: Any) -> int | None:
+        if os.getpid() != CALLER:
+            self.lock.acquire()
+            os._exit(9)  # killed between taking the lock and giving it back: nobody ever will
+        return real_take(self, stop)
+
+    monkeypatch.setattr(executors._Shared, "take", take)
+    with _within(30), pytest.raises(RuntimeError, match=r"exit code 9"), ForkPerRun(2) as executor:
+        list(executor.run(_slow_square, range(40)))
+    assert _ours() == []
+
+
+def test_a_helper_that_dies_in_the_middle_of_a_message_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def half_a_message(outbox: Any, writer: Any, failed: Any) -> None:
+        outbox.get()
+        os.write(writer.fileno(), struct.pack("!i", 1000) + b"x" * 10)  # a 1000-byte message, 10 bytes sent
+        os._exit(9)
+
+    monkeypatch.setattr(executors, "_send_all", half_a_message)
+    died = r"ended before sending its results \(exit code 9\)"
+    with _within(30), pytest.raises(RuntimeError, match=died), ForkPerRun(2) as executor:
+        list(executor.run(_slow_square, range(40)))
+
+
+def test_a_run_in_another_thread_never_holds_this_runs_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process forked by another thread while this run's writer is open would hold it, and
+    this run's dead helper would never read as the end: the forks take turns."""
+    in_window, other_forked, done = threading.Event(), threading.Event(), threading.Event()
+    this = threading.current_thread()
+    real_start = ForkProcess.start
+
+    def start(self: Any) -> None:
+        real_start(self)
+        if threading.current_thread() is this:
+            in_window.set()
+            other_forked.wait(timeout=2)  # this run's writer is still open: a fork now would inherit it
+        else:
+            other_forked.set()
+
+    def other_run() -> None:
+        in_window.wait(timeout=30)
+        with ForkPerRun(2) as executor:
+            for _ in executor.run(_slow_square, range(100_000)):
+                if done.is_set():
+                    break
+
+    monkeypatch.setattr(ForkProcess, "start", start)
+    other = threading.Thread(target=other_run)
+    other.start()
+    try:
+        died = r"ended before sending its results \(exit code 9\)"
+        with _within(30), pytest.raises(RuntimeError, match=died), ForkPerRun(2) as executor:
+            list(executor.run(_dies_in_a_helper, range(40)))
+    finally:
+        done.set()
+        other.join(timeout=60)
+    assert not other.is_alive()

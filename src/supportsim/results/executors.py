@@ -21,6 +21,7 @@ import queue
 import re
 import signal
 import threading
+import traceback
 import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -62,6 +63,19 @@ def _children_ignore_ctrl_c() -> Generator[None, None, None]:
 
 
 _MAIN_PID = os.getpid()
+
+_FORKING = threading.Lock()
+"""Held while this process forks its helpers or workers, so that no process forked by another
+thread inherits the writer end of a run's pipe (a helper's death would then never read as the
+end)."""
+
+
+def _new_forking_lock() -> None:
+    global _FORKING
+    _FORKING = threading.Lock()  # a forked child inherits the lock as held by a thread it does not have
+
+
+os.register_at_fork(after_in_child=_new_forking_lock)
 
 
 def _indexed(fn: Callable[[Any], Any], item: tuple[int, Any]) -> tuple[int, Any]:
@@ -116,14 +130,15 @@ class LocalPool(Executor):
             if self._pool is None:
                 # Forked workers inherit this process's objects; frozen, the workers' garbage
                 # collector skips them instead of walking (and copying) every inherited page.
-                gc.freeze()
-                try:
-                    self._pool = ProcessPoolExecutor(
-                        max_workers=min(self.workers, len(tasks)), initializer=_ignore_ctrl_c
-                    )
-                    pending = {self._pool.submit(fn, task) for task in tasks}  # forks the workers
-                finally:
-                    gc.unfreeze()
+                with _FORKING:
+                    gc.freeze()
+                    try:
+                        self._pool = ProcessPoolExecutor(
+                            max_workers=min(self.workers, len(tasks)), initializer=_ignore_ctrl_c
+                        )
+                        pending = {self._pool.submit(fn, task) for task in tasks}  # forks the workers
+                    finally:
+                        gc.unfreeze()
             else:
                 pending = {self._pool.submit(fn, task) for task in tasks}
             while pending:
@@ -153,6 +168,18 @@ class LocalPool(Executor):
             self._pool = None
 
 
+@contextmanager
+def _ctrl_c_held_back() -> Generator[None, None, None]:
+    """Block SIGINT in this thread while it forks: a Ctrl-C then waits (it is not lost) and a
+    helper, which inherits the mask, ignores it before it unblocks it.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class _Shared:
     """One run's tasks, handed out by a counter that this process and its forked helpers share."""
 
@@ -162,63 +189,93 @@ class _Shared:
         self.counter = context.RawValue("q", 0)
         self.lock = context.Lock()
 
-    def take(self) -> int | None:
-        """The index of the next task nobody has started, or None when all have."""
-        with self.lock:
+    def take(self, stop: Callable[[], bool]) -> int | None:
+        """The index of the next task nobody has started; None when all have, or when ``stop()``
+        says to while the lock is held elsewhere (a process killed holding it never releases it).
+        """
+        while not self.lock.acquire(True, 1.0):
+            if stop():
+                return None
+        try:
             index = self.counter.value
             self.counter.value = index + 1
+        finally:
+            self.lock.release()
         return index if index < len(self.tasks) else None
 
 
 _END = None  # what a helper sends after its last result
 
 
-def _picklable(error: BaseException) -> BaseException:
-    """``error`` if it survives pickling, else a RuntimeError that names it."""
+class _HelperTraceback(Exception):
+    """The traceback of an error in a helper process, shown as the cause of the error raised here."""
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.args[0]}"""'
+
+
+def _failure(error: BaseException) -> tuple[int, BaseException, str]:
+    """What a helper sends for ``error``: -1, the error (or, if it does not survive pickling, a
+    RuntimeError that names it) and its traceback.
+    """
+    trace = "".join(traceback.format_exception(error))
     try:
-        pickle.dumps(error)
+        pickle.loads(pickle.dumps(error))
     except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    return error
+        error = RuntimeError(f"{type(error).__name__}: {error}")
+    return -1, error, trace
 
 
-def _send_all(outbox: queue.SimpleQueue[Any], writer: Connection) -> None:
-    """Send what the helper puts in ``outbox`` until ``_END``, then ``_END``. A result that
-    cannot be sent (pickled) is sent as its error instead, and nothing after it.
+def _send_all(outbox: queue.SimpleQueue[Any], writer: Connection, failed: threading.Event) -> None:
+    """Send what the helper puts in ``outbox`` until ``_END``, then ``_END``. When a send fails
+    (a result that cannot be pickled, or the caller gone), send the error if possible and stop.
     """
     try:
         for item in iter(outbox.get, _END):
             writer.send(item)  # pickles in full before it writes: a failure writes nothing
+        writer.send(_END)
     except Exception as error:
-        with suppress(OSError):  # the caller has gone
-            writer.send((-1, _picklable(error)))
-        return
-    writer.send(_END)
+        failed.set()
+        with suppress(OSError):  # the caller has gone: its pipe is broken
+            writer.send(_failure(error))
 
 
-def _helper(shared: _Shared, writer: Connection) -> None:
+def _helper(shared: _Shared, writer: Connection, callers_ends: list[Connection]) -> None:
     """A forked helper: run tasks from the shared counter and send ``(index, result)`` for
-    each, or ``(-1, error)``, then ``_END``. A thread sends, so a full pipe (a result is
-    hundreds of kB; the caller reads between its own tasks) never stops the simulating.
+    each, or ``(-1, error, traceback)``, then ``_END``. A thread sends, so a full pipe (a
+    result is hundreds of kB; the caller reads between its own tasks) never stops the
+    simulating. It stops early when sending fails or the caller has gone.
     """
-    _ignore_ctrl_c()  # started from a thread other than the main one, it could not be ignored earlier
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a handler the caller installed is not ours
+    for end in callers_ends:  # held here, they would keep a send to a caller that has gone from failing
+        end.close()
+    caller = os.getppid()
+    failed = threading.Event()
     outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-    sender = threading.Thread(target=_send_all, args=(outbox, writer))
+    sender = threading.Thread(target=_send_all, args=(outbox, writer, failed), daemon=True)
     sender.start()
+
+    def stop() -> bool:
+        return failed.is_set() or os.getppid() != caller
+
     try:
-        while (index := shared.take()) is not None:
+        while not stop() and (index := shared.take(stop)) is not None:
             outbox.put((index, shared.fn(shared.tasks[index])))
     except BaseException as error:
-        outbox.put((-1, _picklable(error)))
+        outbox.put(_failure(error))
     outbox.put(_END)
-    sender.join()
+    while sender.is_alive() and not stop():
+        sender.join(timeout=1.0)
 
 
 class ForkPerRun(Executor):
     """Run each call's tasks in this process and ``workers - 1`` helper processes forked for
     that call. All take tasks from one shared counter, so the caller works too and a task
     reaches a helper by inheritance, never pickled; each helper sends its results as they
-    finish and exits when no task is left. Needs fork as the way processes start (Linux).
+    finish and exits once no task is left and all are sent. Needs fork as the way processes
+    start (Linux).
     """
 
     def __init__(self, workers: int | None = None):
@@ -234,31 +291,36 @@ class ForkPerRun(Executor):
         helpers: dict[Connection, BaseProcess] = {}  # by the pipe it sends on
         finished = False
         try:
-            gc.freeze()  # as in LocalPool: the helpers' garbage collector skips what they inherit
-            try:
-                with _children_ignore_ctrl_c():
+            with _FORKING, _ctrl_c_held_back():
+                gc.freeze()  # as in LocalPool: the helpers' garbage collector skips what they inherit
+                try:
                     for _ in range(min(self.workers, len(tasks)) - 1):
                         reader, writer = context.Pipe(duplex=False)
-                        process = context.Process(target=_helper, args=(shared, writer), daemon=True)
+                        ends = [reader, *helpers]
+                        process = context.Process(target=_helper, args=(shared, writer, ends), daemon=True)
                         process.start()
                         writer.close()  # the helper holds the only writer: its death reads as the end
                         helpers[reader] = process
-            finally:
-                gc.unfreeze()
+                finally:
+                    gc.unfreeze()
             sending = dict(helpers)
-            while (index := shared.take()) is not None:
+
+            def a_helper_died() -> bool:
+                return any(helper.exitcode not in (None, 0) for helper in helpers.values())
+
+            while (index := shared.take(a_helper_died)) is not None:
                 yield fn(tasks[index])
                 yield from _received(sending, block=False)
             yield from _received(sending, block=True)
             finished = True
         finally:
-            for reader in helpers:
-                reader.close()
             if not finished:  # an error or Ctrl-C here: nothing more is wanted from them
                 for helper in helpers.values():
-                    helper.terminate()
+                    helper.kill()  # not terminate(): a SIGTERM handler could outlive it
                 for helper in helpers.values():
                     helper.join()
+            for reader in helpers:
+                reader.close()
             # Helpers that sent everything exit by themselves, and multiprocessing reaps them
             # (at the next process start, active_children() or exit): joining them here would
             # add their exit, 5-15 ms of unmapping memory, to every call.
@@ -276,7 +338,7 @@ def _received(sending: dict[Connection, BaseProcess], *, block: bool) -> Iterato
             assert isinstance(reader, Connection)
             try:
                 item = reader.recv()
-            except EOFError:
+            except (EOFError, OSError):  # OSError: it died in the middle of a message
                 helper = sending[reader]
                 helper.join(timeout=5)
                 raise RuntimeError(
@@ -285,7 +347,7 @@ def _received(sending: dict[Connection, BaseProcess], *, block: bool) -> Iterato
             if item is _END:
                 del sending[reader]
             elif item[0] < 0:
-                raise item[1]
+                raise item[1] from _HelperTraceback(item[2])
             else:
                 yield item[1]
 
