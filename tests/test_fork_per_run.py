@@ -1,7 +1,8 @@
-"""ForkPerRun: the caller and helpers forked for one run share the tasks, each exactly once;
-a helper's error, death or a Ctrl-C in the caller ends the run without a hang or a process
-left behind (helpers that finished end by themselves); ``make_executor(kept=False)`` picks it
-only where processes start by fork.
+"""ForkPerRun: the caller and helpers forked for one run share the tasks, each exactly once.
+A helper's error or death (even mid-message or holding the task counter's lock), a Ctrl-C in
+the caller, a SIGTERM handler it installed, its death, or a run in another thread never
+leaves a hang or a process behind (helpers that finished end by themselves).
+``make_executor(kept=False)`` picks it only where processes start by fork.
 """
 
 from __future__ import annotations
