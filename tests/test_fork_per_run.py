@@ -334,3 +334,92 @@ def test_a_run_in_another_thread_never_holds_this_runs_pipe(monkeypatch: pytest.
         done.set()
         other.join(timeout=60)
     assert not other.is_alive()
+
+
+def test_an_error_right_after_a_fork_leaves_no_helper_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_start = ForkProcess.start
+
+    def start(self: Any) -> None:
+        real_start(self)
+        raise SystemExit("a SIGTERM handler's exit, between the fork and the bookkeeping")
+
+    monkeypatch.setattr(ForkProcess, "start", start)
+    with _within(30), pytest.raises(SystemExit), ForkPerRun(2) as executor:
+        list(executor.run(_slow_square, range(2000)))  # 10 s of work, if the helper were left to it
+    assert _ours() == []
+
+
+def test_a_helper_forked_but_never_known_stops_by_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_start = ForkProcess.start
+    hidden: list[tuple[Any, Any]] = []
+    held: list[int] = []
+
+    def start(self: Any) -> None:
+        # the caller's end of its pipe held elsewhere too (as by a process another thread forks
+        # meanwhile), so that closing it does not stop the helper's sending
+        held.append(os.dup(self._args[2][0].fileno()))
+        real_start(self)
+        hidden.append((self, self._popen))
+        self._popen = None  # as if interrupted inside Popen before its pid was recorded
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ForkProcess, "start", start)
+    with _within(30), pytest.raises(KeyboardInterrupt), ForkPerRun(2) as executor:
+        list(executor.run(_slow_square, range(2000)))
+    (helper, popen), = hidden
+    deadline = time.monotonic() + 5
+    while _running(popen.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stopped = not _running(popen.pid)
+    helper._popen = popen  # known again, to be reaped
+    if not stopped:
+        helper.kill()
+    helper.join()
+    os.close(held[0])
+    assert stopped, "a helper nobody knew went on with the run"
+
+
+def test_a_ctrl_c_while_helpers_are_forked_is_delivered_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even with another thread to take the signal (a notebook's, a pool's), the Ctrl-C waits
+    until the helpers are forked and known, then is the KeyboardInterrupt it always was."""
+    real_start = ForkProcess.start
+    done_starting: list[bool] = []
+    other = threading.Thread(target=time.sleep, args=(3,), daemon=True)
+    other.start()
+
+    def start(self: Any) -> None:
+        real_start(self)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)  # a Ctrl-C raised here would land half-way through the set-up
+        done_starting.append(True)
+
+    monkeypatch.setattr(ForkProcess, "start", start)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, not `make test &`
+    try:
+        with _within(30), pytest.raises(KeyboardInterrupt), ForkPerRun(2) as executor:
+            list(executor.run(_slow_square, range(2000)))
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is as it was
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert done_starting == [True]
+    assert _ours() == []
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # the mask is as it was
+
+
+def test_a_helper_dead_with_the_lock_is_found_even_if_someone_else_reaps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_take = executors._Shared.take
+
+    def take(self: Any, stop: Any) -> int | None:
+        if os.getpid() != CALLER:
+            self.lock.acquire()
+            os._exit(9)
+        return real_take(self, stop)
+
+    monkeypatch.setattr(executors._Shared, "take", take)
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps children: waitpid learns nothing
+    try:
+        died = "ended before sending its results"
+        with _within(30), pytest.raises(RuntimeError, match=died), ForkPerRun(2) as executor:
+            list(executor.run(_slow_square, range(40)))
+    finally:
+        signal.signal(signal.SIGCHLD, previous)

@@ -12,8 +12,10 @@ task carries a scenario and a seed, a result is plain data.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
+import mmap
 import multiprocessing
 import os
 import pickle
@@ -65,9 +67,9 @@ def _children_ignore_ctrl_c() -> Generator[None, None, None]:
 _MAIN_PID = os.getpid()
 
 _FORKING = threading.Lock()
-"""Held while this process forks its helpers or workers, so that no process forked by another
-thread inherits the writer end of a run's pipe (a helper's death would then never read as the
-end)."""
+"""Held while ForkPerRun forks its helpers and LocalPool its workers, so that neither inherits
+the writer end of another thread's run (that run's helper's death would then never read as
+the end). Forks by other code do not take it."""
 
 
 def _new_forking_lock() -> None:
@@ -170,23 +172,39 @@ class LocalPool(Executor):
 
 @contextmanager
 def _ctrl_c_held_back() -> Generator[None, None, None]:
-    """Block SIGINT in this thread while it forks: a Ctrl-C then waits (it is not lost) and a
-    helper, which inherits the mask, ignores it before it unblocks it.
+    """While helpers are forked and registered, a Ctrl-C waits and is delivered afterwards, so it
+    never lands half-way through (a helper forked but not yet known could not be stopped). On
+    the main thread its handler only records it meanwhile; the forking thread blocks it, so that
+    helpers inherit it blocked and ignore it before they unblock it.
     """
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
+    pressed: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    recording = threading.current_thread() is threading.main_thread() and previous is not None
+    if recording:
+        signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if recording:
+            signal.signal(signal.SIGINT, previous)
+    if pressed:
+        signal.raise_signal(signal.SIGINT)  # to the handler it was meant for
 
 
 class _Shared:
-    """One run's tasks, handed out by a counter that this process and its forked helpers share."""
+    """One run's tasks, handed out by a counter that this process and its forked helpers share
+    (in an anonymous shared mapping: nothing a signal could leave half-built), and a flag that
+    tells helpers the caller has given up.
+    """
 
     def __init__(self, fn: Callable[[Any], Any], tasks: list[Any], context: Any):
         self.fn = fn
         self.tasks = tasks
-        self.counter = context.RawValue("q", 0)
+        self._memory = mmap.mmap(-1, 16)  # shared with forked children
+        self.counter = ctypes.c_int64.from_buffer(self._memory, 0)
+        self.abandoned = ctypes.c_int64.from_buffer(self._memory, 8)
         self.lock = context.Lock()
 
     def take(self, stop: Callable[[], bool]) -> int | None:
@@ -244,11 +262,11 @@ def _helper(shared: _Shared, writer: Connection, callers_ends: list[Connection])
     """A forked helper: run tasks from the shared counter and send ``(index, result)`` for
     each, or ``(-1, error, traceback)``, then ``_END``. A thread sends, so a full pipe (a
     result is hundreds of kB; the caller reads between its own tasks) never stops the
-    simulating. It stops early when sending fails or the caller has gone.
+    simulating. It stops early when sending fails, or the caller has gone or given up.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a handler the caller installed is not ours
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])  # nor what the forking thread had blocked
     for end in callers_ends:  # held here, they would keep a send to a caller that has gone from failing
         end.close()
     caller = os.getppid()
@@ -258,7 +276,7 @@ def _helper(shared: _Shared, writer: Connection, callers_ends: list[Connection])
     sender.start()
 
     def stop() -> bool:
-        return failed.is_set() or os.getppid() != caller
+        return failed.is_set() or os.getppid() != caller or bool(shared.abandoned.value)
 
     try:
         while not stop() and (index := shared.take(stop)) is not None:
@@ -287,37 +305,43 @@ class ForkPerRun(Executor):
             yield from super().run(fn, tasks)
             return
         context = multiprocessing.get_context("fork")
-        shared = _Shared(fn, tasks, context)
         helpers: dict[Connection, BaseProcess] = {}  # by the pipe it sends on
         finished = False
         try:
             with _FORKING, _ctrl_c_held_back():
+                shared = _Shared(fn, tasks, context)
                 gc.freeze()  # as in LocalPool: the helpers' garbage collector skips what they inherit
                 try:
                     for _ in range(min(self.workers, len(tasks)) - 1):
                         reader, writer = context.Pipe(duplex=False)
                         ends = [reader, *helpers]
                         process = context.Process(target=_helper, args=(shared, writer, ends), daemon=True)
-                        process.start()
-                        writer.close()  # the helper holds the only writer: its death reads as the end
-                        helpers[reader] = process
+                        helpers[reader] = process  # known before it exists: stopped whatever happens next
+                        try:
+                            process.start()
+                        finally:
+                            writer.close()  # the helper holds the only writer: its death reads as the end
                 finally:
                     gc.unfreeze()
             sending = dict(helpers)
+            ended = [helper.sentinel for helper in helpers.values()]
 
-            def a_helper_died() -> bool:
-                return any(helper.exitcode not in (None, 0) for helper in helpers.values())
+            def a_helper_ended() -> bool:  # read from its sentinel: true even if someone else reaped it
+                return bool(wait_readable(ended, timeout=0))
 
-            while (index := shared.take(a_helper_died)) is not None:
+            while (index := shared.take(a_helper_ended)) is not None:
                 yield fn(tasks[index])
                 yield from _received(sending, block=False)
             yield from _received(sending, block=True)
             finished = True
         finally:
             if not finished:  # an error or Ctrl-C here: nothing more is wanted from them
-                for helper in helpers.values():
+                if helpers:
+                    shared.abandoned.value = 1  # heard even by a helper forked but never told its pid
+                started = [helper for helper in helpers.values() if helper.pid is not None]
+                for helper in started:
                     helper.kill()  # not terminate(): a SIGTERM handler could outlive it
-                for helper in helpers.values():
+                for helper in started:
                     helper.join()
             for reader in helpers:
                 reader.close()
