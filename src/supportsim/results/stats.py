@@ -16,6 +16,11 @@ from scipy import special
 FloatArray = NDArray[np.float64]
 
 
+def t_quantile(dof: float, level: float = 0.95) -> float:
+    """The Student-t quantile of a two-sided ``level`` interval with ``dof`` degrees of freedom."""
+    return float(special.stdtrit(dof, 0.5 + level / 2))
+
+
 def confidence_half_width(values: FloatArray, level: float = 0.95) -> float | None:
     """Half-width of the Student-t confidence interval of the mean of ``values`` (NaN left out);
     None for fewer than 2 values.
@@ -23,7 +28,7 @@ def confidence_half_width(values: FloatArray, level: float = 0.95) -> float | No
     values = values[~np.isnan(values)]
     if values.size < 2:
         return None
-    return float(special.stdtrit(values.size - 1, 0.5 + level / 2) * values.std(ddof=1) / math.sqrt(values.size))
+    return float(t_quantile(values.size - 1, level) * values.std(ddof=1) / math.sqrt(values.size))
 
 
 def row_means_and_half_widths(table: FloatArray, level: float = 0.95) -> tuple[FloatArray, FloatArray]:
@@ -31,7 +36,7 @@ def row_means_and_half_widths(table: FloatArray, level: float = 0.95) -> tuple[F
     without NaN and with at least 2 columns (a row is summed as a 1-D array is).
     """
     n = table.shape[1]
-    return table.mean(axis=1), special.stdtrit(n - 1, 0.5 + level / 2) * table.std(axis=1, ddof=1) / math.sqrt(n)
+    return table.mean(axis=1), t_quantile(n - 1, level) * table.std(axis=1, ddof=1) / math.sqrt(n)
 
 
 def paired_interval(differences: FloatArray, level: float = 0.95) -> tuple[float, float]:
@@ -52,4 +57,4 @@ def unpaired_half_width(a: FloatArray, b: FloatArray, level: float = 0.95) -> fl
     if va + vb == 0:
         return 0.0
     dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
-    return float(special.stdtrit(dof, 0.5 + level / 2) * math.sqrt(va + vb))
+    return float(t_quantile(dof, level) * math.sqrt(va + vb))
