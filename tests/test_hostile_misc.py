@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from supportsim.cli import app
+from supportsim.cli.common import progress_bar
 from supportsim.reports.files import OutputRefused, staged_output, write_text_atomic
 from supportsim.results.simulation import simulate
 from supportsim.scenario import ScenarioError, load_scenario, parse_scenario
@@ -130,6 +132,23 @@ limit = mapped + 64 * 2**20  # 64 MiB more than the imports took
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 app(sys.argv[1:], prog_name="supportsim")
 """
+
+
+def test_a_progress_bar_that_cannot_start_its_thread_is_no_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short of memory, the bar's drawing thread cannot start; the run goes on without a bar
+    (the out-of-memory test below met this only now and then)."""
+    from rich.progress import Progress
+
+    def no_thread(self: Progress) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(Progress, "start", no_thread)
+    uncaught: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", uncaught.append)
+    with progress_bar("run") as update:
+        update(1, 2)
+        time.sleep(1.3)  # the bar is drawn only for runs over a second
+    assert uncaught == []
 
 
 def test_running_out_of_memory_is_one_line_and_writes_nothing(tmp_path: Path) -> None:

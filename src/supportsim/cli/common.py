@@ -6,7 +6,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -198,7 +198,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         transient=True,
     )
     task = bar.add_task(label, total=None)
-    timer = threading.Timer(1.0, bar.start)
+    timer = threading.Timer(1.0, _show, (bar,))
     timer.daemon = True
     timer.start()
 
@@ -210,6 +210,14 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     finally:
         timer.cancel()
         bar.stop()
+
+
+def _show(bar: Progress) -> None:
+    """Start drawing ``bar``. Short of memory for its drawing thread, the run goes on without a
+    bar: the run's own error, if it runs out too, is the one line the user sees.
+    """
+    with suppress(RuntimeError, MemoryError):  # "can't start new thread"
+        bar.start()
 
 
 def parse_kpis(texts: list[str] | None) -> list[Kpi] | None:
