@@ -6,11 +6,13 @@ HiGHS), and a greedy cover to compare it with.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import LinearConstraint, milp
-from scipy.sparse import csc_matrix
+
+if TYPE_CHECKING:
+    from scipy.optimize import LinearConstraint
 
 __all__ = ["Cover", "greedy_cover", "solve_cover"]
 
@@ -40,6 +42,9 @@ def solve_cover(
     ``short_cost``, a person-interval may also be left short at that cost (when ``extra``
     caps the people); otherwise a cap too tight leaves the whole requirement short.
     """
+    from scipy.optimize import LinearConstraint, milp  # heavy: imported when a cover is solved
+    from scipy.sparse import csc_matrix
+
     required = np.asarray(required, dtype=float)
     n_x = matrix.shape[1]
     reach = matrix.max(axis=1) if n_x else np.zeros(len(required))

@@ -45,7 +45,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.optimize import LinearConstraint
 
 from supportsim.planning.cover import Cover, solve_cover
 from supportsim.planning.weekly import ROSTER_DAYS, Pattern, assign_agents, fte, staff_patterns, work_patterns
@@ -281,6 +280,8 @@ def _cover_week(
     first day still misses).
     """
     rules, per_day = scenario.planning, 1440 // SLOT_MINUTES
+    from scipy.optimize import LinearConstraint  # heavy: imported when a week is covered
+
     week = np.repeat(week, slots_per_interval(scenario.horizon.interval_minutes))
     x = np.zeros(len(options), dtype=np.int64)
     carried = np.zeros(len(week))

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
 from supportsim.engine import run_replication
 from supportsim.planning.workload import Timeline, answer_load
@@ -234,6 +234,8 @@ def meet_count(replications: int, probability: float, confidence: float) -> int:
     ``probability`` at one-sided ``confidence``: the fewest ``k`` whose Clopper–Pearson lower
     bound ``k`` of ``replications`` reaches ``probability``; all of them when none does.
     """
+    from scipy import stats  # heavy: imported when a target is checked
+
     k = np.arange(1, replications + 1)
     # CP lower bound of k/n >= p  <=>  P(Binomial(n, p) >= k) <= 1 - confidence
     shown = stats.binom.sf(k - 1, replications, probability) <= 1 - confidence + 1e-12

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import LinearConstraint, milp
 
 from supportsim.scenario.planning_rules import PlanningRules
 
@@ -125,6 +124,8 @@ def staff_patterns(
     the week's part-time paid hours stay within ``max_part_time_share`` (lengths flagged in
     ``part_time``) when the day's shifts already were.
     """
+    from scipy.optimize import LinearConstraint, milp  # heavy: imported when patterns are staffed
+
     keys = sorted(set(shifts) | {(d, p.length) for p in patterns for d in p.days})
     row = {key: i for i, key in enumerate(keys)}
     n_p, n_k = len(patterns), len(keys)
