@@ -314,6 +314,7 @@ class ForkPerRun(Executor):
                 try:
                     for _ in range(min(self.workers, len(tasks)) - 1):
                         reader, writer = context.Pipe(duplex=False)
+                        _widen(writer)
                         ends = [reader, *helpers]
                         process = context.Process(target=_helper, args=(shared, writer, ends), daemon=True)
                         helpers[reader] = process  # known before it exists: stopped whatever happens next
@@ -348,6 +349,17 @@ class ForkPerRun(Executor):
             # Helpers that sent everything exit by themselves, and multiprocessing reaps them
             # (at the next process start, active_children() or exit): joining them here would
             # add their exit, 5-15 ms of unmapping memory, to every call.
+
+
+def _widen(pipe: Connection) -> None:
+    """Let ``pipe`` hold a whole result (about 0.6 MB): a helper then seldom waits to send, and the
+    caller reads a result in a few reads instead of one per 64 kB (5 ms less a call of 20).
+    Linux lets users widen a pipe to 1 MiB; elsewhere, or with the user's quota spent, it stays.
+    """
+    with suppress(ImportError, AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
 def _received(sending: dict[Connection, BaseProcess], *, block: bool) -> Iterator[Any]:
