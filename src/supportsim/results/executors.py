@@ -354,7 +354,8 @@ class ForkPerRun(Executor):
 def _widen(pipe: Connection) -> None:
     """Let ``pipe`` hold a whole result (about 0.6 MB): a helper then seldom waits to send, and the
     caller reads a result in a few reads instead of one per 64 kB (5 ms less a call of 20).
-    Linux lets users widen a pipe to 1 MiB; elsewhere, or with the user's quota spent, it stays.
+    Linux lets users widen a pipe to 1 MiB while their pipes stay within a quota (64 MiB by
+    default); elsewhere, or past the quota, the pipe stays as it was.
     """
     with suppress(ImportError, AttributeError, OSError):
         import fcntl
