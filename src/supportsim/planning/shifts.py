@@ -279,9 +279,9 @@ def _cover_week(
     also covers the next day's hours that only its shifts reach, and the last day's what the
     first day still misses).
     """
-    rules, per_day = scenario.planning, 1440 // SLOT_MINUTES
     from scipy.optimize import LinearConstraint  # heavy: imported when a week is covered
 
+    rules, per_day = scenario.planning, 1440 // SLOT_MINUTES
     week = np.repeat(week, slots_per_interval(scenario.horizon.interval_minutes))
     x = np.zeros(len(options), dtype=np.int64)
     carried = np.zeros(len(week))
