@@ -301,7 +301,8 @@ class ForkPerRun(Executor):
 
     def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         tasks = list(tasks)
-        if min(self.workers, len(tasks)) < 2:
+        processes = min(self.workers, len(tasks))
+        if processes < 2:
             yield from super().run(fn, tasks)
             return
         context = multiprocessing.get_context("fork")
@@ -312,7 +313,7 @@ class ForkPerRun(Executor):
                 shared = _Shared(fn, tasks, context)
                 gc.freeze()  # as in LocalPool: the helpers' garbage collector skips what they inherit
                 try:
-                    for _ in range(min(self.workers, len(tasks)) - 1):
+                    for _ in range(processes - 1):
                         reader, writer = context.Pipe(duplex=False)
                         _widen(writer)
                         ends = [reader, *helpers]
@@ -353,7 +354,7 @@ class ForkPerRun(Executor):
 
 def _widen(pipe: Connection) -> None:
     """Let ``pipe`` hold a whole result (about 0.6 MB): a helper then seldom waits to send, and the
-    caller reads a result in a few reads instead of one per 64 kB (5 ms less a call of 20).
+    caller reads a result in a few reads instead of one per 64 kB (see benchmarks/PROFILE.md).
     Linux lets users widen a pipe to 1 MiB while their pipes stay within a quota (64 MiB by
     default); elsewhere, or past the quota, the pipe stays as it was.
     """
