@@ -109,7 +109,12 @@ def test_a_helpers_error_reaches_the_caller_with_its_traceback_and_no_helper_is_
 
 class _TwoArguments(Exception):
     def __init__(self, what: str, where: int):
-        super().__init__(f"{what} at {where}")  # pickles, but cannot be rebuilt from its args
+        super().__init__(f"{what} at {where}")
+
+    def __reduce__(self) -> Any:
+        """Pickles, but cannot be rebuilt from its args. Without this, importing Dask (an earlier
+        test in the same worker) makes tblib rebuild it without calling ``__init__``."""
+        return type(self), self.args
 
 
 def _fails_unrebuildably(task: int) -> int:
